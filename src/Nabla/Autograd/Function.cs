@@ -1,0 +1,61 @@
+namespace Nabla.Autograd;
+
+/// <summary>
+/// A user-defined differentiable op, written by answering the text's three questions:
+/// <list type="number">
+/// <item><see cref="Forward"/>: what output does it pass on?</item>
+/// <item><see cref="Backward"/>: given the residual ∇J of that output, what gradients do its parameters get, and
+/// what residual does it pass back to its input? (Parameters are inputs too: Backward returns one gradient per
+/// input, in order: null for an input that needs none. Each gradient has its input's shape.)</item>
+/// </list>
+/// Create a new instance for every application (it may keep what Backward needs in fields), then call
+/// <see cref="Apply"/>. Forward runs without recording a graph; Nabla records one node for the whole op.
+/// </summary>
+/// <example>
+/// <code>
+/// sealed class Square : Function
+/// {
+///     private Tensor _x = null!;
+///     protected override Tensor Forward(Tensor[] inputs) { _x = inputs[0]; return _x * _x; }
+///     protected override Tensor?[] Backward(Tensor residual) => [residual * 2.0 * _x];
+/// }
+/// var y = new Square().Apply(x);
+/// </code>
+/// </example>
+public abstract class Function
+{
+    private bool _applied;
+
+    /// <summary>The op's name in errors and graph printouts (default: the class name).</summary>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>Question 1: the output, computed from the (detached) inputs.</summary>
+    protected abstract Tensor Forward(Tensor[] inputs);
+
+    /// <summary>Questions 2 and 3: one gradient per input (parameter gradients and the residual passed back).</summary>
+    protected abstract Tensor?[] Backward(Tensor residual);
+
+    /// <summary>Runs the op on <paramref name="inputs"/> and records it in the graph when any input requires grad.</summary>
+    public Tensor Apply(params Tensor[] inputs)
+    {
+        if (_applied) throw new InvalidOperationException($"{Name}: a Function instance can be applied once; create a new one per call.");
+        _applied = true;
+        var detached = inputs.Select(t => t.Detach()).ToArray();
+        Tensor output;
+        using (Tensor.NoGrad()) output = Forward(detached);
+        // the output must be a fresh tensor of its own, so the graph node attaches to it alone
+        output = output.Detach();
+        return Engine.Record(output, Name, inputs, residual =>
+        {
+            var grads = Backward(residual);
+            if (grads.Length != inputs.Length)
+                throw new InvalidOperationException($"{Name}.Backward returned {grads.Length} gradients for {inputs.Length} inputs.");
+            for (int i = 0; i < grads.Length; i++)
+            {
+                if (grads[i] is { } g && !ShapeUtil.SameShape(g.Shape, inputs[i].Shape))
+                    throw new InvalidOperationException($"{Name}.Backward returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(inputs[i].Shape)}.");
+            }
+            return grads;
+        });
+    }
+}

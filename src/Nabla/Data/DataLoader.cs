@@ -1,0 +1,133 @@
+namespace Nabla.Data;
+
+/// <summary>Samples held in memory: a float32 feature block (one row per sample) and an integer label per sample.</summary>
+public sealed class TensorDataset
+{
+    /// <summary>Creates a dataset of <paramref name="labels"/>.Length samples whose features have shape <paramref name="sampleShape"/>.</summary>
+    public TensorDataset(float[] features, int[] labels, params int[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        SampleShape = sampleShape.Length == 0 ? [features.Length / Math.Max(labels.Length, 1)] : (int[])sampleShape.Clone();
+        SampleSize = ShapeUtil.Numel(SampleShape);
+        if ((long)SampleSize * labels.Length != features.Length)
+            throw new ArgumentException($"TensorDataset: {labels.Length} samples of shape {ShapeUtil.Format(SampleShape)} need {(long)SampleSize * labels.Length} values, got {features.Length}.");
+        Features = features;
+        Labels = labels;
+    }
+
+    /// <summary>All features, sample after sample.</summary>
+    public float[] Features { get; }
+
+    /// <summary>The label of each sample.</summary>
+    public int[] Labels { get; }
+
+    /// <summary>The shape of one sample.</summary>
+    public int[] SampleShape { get; }
+
+    /// <summary>Values per sample.</summary>
+    public int SampleSize { get; }
+
+    /// <summary>Number of samples.</summary>
+    public int Count => Labels.Length;
+}
+
+/// <summary>A per-sample augmentation: rewrites one sample's values in place, drawing randomness from the generator.</summary>
+public delegate void SampleTransform(Span<float> sample, Generator generator);
+
+/// <summary>
+/// Batches a <see cref="TensorDataset"/>: shuffles with its own seeded generator each epoch (so a seed gives the same
+/// order on every machine), applies an optional per-sample transform, and yields (inputs, targets).
+/// Shape: inputs (B, *sample_shape), targets (B) of class indices.
+/// </summary>
+public sealed class DataLoader
+{
+    private readonly TensorDataset _dataset;
+    private readonly SampleTransform? _transform;
+
+    /// <summary>Creates a loader.</summary>
+    public DataLoader(TensorDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false, SampleTransform? transform = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"DataLoader: batch size must be positive, got {batchSize}.");
+        if (dataset.Count == 0) throw new ArgumentException("DataLoader: the dataset is empty.");
+        _dataset = dataset;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+        _transform = transform;
+        Generator = new Generator(seed);
+    }
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether each epoch visits the samples in a fresh random order.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>Whether a last, smaller batch is skipped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>The generator behind shuffling and transforms (its state can be saved to resume a run).</summary>
+    public Generator Generator { get; }
+
+    /// <summary>Batches per epoch.</summary>
+    public int BatchCount => DropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>One epoch of batches.</summary>
+    public IEnumerable<(Tensor Inputs, Tensor Targets)> Epoch()
+    {
+        var order = Enumerable.Range(0, _dataset.Count).ToArray();
+        if (Shuffle) Generator.Shuffle<int>(order);
+        int size = _dataset.SampleSize;
+        for (int b = 0; b < BatchCount; b++)
+        {
+            int start = b * BatchSize, count = Math.Min(BatchSize, _dataset.Count - start);
+            var x = new float[count * size];
+            var y = new float[count];
+            for (int i = 0; i < count; i++)
+            {
+                int s = order[start + i];
+                var dst = x.AsSpan(i * size, size);
+                _dataset.Features.AsSpan(s * size, size).CopyTo(dst);
+                _transform?.Invoke(dst, Generator);
+                y[i] = _dataset.Labels[s];
+            }
+            yield return (Tensor.FromArray(x, [count, .. _dataset.SampleShape]), Tensor.FromArray(y, count));
+        }
+    }
+}
+
+/// <summary>Image augmentations usable as a <see cref="SampleTransform"/>.</summary>
+public static class Transforms
+{
+    /// <summary>
+    /// Shifts an H×W image (or each channel of a C×H×W image) by a random whole number of pixels in [−max, max]
+    /// along each axis, filling with zeros.
+    /// </summary>
+    public static SampleTransform RandomShift(int maxShift, int height, int width)
+    {
+        if (maxShift < 0) throw new ArgumentOutOfRangeException(nameof(maxShift), $"RandomShift: max shift must be ≥ 0, got {maxShift}.");
+        return (sample, g) =>
+        {
+            int dy = (int)g.NextInt64(-maxShift, maxShift + 1), dx = (int)g.NextInt64(-maxShift, maxShift + 1);
+            if (dx == 0 && dy == 0) return;
+            int plane = height * width;
+            if (sample.Length % plane != 0) throw new ArgumentException($"RandomShift: a sample of {sample.Length} values is not a stack of {height}x{width} images.");
+            var copy = plane <= 4096 ? stackalloc float[plane] : new float[plane];
+            for (int c = 0; c < sample.Length / plane; c++)
+            {
+                var img = sample.Slice(c * plane, plane);
+                img.CopyTo(copy);
+                img.Clear();
+                for (int r = 0; r < height; r++)
+                {
+                    int sr = r - dy;
+                    if ((uint)sr >= (uint)height) continue;
+                    int c0 = Math.Max(0, dx), c1 = Math.Min(width, width + dx);
+                    copy.Slice(sr * width + c0 - dx, c1 - c0).CopyTo(img.Slice(r * width + c0, c1 - c0));
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,235 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels;
+
+// Matrix-vector products for m == 1 or n == 1. Each output element is computed by code that depends only on k (never
+// on how the outputs are split into parts), so the result is the same for any thread count.
+public static partial class Gemm
+{
+    /// <summary>Below this many multiply-adds a GEMV runs on the calling thread only.</summary>
+    private const long GemvParallelMacs = 1L << 16;
+
+    /// <summary>
+    /// How many contiguous ranges of outputs a GEMV is cut into: one per thread (each output's value does not depend
+    /// on the ranges), so that repeated calls keep each thread on the same rows of the matrix, warm in its own cache.
+    /// </summary>
+    private static int GemvParts(int count, int k, bool threads) =>
+        threads && (long)count * k >= GemvParallelMacs ? Math.Min(Threading.MaxThreads, (count + 63) / 64) : 1;
+
+    /// <summary>y[j * incy] = alpha * dot(M[j, 0..k], x) + beta * y[j * incy] for j &lt; rows (M rows contiguous).</summary>
+    private static unsafe void GemvDot<T>(int rows, int k, T* mat, int ldm, T* x, int incx, T alpha, T beta, T* y, int incy,
+        bool threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = GemvJob<T>.Get();
+        x = job.Contiguous(x, incx, k);
+        job.Set(rows, k, mat, ldm, x, alpha, beta, y, incy);
+        int parts = GemvParts(rows, k, threads);
+        if (parts > 1) job.RunParallel(parts, job.DotBody);
+        else job.DotPart(0, rows);
+        job.Clear();
+    }
+
+    /// <summary>y[j * incy] = alpha * sum_p x[p] * M[p, j] + beta * y[j * incy] for j &lt; cols (M rows contiguous).</summary>
+    private static unsafe void GemvAxpy<T>(int cols, int k, T* mat, int ldm, T* x, int incx, T alpha, T beta, T* y, int incy,
+        bool threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = GemvJob<T>.Get();
+        x = job.Contiguous(x, incx, k);
+        job.Set(cols, k, mat, ldm, x, alpha, beta, y, incy);
+        int parts = GemvParts(cols, k, threads);
+        if (parts > 1) job.RunParallel(parts, job.AxpyBody);
+        else job.AxpyPart(0, cols);
+        job.Clear();
+    }
+
+    private sealed unsafe class GemvJob<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static GemvJob<T>? t_job;
+        public readonly Action<int> DotBody, AxpyBody;
+        private T[]? _xCopy;
+        private int _count, _k, _ldm, _incy, _parts;
+        private T* _mat, _x, _y;
+        private T _alpha, _beta;
+
+        private GemvJob()
+        {
+            DotBody = i => DotPart(Start(i), Start(i + 1));
+            AxpyBody = i => AxpyPart(Start(i), Start(i + 1));
+        }
+
+        /// <summary>Part boundaries, rounded to 16 outputs so each part keeps whole vectors.</summary>
+        private int Start(int part) => part >= _parts ? _count : (int)((long)_count * part / _parts) & ~15;
+
+        public void RunParallel(int parts, Action<int> body)
+        {
+            _parts = parts;
+            Threading.For(parts, body);
+        }
+
+        public static GemvJob<T> Get() => t_job ??= new GemvJob<T>();
+
+        public T* Contiguous(T* x, int incx, int k)
+        {
+            if (incx == 1) return x;
+            if (_xCopy is null || _xCopy.Length < k) _xCopy = GC.AllocateUninitializedArray<T>(Math.Max(k, 256), pinned: true);
+            T* d = (T*)Unsafe.AsPointer(ref _xCopy[0]);
+            for (int p = 0; p < k; p++) d[p] = x[(long)p * incx];
+            return d;
+        }
+
+        public void Set(int count, int k, T* mat, int ldm, T* x, T alpha, T beta, T* y, int incy)
+        {
+            (_count, _k, _ldm, _alpha, _beta, _incy) = (count, k, ldm, alpha, beta, incy);
+            _mat = mat;
+            _x = x;
+            _y = y;
+        }
+
+        public void Clear()
+        {
+            _mat = null;
+            _x = null;
+            _y = null;
+        }
+
+        public void DotPart(int first, int last)
+        {
+            int j = first;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j + 4 <= last; j += 4) Dot4(j);
+            for (; j < last; j++) Store(j, DotRow(_mat + (long)j * _ldm, _x, _k));
+        }
+
+        private void Store(int j, T dot)
+        {
+            T* yj = _y + (long)j * _incy;
+            *yj = T.IsZero(_beta) ? _alpha * dot : T.FusedMultiplyAdd(_alpha, dot, _beta * *yj);
+        }
+
+        /// <summary>Four rows at once, each with exactly the operations of <see cref="DotRow"/>.</summary>
+        private void Dot4(int j)
+        {
+            int k = _k, w = Vector512<T>.Count;
+            T* x = _x, r0 = _mat + (long)j * _ldm, r1 = r0 + _ldm, r2 = r1 + _ldm, r3 = r2 + _ldm;
+            Vector512<T> s00 = default, s01 = default, s10 = default, s11 = default;
+            Vector512<T> s20 = default, s21 = default, s30 = default, s31 = default;
+            int p = 0;
+            for (; p + 2 * w <= k; p += 2 * w)
+            {
+                Vector512<T> x0 = Vector512.Load(x + p), x1 = Vector512.Load(x + p + w);
+                s00 = Fma(Vector512.Load(r0 + p), x0, s00);
+                s01 = Fma(Vector512.Load(r0 + p + w), x1, s01);
+                s10 = Fma(Vector512.Load(r1 + p), x0, s10);
+                s11 = Fma(Vector512.Load(r1 + p + w), x1, s11);
+                s20 = Fma(Vector512.Load(r2 + p), x0, s20);
+                s21 = Fma(Vector512.Load(r2 + p + w), x1, s21);
+                s30 = Fma(Vector512.Load(r3 + p), x0, s30);
+                s31 = Fma(Vector512.Load(r3 + p + w), x1, s31);
+            }
+            if (p + w <= k)
+            {
+                Vector512<T> x0 = Vector512.Load(x + p);
+                s00 = Fma(Vector512.Load(r0 + p), x0, s00);
+                s10 = Fma(Vector512.Load(r1 + p), x0, s10);
+                s20 = Fma(Vector512.Load(r2 + p), x0, s20);
+                s30 = Fma(Vector512.Load(r3 + p), x0, s30);
+                p += w;
+            }
+            Store(j, Vector512.Sum(s00 + s01) + Tail(r0, x, p, k));
+            Store(j + 1, Vector512.Sum(s10 + s11) + Tail(r1, x, p, k));
+            Store(j + 2, Vector512.Sum(s20 + s21) + Tail(r2, x, p, k));
+            Store(j + 3, Vector512.Sum(s30 + s31) + Tail(r3, x, p, k));
+        }
+
+        private static T DotRow(T* r, T* x, int k)
+        {
+            int p = 0;
+            if (!Vector512.IsHardwareAccelerated) return Tail(r, x, 0, k);
+            int w = Vector512<T>.Count;
+            Vector512<T> s0 = default, s1 = default;
+            for (; p + 2 * w <= k; p += 2 * w)
+            {
+                s0 = Fma(Vector512.Load(r + p), Vector512.Load(x + p), s0);
+                s1 = Fma(Vector512.Load(r + p + w), Vector512.Load(x + p + w), s1);
+            }
+            if (p + w <= k)
+            {
+                s0 = Fma(Vector512.Load(r + p), Vector512.Load(x + p), s0);
+                p += w;
+            }
+            return Vector512.Sum(s0 + s1) + Tail(r, x, p, k);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static T Tail(T* r, T* x, int p, int k)
+        {
+            T t = T.Zero;
+            for (; p < k; p++) t = T.FusedMultiplyAdd(r[p], x[p], t);
+            return t;
+        }
+
+        public void AxpyPart(int first, int last)
+        {
+            int w = Vector512<T>.Count;
+            T* tmp = stackalloc T[8 * 64 / sizeof(T)];
+            int j = first;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j + 8 * w <= last; j += 8 * w)
+                {
+                    Axpy8(j, tmp);
+                    Flush(j, 8 * w, tmp);
+                }
+                for (; j + w <= last; j += w)
+                {
+                    Vector512<T> s = default;
+                    T* col = _mat + j;
+                    for (int p = 0; p < _k; p++) s = Fma(Vector512.Create(_x[p]), Vector512.Load(col + (long)p * _ldm), s);
+                    Vector512.Store(s, tmp);
+                    Flush(j, w, tmp);
+                }
+            }
+            for (; j < last; j++)
+            {
+                T s = T.Zero;
+                T* col = _mat + j;
+                for (int p = 0; p < _k; p++) s = T.FusedMultiplyAdd(_x[p], col[(long)p * _ldm], s);
+                Store(j, s);
+            }
+        }
+
+        private void Axpy8(int j, T* tmp)
+        {
+            nint w = Vector512<T>.Count, ldm = _ldm;
+            T* col = _mat + j, x = _x;
+            Vector512<T> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            for (int p = 0; p < _k; p++, col += ldm)
+            {
+                Vector512<T> xv = Vector512.Create(x[p]);
+                s0 = Fma(xv, Vector512.Load(col), s0);
+                s1 = Fma(xv, Vector512.Load(col + w), s1);
+                s2 = Fma(xv, Vector512.Load(col + 2 * w), s2);
+                s3 = Fma(xv, Vector512.Load(col + 3 * w), s3);
+                s4 = Fma(xv, Vector512.Load(col + 4 * w), s4);
+                s5 = Fma(xv, Vector512.Load(col + 5 * w), s5);
+                s6 = Fma(xv, Vector512.Load(col + 6 * w), s6);
+                s7 = Fma(xv, Vector512.Load(col + 7 * w), s7);
+            }
+            Vector512.Store(s0, tmp);
+            Vector512.Store(s1, tmp + w);
+            Vector512.Store(s2, tmp + 2 * w);
+            Vector512.Store(s3, tmp + 3 * w);
+            Vector512.Store(s4, tmp + 4 * w);
+            Vector512.Store(s5, tmp + 5 * w);
+            Vector512.Store(s6, tmp + 6 * w);
+            Vector512.Store(s7, tmp + 7 * w);
+        }
+
+        private void Flush(int j, int count, T* acc)
+        {
+            for (int q = 0; q < count; q++) Store(j + q, acc[q]);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels;
+
+public static partial class Gemm
+{
+    /// <summary>Rows of the register tile (and of a packed A panel).</summary>
+    private const int MR = 8;
+
+    /// <summary>Vectors across the register tile: the tile is MR x (NV * Vector512&lt;T&gt;.Count).</summary>
+    private const int NV = 3;
+
+    /// <summary>Longest k block: a packed A panel (MR x kc) stays in L1, a B block (kc x NC) in L2.</summary>
+    private static int KcMax<T>() => typeof(T) == typeof(float) ? 320 : 256;
+
+    /// <summary>Most MR panels (rows) and NR panels (columns) in one tile of C.</summary>
+    private const int TileMPanels = 16, TileNPanels = 8;
+
+    /// <summary>
+    /// The blocked path. A and B are packed whole (k blocks of at most KcMax) into MR-row and NR-column panels, then C is
+    /// cut into tiles processed independently. An element of C always gets, for each k block in order, one
+    /// fused-multiply-add chain over that block, then <c>c = alpha * acc + (first block ? beta * c : c)</c>: the same
+    /// whatever the tiling or the thread count.
+    /// </summary>
+    private static unsafe void Packed<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb,
+        T beta, T* c, int ldc, bool threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = PackedJob<T>.Get();
+        job.Setup(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        try
+        {
+            if (threads)
+            {
+                Threading.For(job.PackParts, job.PackBody);
+                Threading.For(job.Tiles, job.TileBody);
+            }
+            else
+            {
+                for (int i = 0; i < job.PackParts; i++) job.Pack(i);
+                for (int i = 0; i < job.Tiles; i++) job.Tile(i);
+            }
+        }
+        finally
+        {
+            job.Clear();
+        }
+    }
+
+    /// <summary>The state of one blocked product, reused per calling thread so a call allocates nothing.</summary>
+    private sealed unsafe class PackedJob<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static PackedJob<T>? t_job;
+
+        public readonly Action<int> PackBody, TileBody;
+        public int PackParts, Tiles;
+
+        private T[]? _buffer;
+        private T* _pa, _pb;
+        private bool _transA, _transB;
+        private int _m, _n, _k, _lda, _ldb, _ldc;
+        private T _alpha, _beta;
+        private T* _a, _b, _c;
+        private int _kc, _kBlocks, _mPanels, _nPanels, _nr, _lastW, _mPad, _nPadW;
+        private int _aParts, _aPanelsPerPart, _bPanelsPerPart;
+        private int _tileM, _tileN, _tilesN;
+
+        private PackedJob()
+        {
+            PackBody = Pack;
+            TileBody = Tile;
+        }
+
+        public static PackedJob<T> Get() => t_job ??= new PackedJob<T>();
+
+        public void Setup(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        {
+            (_transA, _transB, _m, _n, _k, _alpha, _beta) = (transA, transB, m, n, k, alpha, beta);
+            (_lda, _ldb, _ldc) = (lda, ldb, ldc);
+            _a = a;
+            _b = b;
+            _c = c;
+            int w = Vector512<T>.Count;
+            _nr = NV * w;
+            _kBlocks = (k + KcMax<T>() - 1) / KcMax<T>();
+            _kc = (k + _kBlocks - 1) / _kBlocks;
+            _mPanels = (m + MR - 1) / MR;
+            _mPad = _mPanels * MR;
+            _nPanels = (n + _nr - 1) / _nr;
+            _lastW = (n - (_nPanels - 1) * _nr + w - 1) / w * w;
+            _nPadW = (_nPanels - 1) * _nr + _lastW;
+
+            long need = (long)k * (_mPad + _nPadW) + 2 * 64 / sizeof(T);
+            if (_buffer is null || _buffer.Length < need)
+            {
+                _buffer = null;
+                _buffer = GC.AllocateUninitializedArray<T>(checked((int)need), pinned: true);
+            }
+            T* p0 = (T*)Unsafe.AsPointer(ref _buffer[0]);
+            _pa = (T*)(((nint)p0 + 63) & ~(nint)63);
+            _pb = (T*)(((nint)(_pa + (long)k * _mPad) + 63) & ~(nint)63);
+
+            // Packing parts: groups of A panels, then groups of B panels.
+            _aParts = Math.Min(_mPanels, 8);
+            _aPanelsPerPart = (_mPanels + _aParts - 1) / _aParts;
+            _aParts = (_mPanels + _aPanelsPerPart - 1) / _aPanelsPerPart;
+            int bParts = Math.Min(_nPanels, 8);
+            _bPanelsPerPart = (_nPanels + bParts - 1) / bParts;
+            bParts = (_nPanels + _bPanelsPerPart - 1) / _bPanelsPerPart;
+            PackParts = _aParts + bParts;
+
+            // Tiles of C: at most TileMPanels x TileNPanels panels, and at least 8 tiles when the size allows it.
+            int groupsM = (_mPanels + TileMPanels - 1) / TileMPanels, groupsN = (_nPanels + TileNPanels - 1) / TileNPanels;
+            while (groupsM * groupsN < 8 && groupsM < _mPanels && (_mPanels + groupsM) / (groupsM + 1) >= 2) groupsM++;
+            _tileM = (_mPanels + groupsM - 1) / groupsM;
+            _tileN = (_nPanels + groupsN - 1) / groupsN;
+            _tilesN = (_nPanels + _tileN - 1) / _tileN;
+            Tiles = (_mPanels + _tileM - 1) / _tileM * _tilesN;
+        }
+
+        public void Clear()
+        {
+            _a = null;
+            _b = null;
+            _c = null;
+        }
+
+        private int BlockLength(int kb) => Math.Min(_kc, _k - kb * _kc);
+
+        public void Pack(int part)
+        {
+            if (part < _aParts)
+            {
+                int first = part * _aPanelsPerPart, last = Math.Min(_mPanels, first + _aPanelsPerPart);
+                for (int kb = 0; kb < _kBlocks; kb++)
+                {
+                    int p0 = kb * _kc, kc = BlockLength(kb);
+                    T* block = _pa + (long)p0 * _mPad;
+                    for (int ip = first; ip < last; ip++)
+                    {
+                        int i0 = ip * MR, rows = Math.Min(MR, _m - i0);
+                        T* dst = block + (long)ip * MR * kc;
+                        if (_transA) CopyPanel(_a + (long)p0 * _lda + i0, _lda, kc, rows, dst, MR);
+                        else TransposePanel(_a + (long)i0 * _lda + p0, _lda, rows, kc, dst, MR);
+                    }
+                }
+            }
+            else
+            {
+                int first = (part - _aParts) * _bPanelsPerPart, last = Math.Min(_nPanels, first + _bPanelsPerPart);
+                for (int kb = 0; kb < _kBlocks; kb++)
+                {
+                    int p0 = kb * _kc, kc = BlockLength(kb);
+                    T* block = _pb + (long)p0 * _nPadW;
+                    for (int jp = first; jp < last; jp++)
+                    {
+                        int j0 = jp * _nr, cols = Math.Min(_nr, _n - j0), width = jp == _nPanels - 1 ? _lastW : _nr;
+                        T* dst = block + (long)jp * _nr * kc;
+                        if (_transB) TransposePanel(_b + (long)j0 * _ldb + p0, _ldb, cols, kc, dst, width);
+                        else CopyPanel(_b + (long)p0 * _ldb + j0, _ldb, kc, cols, dst, width);
+                    }
+                }
+            }
+        }
+
+        public void Tile(int tile)
+        {
+            int ti = tile / _tilesN, tj = tile % _tilesN;
+            int ipFirst = ti * _tileM, ipLast = Math.Min(_mPanels, ipFirst + _tileM);
+            int jpFirst = tj * _tileN, jpLast = Math.Min(_nPanels, jpFirst + _tileN);
+            int w = Vector512<T>.Count;
+            T* tmp = stackalloc T[MR * NV * 64 / sizeof(T)];
+            for (int kb = 0; kb < _kBlocks; kb++)
+            {
+                int p0 = kb * _kc, kc = BlockLength(kb);
+                T beta = kb == 0 ? _beta : T.One;
+                T* aBlock = _pa + (long)p0 * _mPad, bBlock = _pb + (long)p0 * _nPadW;
+                for (int ip = ipFirst; ip < ipLast; ip++)
+                {
+                    int i0 = ip * MR, rows = Math.Min(MR, _m - i0);
+                    T* ap = aBlock + (long)ip * MR * kc;
+                    for (int jp = jpFirst; jp < jpLast; jp++)
+                    {
+                        int j0 = jp * _nr, cols = Math.Min(_nr, _n - j0), width = jp == _nPanels - 1 ? _lastW : _nr;
+                        T* bp = bBlock + (long)jp * _nr * kc;
+                        T* cp = _c + (long)i0 * _ldc + j0;
+                        if (rows == MR && cols == width)
+                        {
+                            MicroKernel(width / w, kc, ap, bp, cp, _ldc, _alpha, beta);
+                        }
+                        else
+                        {
+                            MicroKernel(width / w, kc, ap, bp, tmp, width, T.One, T.Zero);
+                            UpdateEdge(tmp, width, rows, cols, cp, _ldc, _alpha, beta);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>c = alpha * acc + beta * c on a partial tile, rounding exactly like the vector update.</summary>
+    private static unsafe void UpdateEdge<T>(T* acc, int accStride, int rows, int cols, T* c, int ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            T* cr = c + (long)r * ldc;
+            T* ar = acc + r * accStride;
+            if (T.IsZero(beta))
+                for (int j = 0; j < cols; j++) cr[j] = alpha * ar[j];
+            else if (beta == T.One)
+                for (int j = 0; j < cols; j++) cr[j] = T.FusedMultiplyAdd(alpha, ar[j], cr[j]);
+            else
+                for (int j = 0; j < cols; j++) cr[j] = T.FusedMultiplyAdd(alpha, ar[j], beta * cr[j]);
+        }
+    }
+}

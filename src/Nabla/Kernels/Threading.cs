@@ -1,0 +1,177 @@
+using System.Runtime.ExceptionServices;
+
+namespace Nabla.Kernels;
+
+/// <summary>
+/// How many threads Nabla's kernels may use, and the one helper they use to run fixed work partitions on them.
+/// </summary>
+/// <remarks>
+/// Kernels split work into a number of parts that depends only on the problem size, never on
+/// <see cref="MaxThreads"/>, and each part writes its own output range; reductions combine the parts' results in
+/// part order. That is what keeps results bit-identical whatever the thread count.
+/// </remarks>
+public static class Threading
+{
+    private static int s_maxThreads = Environment.ProcessorCount;
+    internal static bool s_usePf = Environment.GetEnvironmentVariable("NABLA_PF") == "1";
+
+    /// <summary>Upper bound on the threads a kernel uses (default: the processor count). Must be at least 1.</summary>
+    public static int MaxThreads
+    {
+        get => s_maxThreads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxThreads));
+            s_maxThreads = value;
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> for every part in [0, <paramref name="parts"/>), on up to <see cref="MaxThreads"/> threads.</summary>
+    /// <remarks>
+    /// Parts are handed out dynamically to the calling thread and to a small set of persistent worker threads, so a
+    /// call costs about a microsecond rather than the tens of a <see cref="Parallel.For(int, int, Action{int})"/>.
+    /// A nested call, or one made while another thread holds the workers, runs on whatever is free.
+    /// </remarks>
+    internal static void For(int parts, Action<int> body)
+    {
+        if (parts <= 0) return;
+        int threads = Math.Min(parts, s_maxThreads);
+        if (threads == 1 || WorkerPool.IsWorkerThread)
+        {
+            for (int i = 0; i < parts; i++) body(i);
+            return;
+        }
+        if (s_usePf || !WorkerPool.TryRun(parts, threads, body))
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    /// <summary>Persistent spinning-then-sleeping workers; the caller takes part in the work.</summary>
+    private static class WorkerPool
+    {
+        [ThreadStatic] private static bool t_isWorker;
+        private static readonly object s_monitor = new();
+        private static readonly List<Thread> s_workers = new();
+        private static int s_busy;            // 1 while a caller owns the pool
+        private static int s_generation;      // odd while a job is being published, even when stable
+        private static int s_inside;          // workers currently attached to the published job
+        private static int s_sleepers;
+        private static int s_allowedWorkers;
+        private static Action<int>? s_body;
+        private static int s_parts;
+        private static int s_next;
+        private static int s_done;
+        private static Exception? s_error;
+
+        internal static bool IsWorkerThread => t_isWorker;
+
+        internal static bool TryRun(int parts, int threads, Action<int> body)
+        {
+            if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
+            try
+            {
+                EnsureWorkers(threads - 1);
+                // Publish: make the generation odd, wait for stragglers of the previous job to leave, write the job.
+                Interlocked.Increment(ref s_generation);
+                var spin = new SpinWait();
+                while (Volatile.Read(ref s_inside) != 0) spin.SpinOnce(sleep1Threshold: -1);
+                s_body = body;
+                s_parts = parts;
+                s_next = 0;
+                s_done = 0;
+                s_error = null;
+                s_allowedWorkers = threads - 1;
+                Interlocked.Increment(ref s_generation);
+                if (Volatile.Read(ref s_sleepers) != 0)
+                    lock (s_monitor) Monitor.PulseAll(s_monitor);
+
+                RunParts(body, parts);
+                spin = default;
+                while (Volatile.Read(ref s_done) < parts) spin.SpinOnce(sleep1Threshold: -1);
+                s_body = null;
+                Exception? error = s_error;
+                if (error is not null) ExceptionDispatchInfo.Capture(error).Throw();
+                return true;
+            }
+            finally
+            {
+                Volatile.Write(ref s_busy, 0);
+            }
+        }
+
+        private static void RunParts(Action<int> body, int parts)
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref s_next) - 1) < parts)
+            {
+                try
+                {
+                    body(i);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref s_error, e, null);
+                }
+                Interlocked.Increment(ref s_done);
+            }
+        }
+
+        private static void EnsureWorkers(int count)
+        {
+            while (s_workers.Count < count)
+            {
+                int index = s_workers.Count;
+                var t = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = "Nabla worker " + index };
+                s_workers.Add(t);
+                t.Start();
+            }
+        }
+
+        private static void WorkerLoop(int index)
+        {
+            t_isWorker = true;
+            int seen = Volatile.Read(ref s_generation) & ~1;
+            while (true)
+            {
+                int g = WaitForJob(seen);
+                Interlocked.Increment(ref s_inside);
+                if (Volatile.Read(ref s_generation) != g)
+                {
+                    Interlocked.Decrement(ref s_inside);
+                    continue;
+                }
+                seen = g;
+                Action<int>? body = s_body;
+                if (index < s_allowedWorkers && body is not null) RunParts(body, s_parts);
+                Interlocked.Decrement(ref s_inside);
+            }
+        }
+
+        private static int WaitForJob(int seen)
+        {
+            const int SpinIterations = 20000; // roughly 100-200 microseconds of polling before sleeping
+            for (int s = 0; s < SpinIterations; s++)
+            {
+                int g = Volatile.Read(ref s_generation);
+                if (g != seen && (g & 1) == 0) return g;
+                Thread.SpinWait(8);
+            }
+            lock (s_monitor)
+            {
+                Interlocked.Increment(ref s_sleepers);
+                try
+                {
+                    while (true)
+                    {
+                        int g = Volatile.Read(ref s_generation);
+                        if (g != seen && (g & 1) == 0) return g;
+                        Monitor.Wait(s_monitor, 50);
+                    }
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref s_sleepers);
+                }
+            }
+        }
+    }
+}

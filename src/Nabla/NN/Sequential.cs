@@ -1,0 +1,35 @@
+namespace Nabla.NN;
+
+/// <summary>Runs modules one after another; their keys are 0, 1, 2, ... as in PyTorch.</summary>
+public sealed class Sequential : Module
+{
+    private readonly List<Module> _layers = [];
+
+    /// <summary>Creates a sequence of <paramref name="layers"/>.</summary>
+    public Sequential(params Module[] layers)
+    {
+        foreach (var layer in layers) Add(layer);
+    }
+
+    /// <summary>Appends a layer (key: its position).</summary>
+    public Sequential Add(Module layer)
+    {
+        RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+        _layers.Add(layer);
+        return this;
+    }
+
+    /// <summary>The layers in order.</summary>
+    public IReadOnlyList<Module> Layers => _layers;
+
+    /// <summary>The layer at <paramref name="index"/>.</summary>
+    public Module this[int index] => _layers[index];
+
+    /// <summary>Feeds each layer's output to the next. Shape: from the first layer's input to the last layer's output.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        var x = input;
+        foreach (var layer in _layers) x = layer.Forward(x);
+        return x;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Numerics.Tensors;
+using Nabla.Autograd;
+using Nabla.Kernels;
+
+namespace Nabla;
+
+// Activation functions: the text's ReLU and the ones users reach for next.
+public partial class Tensor
+{
+    // dx = g·(x > 0)   (the gradient at 0 is 0, as PyTorch)
+    /// <summary>max(0, x) element-wise.</summary>
+    public Tensor Relu()
+    {
+        var y = UnaryOp<ReluOperator<float>, ReluOperator<double>>();
+        return Engine.Record(y, "ReluBackward", [this], g => [ReluBackward(g, y)]);
+    }
+
+    // masks g by y > 0 in one pass (y > 0 exactly where x > 0)
+    private static Tensor ReluBackward(Tensor g, Tensor y)
+    {
+        var gc = g.Contiguous();
+        var dx = Empty(g.DType, g._shape.ToArray());
+        if (g.DType == DType.Float32) ReluMask(gc.Span<float>(), y.Span<float>(), dx.Span<float>());
+        else ReluMask(gc.Span<double>(), y.Span<double>(), dx.Span<double>());
+        return dx;
+    }
+
+    private static void ReluMask<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> dx) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        // dx = g · min(1, y·∞) would misbehave on NaN; a compare-and-select loop vectorises well enough
+        for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > T.Zero ? g[i] : T.Zero;
+    }
+
+    // dx = g·(x > 0 ? 1 : slope)
+    /// <summary>x for x &gt; 0, slope·x otherwise.</summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01)
+    {
+        var x = this;
+        Tensor y;
+        using (NoGrad())
+        {
+            var pos = Gt(0);
+            y = x.Detach() * (pos + (1.0 - pos) * negativeSlope);
+        }
+        return Engine.Record(y, "LeakyReluBackward", [this], g => { var pos = x.Detach().Gt(0); return [g * (pos + (1.0 - pos) * negativeSlope)]; });
+    }
+
+    // y = x·Φ(x); dx = g·(Φ(x) + x·φ(x))
+    /// <summary>Gaussian error linear unit x·Φ(x) (exact, with erf); approximate "tanh" uses PyTorch's tanh form.</summary>
+    public Tensor Gelu(string approximate = "none")
+    {
+        var x = this;
+        if (approximate == "tanh")
+        {
+            // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), composed from differentiable primitives
+            const double c = 0.7978845608028654;
+            return 0.5 * x * (1.0 + (c * (x + 0.044715 * x * x * x)).Tanh());
+        }
+        if (approximate != "none") throw new ArgumentException($"Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\".");
+        Tensor y, cdf;
+        using (NoGrad())
+        {
+            cdf = 0.5 * (1.0 + (x.Detach() * (1 / Math.Sqrt(2))).UnaryOp<ErfOperator<float>, ErfOperator<double>>());
+            y = x.Detach() * cdf;
+        }
+        return Engine.Record(y, "GeluBackward", [this], g =>
+        {
+            var xd = x.Detach();
+            var pdf = (xd * xd * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
+            return [g * (cdf + xd * pdf)];
+        });
+    }
+
+    /// <summary>The error function element-wise.</summary>
+    public Tensor Erf()
+    {
+        var x = this;
+        var y = UnaryOp<ErfOperator<float>, ErfOperator<double>>();
+        // d erf(x)/dx = 2/√π · e^(−x²)
+        return Engine.Record(y, "ErfBackward", [this], g => { var xd = x.Detach(); return [g * (xd * xd * -1.0).Exp() * (2 / Math.Sqrt(Math.PI))]; });
+    }
+
+    // y = x·σ(x); dx = g·σ(x)·(1 + x·(1 − σ(x)))
+    /// <summary>Sigmoid linear unit x·σ(x) (also called swish).</summary>
+    public Tensor Silu()
+    {
+        var x = this;
+        Tensor y, s;
+        using (NoGrad())
+        {
+            s = x.Detach().Sigmoid();
+            y = x.Detach() * s;
+        }
+        return Engine.Record(y, "SiluBackward", [this], g => [g * s * (1.0 + x.Detach() * (1.0 - s))]);
+    }
+
+    // y = e^(x − max) / Σ e^(x − max); dx = y·(g − Σ g·y)
+    /// <summary>Softmax along <paramref name="dim"/>. Shape: unchanged.</summary>
+    public Tensor Softmax(int dim)
+    {
+        int d = ShapeUtil.Dim("Softmax", dim, Rank);
+        Tensor y;
+        using (NoGrad())
+        {
+            var x = Detach();
+            var e = (x - x.Max(d, keepDim: true).Values).Exp();
+            y = e / e.Sum([d], keepDim: true);
+        }
+        return Engine.Record(y, "SoftmaxBackward", [this], g => [y * (g - (g * y).Sum([d], keepDim: true))]);
+    }
+
+    // y = x − max − log Σ e^(x − max); dx = g − softmax(x)·Σ g
+    /// <summary>Log of the softmax along <paramref name="dim"/>, computed stably. Shape: unchanged.</summary>
+    public Tensor LogSoftmax(int dim)
+    {
+        int d = ShapeUtil.Dim("LogSoftmax", dim, Rank);
+        Tensor y;
+        using (NoGrad())
+        {
+            var x = Detach();
+            var shifted = x - x.Max(d, keepDim: true).Values;
+            y = shifted - shifted.Exp().Sum([d], keepDim: true).Log();
+        }
+        return Engine.Record(y, "LogSoftmaxBackward", [this], g => [g - y.Exp() * g.Sum([d], keepDim: true)]);
+    }
+}

@@ -1,0 +1,149 @@
+using Nabla.Autograd;
+using Nabla.Kernels;
+
+namespace Nabla;
+
+// Broadcasting element-wise arithmetic. Each backward sums the residual back to its input's shape (SumTo).
+public partial class Tensor
+{
+    internal static Tensor BinaryOp<TF, TD>(string op, Tensor a, Tensor b)
+        where TF : IBinaryOperator<float> where TD : IBinaryOperator<double>
+    {
+        CheckSameDType(op, a, b);
+        var shape = ShapeUtil.Broadcast(op, a._shape, b._shape);
+        var y = Empty(a.DType, shape);
+        var sa = a.BroadcastStrides(shape);
+        var sb = b.BroadcastStrides(shape);
+        if (a.DType == DType.Float32) Elementwise.Binary<float, TF>(a.Buffer<float>(), a._offset, sa, b.Buffer<float>(), b._offset, sb, y.Buffer<float>(), shape);
+        else Elementwise.Binary<double, TD>(a.Buffer<double>(), a._offset, sa, b.Buffer<double>(), b._offset, sb, y.Buffer<double>(), shape);
+        return y;
+    }
+
+    private Tensor Like(double value) => Scalar(value, DType);
+
+    // dA = g, dB = g
+    /// <summary>a + b with broadcasting. Shape: broadcast(a, b).</summary>
+    public static Tensor Add(Tensor a, Tensor b)
+    {
+        var y = BinaryOp<AddOperator<float>, AddOperator<double>>("Add", a, b);
+        return Engine.Record(y, "AddBackward", [a, b], g => [g.SumTo(a._shape), g.SumTo(b._shape)]);
+    }
+
+    // dA = g, dB = -g
+    /// <summary>a − b with broadcasting. Shape: broadcast(a, b).</summary>
+    public static Tensor Sub(Tensor a, Tensor b)
+    {
+        var y = BinaryOp<SubtractOperator<float>, SubtractOperator<double>>("Sub", a, b);
+        return Engine.Record(y, "SubBackward", [a, b], g => [g.SumTo(a._shape), b.RequiresGrad ? (-g).SumTo(b._shape) : null]);
+    }
+
+    // dA = g·b, dB = g·a
+    /// <summary>a · b element-wise with broadcasting. Shape: broadcast(a, b).</summary>
+    public static Tensor Mul(Tensor a, Tensor b)
+    {
+        var y = BinaryOp<MultiplyOperator<float>, MultiplyOperator<double>>("Mul", a, b);
+        return Engine.Record(y, "MulBackward", [a, b], g => [
+            a.RequiresGrad ? (g * b.Detach()).SumTo(a._shape) : null,
+            b.RequiresGrad ? (g * a.Detach()).SumTo(b._shape) : null]);
+    }
+
+    // dA = g / b, dB = −g·a / b²
+    /// <summary>a / b element-wise with broadcasting. Shape: broadcast(a, b).</summary>
+    public static Tensor Div(Tensor a, Tensor b)
+    {
+        var y = BinaryOp<DivideOperator<float>, DivideOperator<double>>("Div", a, b);
+        return Engine.Record(y, "DivBackward", [a, b], g => [
+            a.RequiresGrad ? (g / b.Detach()).SumTo(a._shape) : null,
+            b.RequiresGrad ? (-g * a.Detach() / (b.Detach() * b.Detach())).SumTo(b._shape) : null]);
+    }
+
+    // the residual goes to the larger input; ties split it in half (as PyTorch)
+    /// <summary>Element-wise maximum with broadcasting (NaN propagates). Shape: broadcast(a, b).</summary>
+    public static Tensor Maximum(Tensor a, Tensor b)
+    {
+        var y = BinaryOp<MaximumOperator<float>, MaximumOperator<double>>("Maximum", a, b);
+        return Engine.Record(y, "MaximumBackward", [a, b], g => TieSplit(g, a, b, Gt(a.Detach(), b.Detach())));
+    }
+
+    /// <summary>Element-wise minimum with broadcasting (NaN propagates). Shape: broadcast(a, b).</summary>
+    public static Tensor Minimum(Tensor a, Tensor b)
+    {
+        var y = BinaryOp<MinimumOperator<float>, MinimumOperator<double>>("Minimum", a, b);
+        return Engine.Record(y, "MinimumBackward", [a, b], g => TieSplit(g, a, b, Lt(a.Detach(), b.Detach())));
+    }
+
+    private static Tensor?[] TieSplit(Tensor g, Tensor a, Tensor b, Tensor aWins)
+    {
+        var tie = Eq(a.Detach(), b.Detach()) * 0.5;
+        var wa = aWins + tie;
+        return [a.RequiresGrad ? (g * wa).SumTo(a._shape) : null, b.RequiresGrad ? (g * (1.0 - wa)).SumTo(b._shape) : null];
+    }
+
+    // dA = g·b·a^(b−1), dB = g·a^b·ln a
+    /// <summary>a raised to b element-wise with broadcasting. Shape: broadcast(a, b).</summary>
+    public static Tensor Pow(Tensor a, Tensor b)
+    {
+        var y = BinaryOp<PowOperator<float>, PowOperator<double>>("Pow", a, b);
+        return Engine.Record(y, "PowBackward", [a, b], g => [
+            a.RequiresGrad ? (g * b.Detach() * Pow(a.Detach(), b.Detach() - 1.0)).SumTo(a._shape) : null,
+            b.RequiresGrad ? (g * y.Detach() * a.Detach().Log()).SumTo(b._shape) : null]);
+    }
+
+    // dx = g·p·x^(p−1)
+    /// <summary>Each element raised to the power p.</summary>
+    public Tensor Pow(double p)
+    {
+        var x = this;
+        var y = BinaryOp<PowOperator<float>, PowOperator<double>>("Pow", this, Like(p));
+        return Engine.Record(y, "PowBackward", [this], g => [g * p * x.Detach().Pow(p - 1)]);
+    }
+
+    /// <summary>a + b.</summary>
+    public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);
+    /// <summary>a + s.</summary>
+    public static Tensor operator +(Tensor a, double s) => Add(a, a.Like(s));
+    /// <summary>s + a.</summary>
+    public static Tensor operator +(double s, Tensor a) => Add(a.Like(s), a);
+    /// <summary>a − b.</summary>
+    public static Tensor operator -(Tensor a, Tensor b) => Sub(a, b);
+    /// <summary>a − s.</summary>
+    public static Tensor operator -(Tensor a, double s) => Sub(a, a.Like(s));
+    /// <summary>s − a.</summary>
+    public static Tensor operator -(double s, Tensor a) => Sub(a.Like(s), a);
+    /// <summary>a · b.</summary>
+    public static Tensor operator *(Tensor a, Tensor b) => Mul(a, b);
+    /// <summary>a · s.</summary>
+    public static Tensor operator *(Tensor a, double s) => Mul(a, a.Like(s));
+    /// <summary>s · a.</summary>
+    public static Tensor operator *(double s, Tensor a) => Mul(a.Like(s), a);
+    /// <summary>a / b.</summary>
+    public static Tensor operator /(Tensor a, Tensor b) => Div(a, b);
+    /// <summary>a / s.</summary>
+    public static Tensor operator /(Tensor a, double s) => Div(a, a.Like(s));
+    /// <summary>s / a.</summary>
+    public static Tensor operator /(double s, Tensor a) => Div(a.Like(s), a);
+    /// <summary>−a.</summary>
+    public static Tensor operator -(Tensor a) => a.Neg();
+
+    // dx = −g
+    /// <summary>−x.</summary>
+    public Tensor Neg()
+    {
+        var y = BinaryOp<MultiplyOperator<float>, MultiplyOperator<double>>("Neg", this, Like(-1));
+        return Engine.Record(y, "NegBackward", [this], g => [-g]);
+    }
+
+    /// <summary>Adds <paramref name="other"/> (broadcast to this shape) into this tensor's elements, outside the graph.</summary>
+    internal void AddInPlace(Tensor other)
+    {
+        CheckSameDType("AddInPlace", this, other);
+        if (IsContiguous && other.IsContiguous && ShapeUtil.SameShape(_shape, other._shape))
+        {
+            if (DType == DType.Float32) System.Numerics.Tensors.TensorPrimitives.Add(Span<float>(), other.Span<float>(), Span<float>());
+            else System.Numerics.Tensors.TensorPrimitives.Add(Span<double>(), other.Span<double>(), Span<double>());
+            return;
+        }
+        using var _ = NoGrad();
+        CopyFrom(this + other);
+    }
+}

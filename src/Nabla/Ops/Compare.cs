@@ -1,0 +1,43 @@
+using Nabla.Kernels;
+
+namespace Nabla;
+
+// Comparisons are not differentiable: they return 1 where the relation holds, 0 elsewhere, in the inputs' dtype.
+public partial class Tensor
+{
+    private static Tensor CompareOp(string op, Comparison c, Tensor a, Tensor b)
+    {
+        CheckSameDType(op, a, b);
+        var shape = ShapeUtil.Broadcast(op, a._shape, b._shape);
+        var y = Empty(a.DType, shape);
+        var sa = a.BroadcastStrides(shape);
+        var sb = b.BroadcastStrides(shape);
+        if (a.DType == DType.Float32) Elementwise.Compare(c, a.Buffer<float>(), a._offset, sa, b.Buffer<float>(), b._offset, sb, y.Buffer<float>(), shape);
+        else Elementwise.Compare(c, a.Buffer<double>(), a._offset, sa, b.Buffer<double>(), b._offset, sb, y.Buffer<double>(), shape);
+        return y;
+    }
+
+    /// <summary>1 where a == b. Shape: broadcast(a, b).</summary>
+    public static Tensor Eq(Tensor a, Tensor b) => CompareOp("Eq", Comparison.Equal, a, b);
+    /// <summary>1 where a != b. Shape: broadcast(a, b).</summary>
+    public static Tensor Ne(Tensor a, Tensor b) => CompareOp("Ne", Comparison.NotEqual, a, b);
+    /// <summary>1 where a &gt; b. Shape: broadcast(a, b).</summary>
+    public static Tensor Gt(Tensor a, Tensor b) => CompareOp("Gt", Comparison.Greater, a, b);
+    /// <summary>1 where a &gt;= b. Shape: broadcast(a, b).</summary>
+    public static Tensor Ge(Tensor a, Tensor b) => CompareOp("Ge", Comparison.GreaterOrEqual, a, b);
+    /// <summary>1 where a &lt; b. Shape: broadcast(a, b).</summary>
+    public static Tensor Lt(Tensor a, Tensor b) => CompareOp("Lt", Comparison.Less, a, b);
+    /// <summary>1 where a &lt;= b. Shape: broadcast(a, b).</summary>
+    public static Tensor Le(Tensor a, Tensor b) => CompareOp("Le", Comparison.LessOrEqual, a, b);
+
+    /// <summary>1 where x == s.</summary>
+    public Tensor Eq(double s) => Eq(this, Like(s));
+    /// <summary>1 where x &gt; s.</summary>
+    public Tensor Gt(double s) => Gt(this, Like(s));
+    /// <summary>1 where x &lt; s.</summary>
+    public Tensor Lt(double s) => Lt(this, Like(s));
+    /// <summary>1 where x &gt;= s.</summary>
+    public Tensor Ge(double s) => Ge(this, Like(s));
+    /// <summary>1 where x &lt;= s.</summary>
+    public Tensor Le(double s) => Le(this, Like(s));
+}

@@ -1,0 +1,102 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Nabla.Autograd;
+
+namespace Nabla;
+
+/// <summary>How a loss turns per-sample losses into its result.</summary>
+public enum Reduction
+{
+    /// <summary>The average over samples (over non-ignored samples for class-index losses).</summary>
+    Mean,
+
+    /// <summary>The sum over samples.</summary>
+    Sum,
+
+    /// <summary>The per-sample losses, unreduced.</summary>
+    None,
+}
+
+// Softmax and cross-entropy fused, as llm.c does: one pass computes log-sum-exp per row, and the backward is
+// (softmax − one-hot)·g without ever building the log-probabilities as a graph.
+public partial class Tensor
+{
+    /// <summary>
+    /// Cross-entropy between logits and class indices: loss_i = log Σ_c e^(x_ic) − x_i,t_i, computed stably.
+    /// Shape: logits (N, C), target (N) holding class indices in [0, C) (or <paramref name="ignoreIndex"/>) → scalar, or (N) with <see cref="Reduction.None"/>.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean, int ignoreIndex = -100, string op = "CrossEntropyLoss")
+    {
+        if (logits.Rank != 2) throw new ArgumentException($"{op}: expected logits of shape (N, C), got {ShapeUtil.Format(logits._shape)}.");
+        int n = logits._shape[0], c = logits._shape[1];
+        if (target.Rank != 1 || target._shape[0] != n)
+            throw new ArgumentException($"{op}: expected target of shape [{n}] (class indices) for logits {ShapeUtil.Format(logits._shape)}, got {ShapeUtil.Format(target._shape)}.");
+        var labels = ClassIndices(op, target, c, ignoreIndex);
+        int counted = labels.Count(l => l >= 0);
+        var x = logits.Detach().Contiguous();
+        var lse = new double[n];
+        var losses = Empty(logits.DType, [n]);
+        if (x.DType == DType.Float32) CrossEntropyForward<float>(x.Span<float>(), labels, n, c, lse, losses.Span<float>());
+        else CrossEntropyForward<double>(x.Span<double>(), labels, n, c, lse, losses.Span<double>());
+        Tensor y;
+        using (NoGrad())
+        {
+            y = reduction switch
+            {
+                Reduction.None => losses,
+                Reduction.Sum => losses.Sum(),
+                // PyTorch: the mean over an all-ignored batch is NaN (0/0)
+                _ => losses.Sum() / counted,
+            };
+        }
+        return Engine.Record(y, op + "Backward", [logits], g =>
+        {
+            // dx_ic = g_i·(softmax_ic − [c = t_i]), with g_i = g (sum), g/counted (mean), g_i (none)
+            var gi = reduction == Reduction.None ? g.ToDoubleArray() : Enumerable.Repeat(g.Item() / (reduction == Reduction.Mean ? counted : 1), n).ToArray();
+            var dx = Empty(logits.DType, [n, c]);
+            if (x.DType == DType.Float32) CrossEntropyBackward<float>(x.Span<float>(), labels, n, c, lse, gi, dx.Span<float>());
+            else CrossEntropyBackward<double>(x.Span<double>(), labels, n, c, lse, gi, dx.Span<double>());
+            return [dx];
+        });
+    }
+
+    internal static int[] ClassIndices(string op, Tensor target, int classes, int ignoreIndex)
+    {
+        var t = target.ToDoubleArray();
+        var labels = new int[t.Length];
+        for (int i = 0; i < t.Length; i++)
+        {
+            if (t[i] == ignoreIndex) { labels[i] = -1; continue; }
+            int l = (int)t[i];
+            if (l != t[i] || l < 0 || l >= classes)
+                throw new ArgumentException($"{op}: target {i} is {t[i]}, expected a class index in [0, {classes}).");
+            labels[i] = l;
+        }
+        return labels;
+    }
+
+    private static void CrossEntropyForward<T>(ReadOnlySpan<T> x, int[] labels, int n, int c, double[] lse, Span<T> losses) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < n; i++)
+        {
+            var row = x.Slice(i * c, c);
+            double m = double.CreateTruncating(TensorPrimitives.Max(row));
+            double s = 0;
+            for (int k = 0; k < c; k++) s += Math.Exp(double.CreateTruncating(row[k]) - m);
+            lse[i] = m + Math.Log(s);
+            losses[i] = labels[i] < 0 ? T.Zero : T.CreateTruncating(lse[i] - double.CreateTruncating(row[labels[i]]));
+        }
+    }
+
+    private static void CrossEntropyBackward<T>(ReadOnlySpan<T> x, int[] labels, int n, int c, double[] lse, double[] g, Span<T> dx) where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < n; i++)
+        {
+            var row = x.Slice(i * c, c);
+            var d = dx.Slice(i * c, c);
+            if (labels[i] < 0) { d.Clear(); continue; }
+            for (int k = 0; k < c; k++) d[k] = T.CreateTruncating(g[i] * Math.Exp(double.CreateTruncating(row[k]) - lse[i]));
+            d[labels[i]] -= T.CreateTruncating(g[i]);
+        }
+    }
+}

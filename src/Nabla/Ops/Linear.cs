@@ -1,0 +1,76 @@
+using Nabla.Autograd;
+using Nabla.Kernels;
+
+namespace Nabla;
+
+// The text's connection layer, fused: y = x·Wᵀ + b in one GEMM that starts from the bias.
+public partial class Tensor
+{
+    /// <summary>
+    /// y = x·Wᵀ + b. Shape: x (*, in), weight (out, in), bias (out) → (*, out).
+    /// Backward: dx = g·W (residual passed back), dW = gᵀ·x, db = Σ_rows g (parameter gradients).
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, string op = "Linear")
+    {
+        if (weight.Rank != 2) throw new ArgumentException($"{op}: weight must be 2-D (out, in), got {ShapeUtil.Format(weight._shape)}.");
+        int outF = weight._shape[0], inF = weight._shape[1];
+        if (x.Rank == 0 || x._shape[^1] != inF)
+            throw new ArgumentException($"{op}: expected input of shape (*, {inF}), got {ShapeUtil.Format(x._shape)}.");
+        if (bias is not null && (bias.Rank != 1 || bias._shape[0] != outF))
+            throw new ArgumentException($"{op}: expected bias of shape [{outF}], got {ShapeUtil.Format(bias._shape)}.");
+        CheckSameDType(op, x, weight);
+        if (bias is not null) CheckSameDType(op, x, bias);
+        int rows = x.Numel / Math.Max(inF, 1);
+        var x2 = x.Detach().Contiguous();
+        var w = weight.Detach().Contiguous();
+        var outShape = x._shape.ToArray();
+        outShape[^1] = outF;
+        var y = Empty(x.DType, outShape);
+        var b = bias?.Detach().Contiguous();
+        if (x.DType == DType.Float32) LinearForward(x2.Span<float>(), w.Span<float>(), b is null ? default : b.Span<float>(), y.Span<float>(), rows, inF, outF);
+        else LinearForward(x2.Span<double>(), w.Span<double>(), b is null ? default : b.Span<double>(), y.Span<double>(), rows, inF, outF);
+        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
+        return Engine.Record(y, op + "Backward", inputs, g =>
+        {
+            var gc = g.Contiguous();
+            Tensor? dx = x.RequiresGrad ? Empty(x.DType, x._shape.ToArray()) : null;
+            Tensor? dw = weight.RequiresGrad ? Empty(x.DType, [outF, inF]) : null;
+            Tensor? db = bias is { RequiresGrad: true } ? Empty(x.DType, [outF]) : null;
+            if (x.DType == DType.Float32) LinearBackward<float>(gc, x2, w, dx, dw, db, rows, inF, outF);
+            else LinearBackward<double>(gc, x2, w, dx, dw, db, rows, inF, outF);
+            return bias is null ? [dx, dw] : [dx, dw, db];
+        });
+    }
+
+    private static void LinearForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y, int rows, int inF, int outF)
+        where T : struct, System.Numerics.IFloatingPointIeee754<T>
+    {
+        T beta = T.Zero;
+        if (!b.IsEmpty)
+        {
+            for (int r = 0; r < rows; r++) b.CopyTo(y.Slice(r * outF, outF));
+            beta = T.One;
+        }
+        GemmT(false, true, rows, outF, inF, x, inF, w, inF, beta, y, outF);
+    }
+
+    private static void LinearBackward<T>(Tensor g, Tensor x, Tensor w, Tensor? dx, Tensor? dw, Tensor? db, int rows, int inF, int outF)
+        where T : struct, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var gs = g.Span<T>();
+        if (dx is not null) GemmT(false, false, rows, inF, outF, gs, outF, w.Span<T>(), inF, T.Zero, dx.Span<T>(), inF);
+        if (dw is not null) GemmT(true, false, outF, inF, rows, gs, outF, x.Span<T>(), inF, T.Zero, dw.Span<T>(), inF);
+        if (db is not null) Reduce.SumColumns(gs, rows, outF, db.Span<T>());
+    }
+
+    internal static void GemmT<T>(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : struct, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a), lda,
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(b), ldb, float.CreateTruncating(beta), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), ldc);
+        else
+            Gemm.Dgemm(ta, tb, m, n, k, 1.0, System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(a), lda,
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(b), ldb, double.CreateTruncating(beta), System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(c), ldc);
+    }
+}

@@ -1,0 +1,138 @@
+namespace Nabla;
+
+public partial class Tensor
+{
+    internal static Array Allocate(DType dtype, int numel) => dtype == DType.Float32 ? new float[numel] : new double[numel];
+
+    /// <summary>A new tensor with uninitialised (zeroed) storage.</summary>
+    internal static Tensor Empty(DType dtype, int[] shape) => new(Allocate(dtype, ShapeUtil.Numel(shape)), shape);
+
+    private static int[] CheckShape(string op, int[] shape)
+    {
+        foreach (int d in shape)
+            if (d < 0) throw new ArgumentException($"{op}: negative dimension in shape {ShapeUtil.Format(shape)}.");
+        return (int[])shape.Clone();
+    }
+
+    /// <summary>A tensor of zeros. Shape: as given.</summary>
+    public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.Float32);
+
+    /// <summary>A tensor of zeros of the given dtype.</summary>
+    public static Tensor Zeros(int[] shape, DType dtype) => Empty(dtype, CheckShape("Zeros", shape));
+
+    /// <summary>A tensor of ones. Shape: as given.</summary>
+    public static Tensor Ones(params int[] shape) => Full(shape, 1.0, DType.Float32);
+
+    /// <summary>A tensor of ones of the given dtype.</summary>
+    public static Tensor Ones(int[] shape, DType dtype) => Full(shape, 1.0, dtype);
+
+    /// <summary>A tensor filled with <paramref name="value"/>.</summary>
+    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32)
+    {
+        var t = Empty(dtype, CheckShape("Full", shape));
+        if (dtype == DType.Float32) t.Buffer<float>().AsSpan().Fill((float)value);
+        else t.Buffer<double>().AsSpan().Fill(value);
+        return t;
+    }
+
+    /// <summary>Zeros with the shape and dtype of <paramref name="t"/>.</summary>
+    public static Tensor ZerosLike(Tensor t) => Empty(t.DType, t._shape.ToArray());
+
+    /// <summary>Ones with the shape and dtype of <paramref name="t"/>.</summary>
+    public static Tensor OnesLike(Tensor t) => Full(t._shape, 1.0, t.DType);
+
+    /// <summary>A 0-dimensional tensor holding one value.</summary>
+    public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full([], value, dtype);
+
+    /// <summary>Values start, start+step, ... below end. Shape: (⌈(end−start)/step⌉).</summary>
+    public static Tensor Arange(double start, double end, double step = 1, DType dtype = DType.Float32)
+    {
+        if (step == 0 || double.IsNaN(step)) throw new ArgumentException("Arange: step must be non-zero.");
+        int n = Math.Max(0, (int)Math.Ceiling((end - start) / step));
+        var t = Empty(dtype, [n]);
+        for (int i = 0; i < n; i++) t.SetFlat(i, start + i * step);
+        return t;
+    }
+
+    /// <summary>0, 1, ..., end−1.</summary>
+    public static Tensor Arange(int end, DType dtype = DType.Float32) => Arange(0, end, 1, dtype);
+
+    /// <summary>A float32 tensor over a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
+    public static Tensor FromArray(float[] data, params int[] shape) => FromArrayCore((float[])data.Clone(), data.Length, shape);
+
+    /// <summary>A float64 tensor over a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
+    public static Tensor FromArray(double[] data, params int[] shape) => FromArrayCore((double[])data.Clone(), data.Length, shape);
+
+    /// <summary>A float32 matrix from a rectangular array.</summary>
+    public static Tensor FromArray(float[,] data)
+    {
+        var flat = new float[data.Length];
+        int k = 0;
+        foreach (var v in data) flat[k++] = v;
+        return new Tensor(flat, [data.GetLength(0), data.GetLength(1)]);
+    }
+
+    /// <summary>A float64 matrix from a rectangular array.</summary>
+    public static Tensor FromArray(double[,] data)
+    {
+        var flat = new double[data.Length];
+        int k = 0;
+        foreach (var v in data) flat[k++] = v;
+        return new Tensor(flat, [data.GetLength(0), data.GetLength(1)]);
+    }
+
+    private static Tensor FromArrayCore(Array storage, int length, int[] shape)
+    {
+        shape = shape.Length == 0 ? [length] : CheckShape("FromArray", shape);
+        if (ShapeUtil.Numel(shape) != length)
+            throw new ArgumentException($"FromArray: shape {ShapeUtil.Format(shape)} needs {ShapeUtil.Numel(shape)} elements but the array has {length}.");
+        return new Tensor(storage, shape);
+    }
+
+    /// <summary>Uniform samples in [0, 1).</summary>
+    public static Tensor Rand(int[] shape, DType dtype = DType.Float32, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Empty(dtype, CheckShape("Rand", shape));
+        if (dtype == DType.Float32) { var s = t.Buffer<float>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextSingle(); }
+        else { var s = t.Buffer<double>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextDouble(); }
+        return t;
+    }
+
+    /// <summary>Uniform samples in [low, high).</summary>
+    public static Tensor Uniform(int[] shape, double low, double high, DType dtype = DType.Float32, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Empty(dtype, CheckShape("Uniform", shape));
+        for (int i = 0; i < t.Numel; i++) t.SetFlat(i, low + (high - low) * g.NextDouble());
+        return t;
+    }
+
+    /// <summary>Standard normal samples.</summary>
+    public static Tensor Randn(int[] shape, DType dtype = DType.Float32, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Empty(dtype, CheckShape("Randn", shape));
+        for (int i = 0; i < t.Numel; i++) t.SetFlat(i, g.NextNormal());
+        return t;
+    }
+
+    /// <summary>Uniform integers in [low, high), stored as floats.</summary>
+    public static Tensor RandInt(long low, long high, int[] shape, DType dtype = DType.Float32, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Empty(dtype, CheckShape("RandInt", shape));
+        for (int i = 0; i < t.Numel; i++) t.SetFlat(i, g.NextInt64(low, high));
+        return t;
+    }
+
+    /// <summary>Reseeds <see cref="Generator.Default"/>.</summary>
+    public static void ManualSeed(ulong seed) => Generator.Default.ManualSeed(seed);
+
+    // only for freshly allocated contiguous tensors
+    internal void SetFlat(int i, double v)
+    {
+        if (DType == DType.Float32) Buffer<float>()[_offset + i] = (float)v;
+        else Buffer<double>()[_offset + i] = v;
+    }
+}

@@ -1,0 +1,183 @@
+using Nabla.Autograd;
+
+namespace Nabla;
+
+/// <summary>
+/// An n-dimensional array of <see cref="DType.Float32"/> or <see cref="DType.Float64"/> values, with the graph
+/// information reverse-mode autodiff needs. Views (reshape, transpose, slices, expand) share storage through
+/// <see cref="Strides"/> and an offset; plain managed memory, nothing to dispose.
+/// </summary>
+public partial class Tensor
+{
+    // float[] or double[]; shared by views.
+    internal readonly Array _storage;
+    internal readonly int _offset;
+    internal readonly int[] _shape;
+    internal readonly int[] _strides;
+    private bool _requiresGrad;
+
+    internal Tensor(Array storage, int[] shape, int[] strides, int offset)
+    {
+        _storage = storage;
+        _shape = shape;
+        _strides = strides;
+        _offset = offset;
+        DType = storage is float[] ? DType.Float32 : DType.Float64;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    internal Tensor(Array storage, int[] shape) : this(storage, shape, ShapeUtil.ContiguousStrides(shape), 0) { }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The size of each dimension.</summary>
+    public ReadOnlySpan<int> Shape => _shape;
+
+    /// <summary>The step in elements between neighbours along each dimension (0 for a broadcast dimension).</summary>
+    public ReadOnlySpan<int> Strides => _strides;
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>The number of elements.</summary>
+    public int Numel { get; }
+
+    /// <summary>The size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
+    public int Size(int dim) => _shape[ShapeUtil.Dim("Size", dim, Rank)];
+
+    /// <summary>Whether gradients flow to this tensor. Only leaves (tensors made by the user) may be switched.</summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (!value && GradFn is not null)
+                throw new InvalidOperationException($"RequiresGrad: only leaf tensors can be switched off; this one was made by {GradFn.Name}. Use Detach().");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient ∇J of this tensor after <see cref="Backward"/>; null until then.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The graph node that made this tensor, or null for a leaf.</summary>
+    public Node? GradFn { get; internal set; }
+
+    /// <summary>True for tensors made by the user rather than by a recorded op.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    internal bool RetainsGrad { get; private set; }
+
+    /// <summary>Keeps <see cref="Grad"/> for this non-leaf tensor during backward (the residual ∇J it received).</summary>
+    public Tensor RetainGrad()
+    {
+        RetainsGrad = true;
+        return this;
+    }
+
+    /// <summary>True when the elements are laid out densely in row-major order.</summary>
+    public bool IsContiguous
+    {
+        get
+        {
+            // an empty tensor has no elements to lay out (its strides are arbitrary), as in PyTorch
+            if (Numel == 0) return true;
+            int s = 1;
+            for (int i = Rank - 1; i >= 0; i--)
+            {
+                if (_shape[i] != 1 && _strides[i] != s) return false;
+                s *= _shape[i];
+            }
+            return true;
+        }
+    }
+
+    internal T[] Buffer<T>() => (T[])_storage;
+
+    /// <summary>The elements of a contiguous tensor as a span over its storage (writes go into the tensor).</summary>
+    internal Span<T> Span<T>()
+    {
+        if (!IsContiguous) throw new InvalidOperationException("Span: tensor is not contiguous; call Contiguous() first.");
+        return new Span<T>((T[])_storage, _offset, Numel);
+    }
+
+    /// <summary>The elements in row-major order, converted to float.</summary>
+    public float[] ToArray()
+    {
+        var c = Contiguous();
+        if (c.DType == DType.Float32) return c.Span<float>().ToArray();
+        var src = c.Span<double>();
+        var dst = new float[src.Length];
+        for (int i = 0; i < src.Length; i++) dst[i] = (float)src[i];
+        return dst;
+    }
+
+    /// <summary>The elements in row-major order, converted to double.</summary>
+    public double[] ToDoubleArray()
+    {
+        var c = Contiguous();
+        if (c.DType == DType.Float64) return c.Span<double>().ToArray();
+        var src = c.Span<float>();
+        var dst = new double[src.Length];
+        for (int i = 0; i < src.Length; i++) dst[i] = src[i];
+        return dst;
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public double Item()
+    {
+        if (Numel != 1) throw new InvalidOperationException($"Item: a tensor with {Numel} elements (shape {ShapeUtil.Format(_shape)}) cannot be converted to a scalar.");
+        return DType == DType.Float32 ? Buffer<float>()[_offset] : Buffer<double>()[_offset];
+    }
+
+    /// <summary>The element at the given index (one int per dimension, negative counts from the end).</summary>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public double this[params int[] index]
+    {
+        get
+        {
+            int pos = Position(index);
+            return DType == DType.Float32 ? Buffer<float>()[pos] : Buffer<double>()[pos];
+        }
+    }
+
+    internal int Position(ReadOnlySpan<int> index)
+    {
+        if (index.Length != Rank) throw new ArgumentException($"Indexer: expected {Rank} indices for shape {ShapeUtil.Format(_shape)}, got {index.Length}.");
+        int pos = _offset;
+        for (int d = 0; d < Rank; d++)
+        {
+            int i = index[d] < 0 ? index[d] + _shape[d] : index[d];
+            if ((uint)i >= (uint)_shape[d]) throw new IndexOutOfRangeException($"Indexer: index {index[d]} is out of range for dim {d} of size {_shape[d]}.");
+            pos += i * _strides[d];
+        }
+        return pos;
+    }
+
+    /// <summary>A tensor sharing this one's data but cut from the graph (no gradient flows through it).</summary>
+    public Tensor Detach() => new(_storage, _shape, _strides, _offset);
+
+    /// <summary>Runs backpropagation from this scalar (or with an upstream gradient of this tensor's shape).</summary>
+    /// <param name="gradient">∇J of this tensor; required unless it has one element (then 1).</param>
+    /// <param name="retainGraph">Keep the graph so backward can run through it again.</param>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false) => Engine.Backward(this, gradient, retainGraph);
+
+    /// <summary>Same-shape, same-dtype check used by the ops; throws naming the op.</summary>
+    internal static void CheckSameDType(string op, Tensor a, Tensor b)
+    {
+        if (a.DType != b.DType) throw new ArgumentException($"{op}: dtypes differ ({a.DType.Name()} vs {b.DType.Name()}); convert one with To(DType).");
+    }
+
+    /// <summary>The storage position of every element, in row-major order.</summary>
+    internal int[] StoragePositions()
+    {
+        var positions = new int[Numel];
+        int k = 0;
+        Kernels.Strided.ForEachRow(_shape, _strides, _offset, default, 0, default, 0, (n, o, s, _, _, _, _) =>
+        {
+            for (int i = 0; i < n; i++) positions[k++] = o + i * s;
+        });
+        return positions;
+    }
+}
