@@ -6,9 +6,7 @@ namespace Nabla;
 // ToString prints like PyTorch: tensor([[ 0.1000, -1.2000], ...], requires_grad=True).
 public partial class Tensor
 {
-    private const int SummarizeAbove = 1000, EdgeItems = 3;
-
-    private const int LineWidth = 80;
+    private const int SummarizeAbove = 1000, EdgeItems = 3, LineWidth = 80;
 
     /// <summary>The values, formatted as PyTorch prints them (summarised with ... beyond 1000 elements, rows wrapped at 80 columns).</summary>
     public override string ToString()

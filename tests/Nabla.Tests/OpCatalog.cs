@@ -249,6 +249,11 @@ public static class OpCatalog
         Add("index_select_dim0_repeated", g => [Randn(g, 4, 3)], x => x[0].IndexSelect(0, Index([2, 0, 2, 3])));
         Add("index_select_dim1", g => [Randn(g, 2, 4)], x => x[0].IndexSelect(1, Index([3, 1])));
 
+        // ---- fused losses (class indices captured, not differentiated) ----
+        Add("cross_entropy_mean", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0], Index([2, 0, 1, 2])));
+        Add("cross_entropy_sum", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0], Index([1, 1, 0, 2]), Reduction.Sum));
+        Add("cross_entropy_none_ignore_index", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0].T.Contiguous().T, Index([0, -100, 2, 1]), Reduction.None));
+
         // ---- custom Function, graph shapes ----
         Add("custom_function_cube", g => [Randn(g, 2, 3)], x => new Cube().Apply(x[0]));
         Add("custom_function_two_inputs", g => [Randn(g, 3), Randn(g, 3)], x => new MulSin().Apply(x[0], x[1]).Exp());

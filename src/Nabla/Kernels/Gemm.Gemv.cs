@@ -9,7 +9,7 @@ namespace Nabla.Kernels;
 public static partial class Gemm
 {
     /// <summary>Below this many multiply-adds a GEMV runs on the calling thread only.</summary>
-    private const long GemvParallelMacs = 1L << 16;
+    private const long GemvParallelMacs = 1L << 17;
 
     /// <summary>
     /// How many contiguous ranges of outputs a GEMV is cut into: one per thread (each output's value does not depend

@@ -15,6 +15,9 @@ public static partial class Gemm
     /// <summary>Longest k block: a packed A panel (MR x kc) stays in L1, a B block (kc x NC) in L2.</summary>
     private static int KcMax<T>() => typeof(T) == typeof(float) ? 320 : 256;
 
+    /// <summary>Largest packed copy of A and B (elements) before a product is split; settable by tests.</summary>
+    internal static long s_maxPackedElements = 1L << 25;
+
     /// <summary>Most MR panels (rows) and NR panels (columns) in one tile of C.</summary>
     private const int TileMPanels = 16, TileNPanels = 8;
 
@@ -27,6 +30,29 @@ public static partial class Gemm
     private static unsafe void Packed<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb,
         T beta, T* c, int ldc, bool threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Very large products are cut into column (or row) halves at panel boundaries: each element of C still goes
+        // through exactly the same operations, and the packing buffers stay bounded.
+        int nr = NV * Vector512<T>.Count;
+        long packed = (long)k * ((m + MR - 1) / MR * MR + (n + nr - 1) / nr * nr);
+        if (packed > s_maxPackedElements && (n > nr || m > MR))
+        {
+            if (n >= m && n > nr || m <= MR)
+            {
+                int left = (n / 2 + nr - 1) / nr * nr;
+                Packed(transA, transB, m, left, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                T* bRight = transB ? b + (long)left * ldb : b + left;
+                Packed(transA, transB, m, n - left, k, alpha, a, lda, bRight, ldb, beta, c + left, ldc, threads);
+            }
+            else
+            {
+                int top = (m / 2 + MR - 1) / MR * MR;
+                Packed(transA, transB, top, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                T* aBottom = transA ? a + top : a + (long)top * lda;
+                Packed(transA, transB, m - top, n, k, alpha, aBottom, lda, b, ldb, beta, c + (long)top * ldc, ldc, threads);
+            }
+            return;
+        }
+
         var job = PackedJob<T>.Get();
         job.Setup(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         try

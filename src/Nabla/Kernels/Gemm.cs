@@ -89,7 +89,7 @@ public static partial class Gemm
     }
 
     /// <summary>Below this many flops (2mnk) a product runs on the calling thread only.</summary>
-    private const long ParallelFlops = 1L << 18;
+    private const long ParallelFlops = 1L << 20;
 
     private static unsafe void RunBatched<T>(int batch, bool transA, bool transB, int m, int n, int k, T alpha,
         T* a, int lda, long strideA, T* b, int ldb, long strideB, T beta, T* c, int ldc, long strideC)
@@ -157,7 +157,7 @@ public static partial class Gemm
             return;
         }
         long flops = 2L * m * n * k;
-        bool threads = allowThreads && flops >= ParallelFlops && Threading.MaxThreads > 1;
+        bool threads = allowThreads && Threading.MaxThreads > 1; // GEMV applies its own size threshold
         if (m == 1)
         {
             // c[0, j] = alpha * sum_p opA[0,p] * opB[p,j]: x is the row of op(A).
@@ -172,7 +172,7 @@ public static partial class Gemm
             else GemvAxpy(m, k, a, lda, b, transB ? 1 : ldb, alpha, beta, c, ldc, threads);
             return;
         }
-        Packed(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        Packed(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads && flops >= ParallelFlops);
     }
 
     private static unsafe void ScaleC<T>(int m, int n, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>

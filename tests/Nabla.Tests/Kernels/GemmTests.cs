@@ -206,6 +206,34 @@ public class GemmTests
     }
 
     [Fact]
+    public void SplittingHugeProducts_GivesIdenticalResults()
+    {
+        var rng = new Random(3);
+        int m = 77, n = 301, k = 130;
+        var a = Random<float>(rng, m * k);
+        var b = Random<float>(rng, k * n);
+        var c = Random<float>(rng, m * n);
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                var whole = (float[])c.Clone();
+                Gemm.Sgemm(ta, tb, m, n, k, 1.25f, a, ta ? m : k, b, tb ? k : n, -0.5f, whole, n);
+                long saved = Gemm.s_maxPackedElements;
+                var split = (float[])c.Clone();
+                try
+                {
+                    Gemm.s_maxPackedElements = 4000; // forces several column and row splits
+                    Gemm.Sgemm(ta, tb, m, n, k, 1.25f, a, ta ? m : k, b, tb ? k : n, -0.5f, split, n);
+                }
+                finally
+                {
+                    Gemm.s_maxPackedElements = saved;
+                }
+                Assert.True(whole.AsSpan().SequenceEqual(split));
+            }
+    }
+
+    [Fact]
     public void Results_AreBitIdentical_ForAnyThreadCount()
     {
         int saved = Threading.MaxThreads;

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Turns benchmarks/results/latest.tsv (written by benchmarks/run.sh) into BENCHMARKS.md. Standard library only.
+
+Usage: report.py RESULTS_TSV OUTPUT_MD
+"""
+import os
+import re
+import subprocess
+import sys
+
+
+def parse(path):
+    side, meta = None, {"nabla": [], "torch": [], "run": []}
+    results = {"nabla": {}, "torch": {}}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            m = re.match(r"# == side=(\w+) workload=(\w+)", line)
+            if m:
+                side = m.group(1)
+                continue
+            if line.startswith("#"):
+                meta[side or "run"].append(line[1:].strip())
+                continue
+            if not line.startswith("RESULT\t") or side is None:
+                continue
+            f_ = line.split("\t")
+            if len(f_) < 6 or f_[1] == "name":
+                continue
+            extra = "\t".join(f_[6:]) if len(f_) > 6 else ""
+            note = ""
+            m = re.search(r"\[([^\]]*)\]\s*$", extra)
+            if m:
+                note = m.group(1)
+                extra = extra[:m.start()].strip()
+            results[side][f_[1]] = {
+                "min": float(f_[2]), "median": float(f_[3]), "unit": f_[4], "iters": int(f_[5]),
+                "extra": extra, "note": note,
+            }
+    return meta, results
+
+
+def cpu_model():
+    model, family, mod, n = "?", "?", "?", 0
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                k, v = k.strip(), v.strip()
+                if k == "model name":
+                    model, n = v, n + 1
+                elif k == "cpu family":
+                    family = v
+                elif k == "model":
+                    mod = v
+    except OSError:
+        pass
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            txt = f.read()
+        fl = re.search(r"^flags\s*:\s*(.*)$", txt, re.M)
+        if fl:
+            have = set(fl.group(1).split())
+            flags = ", ".join(x for x in ("avx2", "fma", "avx512f", "avx512_bf16") if x in have)
+    except OSError:
+        pass
+    return f"{model} (family {family}, model {mod}), {n} logical CPUs; {flags}"
+
+
+def find(lines, pattern):
+    for l in lines:
+        m = re.search(pattern, l)
+        if m:
+            return m
+    return None
+
+
+def blas_desc(torch_meta):
+    m = find(torch_meta, r"BLAS mapped: (.*)$")
+    if not m:
+        return "?"
+    libs = [p.strip() for p in m.group(1).split(",") if p.strip()]
+    out = []
+    for p in libs:
+        real = os.path.realpath(p)
+        out.append(os.path.basename(p) + (f" → {os.path.basename(real)}" if real != p else ""))
+    pkg = ""
+    try:
+        r = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "libopenblas0-pthread"],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode == 0 and r.stdout.strip():
+            pkg = f" (Debian {r.stdout.strip()})"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return ", ".join(out) + pkg
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "–"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.{digits - 1}f}" if v >= 1 else f"{v:.{digits}f}"
+
+
+def ratio(torch_t, nabla_t):
+    """PyTorch time / Nabla time (> 1: Nabla faster)."""
+    if torch_t is None or nabla_t is None or nabla_t == 0:
+        return "–"
+    return f"{torch_t / nabla_t:.2f}"
+
+
+def note(r):
+    return r["note"] if r else ""
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    src, dst = sys.argv[1], sys.argv[2]
+    meta, res = parse(src)
+    nb, tr = res["nabla"], res["torch"]
+
+    started = find(meta["run"], r"started=(.+?) host=")
+    mode = find(meta["run"], r"mode=(\w+)")
+    dotnet = find(meta["nabla"], r"\| (\.NET [^|]+?) \|")
+    nthreads = find(meta["nabla"], r"threads=(\d+)")
+    gc = find(meta["nabla"], r"GC server=(\w+)")
+    torchv = find(meta["torch"], r"PyTorch (\S+) \| python (\S+)")
+    tthreads = find(meta["torch"], r"threads=(\d+) interop=(\d+)")
+
+    peak = nb.get("fma_peak")
+    peak_best = peak["min"] if peak else None   # GFLOP/s: 'min' column holds the best
+
+    L = []
+    L.append("# Nabla benchmarks")
+    L.append("")
+    L.append("Measured numbers only, from one run of `benchmarks/run.sh`: Nabla and PyTorch ran on the same machine, "
+             "interleaved per workload (Nabla gemm, PyTorch gemm, Nabla mlp, PyTorch mlp, ...), both timed the same way "
+             "(`bench_torch.py`'s method: quiet-machine wait, warm-up, ≥ 20 iterations and ~2 s, min and median).")
+    L.append("")
+    L.append(f"- Date: {started.group(1) if started else '?'} (run mode: {mode.group(1) if mode else '?'})")
+    L.append(f"- CPU: {cpu_model()}")
+    L.append(f"- Threads: Nabla `Threading.MaxThreads` = {nthreads.group(1) if nthreads else '?'}; "
+             f"PyTorch `torch.get_num_threads()` = {tthreads.group(1) if tthreads else '?'} "
+             f"(interop {tthreads.group(2) if tthreads else '?'})")
+    L.append(f"- .NET: {dotnet.group(1).strip() if dotnet else '?'} (Release, TieredPGO on, server GC {gc.group(1) if gc else '?'}, "
+             "concurrent GC off)")
+    L.append(f"- PyTorch: {torchv.group(1) if torchv else '?'} (python {torchv.group(2) if torchv else '?'}); "
+             f"BLAS: {blas_desc(meta['torch'])}")
+    L.append("- Data: float32, synthetic (randn inputs, random class labels).")
+    L.append("")
+
+    # ---- SGEMM
+    L.append("## SGEMM C = A·B (n×n, C allocated per call)")
+    L.append("")
+    if peak:
+        L.append(f"FMA peak measured by the benchmark (2 threads × 12 independent 512-bit FMA chains): "
+                 f"**{peak['min']:.0f} GFLOP/s** best, {peak['median']:.0f} median "
+                 f"({peak['iters']} iterations; {peak['note']}). % of peak below is relative to the best peak.")
+        L.append("")
+    L.append("| n | Nabla GFLOP/s median | Nabla best | Nabla % peak (median) | PyTorch GFLOP/s median | PyTorch best "
+             "| PyTorch % peak (median) | PyTorch time / Nabla time (median) | conditions (Nabla; PyTorch) |")
+    L.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for n in (256, 512, 1024, 2048):
+        a, b = nb.get(f"sgemm_{n}"), tr.get(f"sgemm_{n}")
+        at, bt = nb.get(f"sgemm_{n}_time"), tr.get(f"sgemm_{n}_time")
+        if not a and not b:
+            continue
+
+        def pct(r):
+            return f"{100 * r['median'] / peak_best:.0f}%" if r and peak_best else "–"
+
+        L.append(f"| {n} | {fmt(a['median']) if a else '–'} | {fmt(a['min']) if a else '–'} | {pct(a)} "
+                 f"| {fmt(b['median']) if b else '–'} | {fmt(b['min']) if b else '–'} | {pct(b)} "
+                 f"| {ratio(bt['median'] if bt else None, at['median'] if at else None)} "
+                 f"| {note(a)}; {note(b)} |")
+    L.append("")
+
+    def timed_table(title, rows):
+        L.append(f"## {title}")
+        L.append("")
+        L.append("| workload | unit | Nabla median | Nabla min | PyTorch median | PyTorch min "
+                 "| PyTorch time / Nabla time (median) | iterations (Nabla; PyTorch) | conditions (Nabla; PyTorch) |")
+        L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+        for key, label, unit in rows:
+            a, b = nb.get(key), tr.get(key)
+            if not a and not b:
+                continue
+            L.append(f"| {label} | {unit} | {fmt(a['median']) if a else '–'} | {fmt(a['min']) if a else '–'} "
+                     f"| {fmt(b['median']) if b else '–'} | {fmt(b['min']) if b else '–'} "
+                     f"| {ratio(b['median'] if b else None, a['median'] if a else None)} "
+                     f"| {a['iters'] if a else '–'}; {b['iters'] if b else '–'} | {note(a)}; {note(b)} |")
+        L.append("")
+
+    timed_table("MLP train step (784-512-256-10, ReLU, cross-entropy, batch 128, SGD: zero_grad, forward, backward, step)",
+                [("mlp_train_b128", "train step b128", "ms/step")])
+    timed_table("MLP inference (eval mode, no grad)",
+                [("mlp_infer_b1", "batch 1 (latency)", "µs/call"), ("mlp_infer_b1024", "batch 1024 (throughput)", "ms/call")])
+
+    L.append("Ratios > 1 mean Nabla is faster. \"conditions\" are the harness's notes per attempt: `others` is the CPU "
+             "share used by other processes during the timed loop, `steal` the hypervisor's; an attempt with others > 5% "
+             "is retried while the retry budget lasts. This machine is shared: compare only numbers taken side by side "
+             "in one run.")
+    L.append("")
+    L.append("Rerun: `benchmarks/run.sh` from the repository root (`benchmarks/run.sh --quick` skips the quiet-machine "
+             "wait and retries). It rebuilds Release, runs `Nabla.Benchmarks` and `bench_torch.py` interleaved, keeps "
+             "the raw RESULT lines in `benchmarks/results/latest.tsv` and rewrites this file. One workload alone: "
+             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile]`; "
+             "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`.")
+    L.append("")
+    with open(dst, "w", encoding="utf-8") as f:
+        f.write("\n".join(L))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
