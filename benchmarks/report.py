@@ -148,7 +148,7 @@ def main():
     L.append(f"- Threads: Nabla `Threading.MaxThreads` = {nthreads.group(1) if nthreads else '?'}; "
              f"PyTorch `torch.get_num_threads()` = {tthreads.group(1) if tthreads else '?'} "
              f"(interop {tthreads.group(2) if tthreads else '?'})")
-    L.append(f"- .NET: {dotnet.group(1).strip() if dotnet else '?'} (Release, TieredPGO on, server GC {gc.group(1) if gc else '?'}, "
+    L.append(f"- .NET: {dotnet.group(1).strip() if dotnet else '?'} (Release, TieredPGO on, server GC {gc.group(1).lower() if gc else '?'}, "
              "concurrent GC off)")
     L.append(f"- PyTorch: {torchv.group(1) if torchv else '?'} (python {torchv.group(2) if torchv else '?'}); "
              f"BLAS: {blas_desc(meta['torch'])}")

@@ -11,21 +11,25 @@ namespace Nabla.Cli;
 /// <summary>`nabla train`: the text's fully-connected ReLU network learning to read handwritten digits.</summary>
 internal static class TrainCommand
 {
-    private const string Help = """
+    private static string Help => HelpText.Replace("MODELS_PLACEHOLDER", string.Join("\n                      ", Models.Presets.Select(p => $"{p.Name}: {p.Description}")), StringComparison.Ordinal);
+
+    private const string HelpText = """
         Usage: nabla train [options]
 
-        Trains the text's fully-connected network (784 → hidden… → 10, Linear + ReLU, cross-entropy, plain SGD:
-        θ ← θ − λ∇θJ) on MNIST, printing loss, accuracy and throughput per epoch and the final test accuracy.
+        Trains a network on MNIST (by default the text's fully-connected network: 784 → 512 → 256 → 10, Linear +
+        ReLU, cross-entropy, plain SGD θ ← θ − λ∇θJ), printing loss, accuracy and throughput per epoch and the
+        final test accuracy.
 
         Options:
+          --model NAME        MODELS_PLACEHOLDER
           --data DIR          folder with train-/t10k- images and labels in IDX format, .gz or raw
                               (default: the bundled 10,000-digit sample, 8,000 train / 2,000 test)
-          --epochs N          passes over the training set (default 30)
-          --batch-size N      samples per SGD step (default 32)
-          --lr X              initial learning rate λ (default 0.1)
+          --epochs N          passes over the training set (default: the model's; mlp 30)
+          --batch-size N      samples per SGD step (default: the model's; mlp 32)
+          --lr X              initial learning rate λ (default: the model's; mlp 0.1)
           --schedule S        cosine: λ decays to 0 along a half cosine over the run, per step (default);
                               constant: λ stays fixed
-          --hidden A,B,...    hidden layer sizes (default 512,256; empty for a linear model)
+          --hidden A,B,...    mlp only: hidden layer sizes (default 512,256; empty for a linear model)
           --shift N           random shift of training images by up to N pixels (default 2; 0 = off)
           --seed N            seed for initial weights, shuffling and shifts (default 1)
           --threads N         threads for the kernels (default: all cores)
@@ -35,7 +39,9 @@ internal static class TrainCommand
         """;
 
     private static readonly HashSet<string> s_flags = ["help"];
-    private static readonly HashSet<string> s_valued = ["data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "seed", "threads"];
+    private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "seed", "threads"];
+
+    private static int ShapeOf(int[] shape) => shape.Aggregate(1, (a, b) => a * b);
 
     public static int Run(string[] args, TextWriter stdout)
     {
@@ -46,12 +52,14 @@ internal static class TrainCommand
             return 0;
         }
         if (o.Positionals.Count > 0) throw new CliException($"nabla train: unexpected argument '{o.Positionals[0]}'. See 'nabla train --help'.");
-        int epochs = o.Int("epochs", 30, min: 1);
-        int batchSize = o.Int("batch-size", 32, min: 1);
-        double lr = o.Double("lr", 0.1, min: 0, exclusiveMin: true);
+        var preset = Models.Get(o.String("model") ?? Models.Presets[0].Name);
+        int epochs = o.Int("epochs", preset.Epochs, min: 1);
+        int batchSize = o.Int("batch-size", preset.BatchSize, min: 1);
+        double lr = o.Double("lr", preset.LearningRate, min: 0, exclusiveMin: true);
         string schedule = o.String("schedule") ?? "cosine";
         if (schedule is not ("cosine" or "constant")) throw new CliException($"nabla train: --schedule must be cosine or constant, got '{schedule}'.");
-        int[] hidden = o.IntList("hidden", [512, 256]);
+        int[]? hidden = o.Has("hidden") ? o.IntList("hidden", []) : null;
+        if (hidden is not null && preset.Name != "mlp") throw new CliException($"nabla train: --hidden applies to the mlp model only, not '{preset.Name}'.");
         int shift = o.Int("shift", 2, min: 0);
         int seed = o.Int("seed", 1, min: 0);
         Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
@@ -67,17 +75,22 @@ internal static class TrainCommand
         int classes = Math.Max(train.Labels.Max(), test.Labels.Max()) + 1;
 
         var rng = new Generator((ulong)seed);
-        var model = Models.Mlp(pixels, hidden, Math.Max(classes, 10), rng);
+        classes = Math.Max(classes, 10);
+        var sampleShape = preset.Name == "mlp" ? [pixels] : preset.SampleShape;
+        if (ShapeOf(sampleShape) != pixels)
+            throw new CliException($"nabla train: model '{preset.Name}' expects {string.Join("x", preset.SampleShape)} inputs but the images are {train.Rows}x{train.Cols}.");
+        var model = hidden is not null ? Models.Mlp(pixels, hidden, classes, rng) : preset.Build(sampleShape, classes, rng);
         var loss = new CrossEntropyLoss();
         var optimizer = new SGD(model.Parameters(), lr);
-        var trainSet = new TensorDataset(train.Images, train.Labels, pixels);
-        var testSet = new TensorDataset(test.Images, test.Labels, pixels);
+        var trainSet = new TensorDataset(train.Images, train.Labels, sampleShape);
+        var testSet = new TensorDataset(test.Images, test.Labels, sampleShape);
         var loader = new DataLoader(trainSet, batchSize, shuffle: true, seed: (ulong)seed + 1,
             transform: shift > 0 ? Transforms.RandomShift(shift, train.Rows, train.Cols) : null);
 
         var inv = CultureInfo.InvariantCulture;
         stdout.WriteLine(string.Create(inv, $"data: {dir} ({train.Count} train, {test.Count} test, {train.Rows}x{train.Cols})"));
-        stdout.WriteLine(string.Create(inv, $"model: {string.Join(" → ", new[] { pixels }.Concat(hidden).Append(Math.Max(classes, 10)))} ({model.ParameterCount():N0} parameters), SGD lr={lr} ({schedule}), batch {batchSize}, {epochs} epochs, shift ±{shift}, seed {seed}, {Threading.MaxThreads} threads"));
+        string shapeText = preset.Name == "mlp" ? string.Join(" → ", new[] { pixels }.Concat(hidden ?? [512, 256]).Append(classes)) : preset.Name;
+        stdout.WriteLine(string.Create(inv, $"model: {shapeText} ({model.ParameterCount():N0} parameters), SGD lr={lr} ({schedule}), batch {batchSize}, {epochs} epochs, shift ±{shift}, seed {seed}, {Threading.MaxThreads} threads"));
         double testAcc = 0;
         long totalSteps = (long)epochs * loader.BatchCount, globalStep = 0;
         for (int epoch = 1; epoch <= epochs; epoch++)

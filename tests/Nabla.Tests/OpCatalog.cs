@@ -21,7 +21,7 @@ public sealed record OpCase(string Name, Func<Generator, Tensor[]> MakeInputs, F
 /// Values near a kink (|x|, relu, clamp bounds) are kept ≥ 1e-2 away from it: central differences with eps 1e-6
 /// straddling a kink would measure a slope no backward can give.
 /// </summary>
-public static class OpCatalog
+public static partial class OpCatalog
 {
     public static IReadOnlyList<OpCase> All { get; } = Build();
 
@@ -272,6 +272,10 @@ public static class OpCatalog
         });
         Add("mlp_composite", g => [Randn(g, 4, 3), Randn(g, 5, 3), Randn(g, 5), Randn(g, 2, 5)], x =>
             Tensor.Linear(Tensor.Linear(x[0], x[1], x[2]).Tanh(), x[3]).LogSoftmax(-1).Mean());
+        // ops of the layer families, each in its own file (OpCatalog.<Family>.cs)
+        list.AddRange(ConvCases());
+        list.AddRange(NormCases());
+        list.AddRange(RecurrentCases());
         return list;
     }
 }

@@ -13,7 +13,6 @@ namespace Nabla.Kernels;
 public static class Threading
 {
     private static int s_maxThreads = Environment.ProcessorCount;
-    internal static bool s_usePf = Environment.GetEnvironmentVariable("NABLA_PF") == "1";
 
     /// <summary>Upper bound on the threads a kernel uses (default: the processor count). Must be at least 1.</summary>
     public static int MaxThreads
@@ -30,25 +29,26 @@ public static class Threading
     /// <remarks>
     /// Parts are handed out dynamically to the calling thread and to a small set of persistent worker threads, so a
     /// call costs about a microsecond rather than the tens of a <see cref="Parallel.For(int, int, Action{int})"/>.
-    /// A nested call, or one made while another thread holds the workers, runs on whatever is free.
+    /// A nested call runs inline on the thread that makes it; a call made while another thread holds the workers
+    /// falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
     /// </remarks>
     internal static void For(int parts, Action<int> body)
     {
         if (parts <= 0) return;
         int threads = Math.Min(parts, s_maxThreads);
-        if (threads == 1 || WorkerPool.IsWorkerThread)
+        if (threads == 1 || WorkerPool.IsInsideFor)
         {
             for (int i = 0; i < parts; i++) body(i);
             return;
         }
-        if (s_usePf || !WorkerPool.TryRun(parts, threads, body))
+        if (!WorkerPool.TryRun(parts, threads, body))
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
 
     /// <summary>Persistent spinning-then-sleeping workers; the caller takes part in the work.</summary>
     private static class WorkerPool
     {
-        [ThreadStatic] private static bool t_isWorker;
+        [ThreadStatic] private static bool t_insideFor; // a pool worker, or a caller running its parts
         private static readonly object s_monitor = new();
         private static readonly List<Thread> s_workers = new();
         private static int s_busy;            // 1 while a caller owns the pool
@@ -62,7 +62,7 @@ public static class Threading
         private static int s_done;
         private static Exception? s_error;
 
-        internal static bool IsWorkerThread => t_isWorker;
+        internal static bool IsInsideFor => t_insideFor;
 
         internal static bool TryRun(int parts, int threads, Action<int> body)
         {
@@ -84,7 +84,15 @@ public static class Threading
                 if (Volatile.Read(ref s_sleepers) != 0)
                     lock (s_monitor) Monitor.PulseAll(s_monitor);
 
-                RunParts(body, parts);
+                t_insideFor = true;
+                try
+                {
+                    RunParts(body, parts);
+                }
+                finally
+                {
+                    t_insideFor = false;
+                }
                 spin = default;
                 while (Volatile.Read(ref s_done) < parts) spin.SpinOnce(sleep1Threshold: -1);
                 s_body = null;
@@ -128,7 +136,7 @@ public static class Threading
 
         private static void WorkerLoop(int index)
         {
-            t_isWorker = true;
+            t_insideFor = true;
             int seen = Volatile.Read(ref s_generation) & ~1;
             while (true)
             {
