@@ -1,0 +1,205 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace Nabla.Kernels;
+
+/// <summary>
+/// 2-D convolution kernels on dense (N, C, H, W) data: forward, the input residual (backward-data), the weight
+/// gradient and the bias gradient, each its own kernel. The general path is tiled im2col + GEMM per (sample, group);
+/// a 1x1 stride-1 unpadded convolution skips im2col (its input is the column matrix); depthwise and few-channel
+/// convolutions run a direct kernel (<see cref="ConvDirect"/>). Parts are (sample, group) pairs or fixed sample chunks,
+/// chosen from the shape only, so results are bit-identical for any <see cref="Threading.MaxThreads"/>.
+/// </summary>
+internal static partial class Conv
+{
+    /// <summary>Upper bound on the elements of one thread's im2col tile (1 MiB of floats); tests lower it to force tiling.</summary>
+    internal static int ColumnBudget { get; set; } = 1 << 18;
+
+    /// <summary>How the forward is computed for a shape (exposed for tests and benchmarks).</summary>
+    internal enum Method { Im2ColGemm, Pointwise, Direct }
+
+    /// <summary>Picks the forward method: pointwise GEMM for 1x1, the direct kernel where the GEMM would be tiny.</summary>
+    internal static Method Choose(in ConvGeometry g)
+    {
+        if (g.IsPointwise) return Method.Pointwise;
+        // GEMM pays when both of its small dims carry work; one output channel per group (depthwise) or a K of a
+        // few taps leaves its micro-kernel mostly empty, and the direct row kernel wins.
+        if (g.Og <= 2 || g.K <= 16) return Method.Direct;
+        return Method.Im2ColGemm;
+    }
+
+    internal static Method? ForceMethod { get; set; }
+
+    private static int TileP(in ConvGeometry g) => Math.Clamp(ColumnBudget / Math.Max(g.K, 1), Math.Min(g.P, 16), Math.Max(g.P, 1));
+
+    /// <summary>Runs body over parts, on threads when there are several parts and enough work.</summary>
+    private static void RunParts(int parts, long flops, Action<int> body)
+    {
+        if (parts >= 2 && flops >= 1L << 17) Threading.For(parts, body);
+        else for (int i = 0; i < parts; i++) body(i);
+    }
+
+    /// <summary>y = conv(x, w) + b. x (N, C, H, W), w (O, Cg, KH, KW), b (O) or empty, y (N, O, OH, OW).</summary>
+    public static void Forward<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> w, ReadOnlyMemory<T> bias, Memory<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var method = ForceMethod ?? Choose(g);
+        if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
+        long flops = 2L * g.N * g.O * g.P * g.K;
+        int tileP = TileP(g);
+        RunParts(g.N * g.Groups, flops, part =>
+        {
+            int n = part / g.Groups, grp = part % g.Groups;
+            var ys = y.Span.Slice((n * g.O + grp * g.Og) * g.P, g.Og * g.P);
+            var xs = x.Span.Slice((n * g.C + grp * g.Cg) * g.HW, g.Cg * g.HW);
+            var ws = w.Span.Slice(grp * g.Og * g.K, g.Og * g.K);
+            T beta = T.Zero;
+            if (!bias.IsEmpty)
+            {
+                var bs = bias.Span.Slice(grp * g.Og, g.Og);
+                for (int o = 0; o < g.Og; o++) ys.Slice(o * g.P, g.P).Fill(bs[o]);
+                beta = T.One;
+            }
+            else if (method == Method.Direct) ys.Clear();
+            if (method == Method.Direct)
+            {
+                ConvDirect.Forward(g, xs, ws, ys);
+            }
+            else if (method == Method.Pointwise)
+            {
+                GemmT(false, false, g.Og, g.P, g.Cg, ws, g.K, xs, g.P, beta, ys, g.P);
+            }
+            else
+            {
+                var col = Scratch<T>.Get(g.K * tileP);
+                for (int p0 = 0; p0 < g.P; p0 += tileP)
+                {
+                    int pn = Math.Min(tileP, g.P - p0);
+                    Im2Col.Pack(g, xs, p0, pn, col);
+                    GemmT(false, false, g.Og, pn, g.K, ws, g.K, col, pn, beta, ys.Slice(p0), g.P);
+                }
+            }
+        });
+    }
+
+    /// <summary>The input residual dx = convᵀ(dy, w): per tile dcol = Wᵀ·dy, then col2im. dx is overwritten.</summary>
+    public static void BackwardData<T>(ConvGeometry g, ReadOnlyMemory<T> dy, ReadOnlyMemory<T> w, Memory<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var method = ForceMethod ?? Choose(g);
+        if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
+        long flops = 2L * g.N * g.O * g.P * g.K;
+        int tileP = TileP(g);
+        RunParts(g.N * g.Groups, flops, part =>
+        {
+            int n = part / g.Groups, grp = part % g.Groups;
+            var gys = dy.Span.Slice((n * g.O + grp * g.Og) * g.P, g.Og * g.P);
+            var dxs = dx.Span.Slice((n * g.C + grp * g.Cg) * g.HW, g.Cg * g.HW);
+            var ws = w.Span.Slice(grp * g.Og * g.K, g.Og * g.K);
+            if (method == Method.Pointwise)
+            {
+                GemmT(true, false, g.Cg, g.P, g.Og, ws, g.K, gys, g.P, T.Zero, dxs, g.P);
+                return;
+            }
+            dxs.Clear();
+            if (method == Method.Direct)
+            {
+                ConvDirect.BackwardData(g, gys, ws, dxs);
+                return;
+            }
+            var col = Scratch<T>.Get(g.K * tileP);
+            for (int p0 = 0; p0 < g.P; p0 += tileP)
+            {
+                int pn = Math.Min(tileP, g.P - p0);
+                GemmT(true, false, g.K, pn, g.Og, ws, g.K, gys.Slice(p0), g.P, T.Zero, col, pn);
+                Im2Col.Unpack(g, col, p0, pn, dxs);
+            }
+        });
+    }
+
+    /// <summary>Samples per weight-gradient chunk: the chunk count depends on N only (8 at most).</summary>
+    internal static int WeightChunks(int n) => Math.Min(n, 8);
+
+    /// <summary>The weight gradient dW = Σ_n dy_n·col_nᵀ, summed per fixed sample chunk, then over chunks in order. dw is overwritten.</summary>
+    public static void BackwardWeight<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> dy, Memory<T> dw)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int chunks = WeightChunks(g.N);
+        int wsize = g.O * g.K;
+        T[]? partial = chunks > 1 ? new T[chunks * wsize] : null;
+        bool direct = (ForceMethod ?? Choose(g)) == Method.Direct;
+        bool pointwise = !direct && g.IsPointwise && ForceMethod != Method.Im2ColGemm;
+        long flops = 2L * g.N * g.O * g.P * g.K;
+        int tileP = TileP(g);
+        RunParts(chunks * g.Groups, flops, part =>
+        {
+            int chunk = part / g.Groups, grp = part % g.Groups;
+            var dst = partial is null ? dw.Span.Slice(grp * g.Og * g.K, g.Og * g.K) : partial.AsSpan(chunk * wsize + grp * g.Og * g.K, g.Og * g.K);
+            dst.Clear();
+            int n0 = (int)((long)chunk * g.N / chunks), n1 = (int)((long)(chunk + 1) * g.N / chunks);
+            var col = direct || pointwise ? default : Scratch<T>.Get(g.K * tileP);
+            for (int n = n0; n < n1; n++)
+            {
+                var gys = dy.Span.Slice((n * g.O + grp * g.Og) * g.P, g.Og * g.P);
+                var xs = x.Span.Slice((n * g.C + grp * g.Cg) * g.HW, g.Cg * g.HW);
+                if (direct)
+                {
+                    ConvDirect.BackwardWeight(g, xs, gys, dst);
+                }
+                else if (pointwise)
+                {
+                    GemmT(false, true, g.Og, g.Cg, g.P, gys, g.P, xs, g.P, T.One, dst, g.K);
+                }
+                else
+                {
+                    for (int p0 = 0; p0 < g.P; p0 += tileP)
+                    {
+                        int pn = Math.Min(tileP, g.P - p0);
+                        Im2Col.Pack(g, xs, p0, pn, col);
+                        GemmT(false, true, g.Og, g.K, pn, gys.Slice(p0), g.P, col, pn, T.One, dst, g.K);
+                    }
+                }
+            }
+        });
+        if (partial is not null)
+        {
+            var d = dw.Span.Slice(0, wsize);
+            partial.AsSpan(0, wsize).CopyTo(d);
+            for (int c = 1; c < chunks; c++) TensorPrimitives.Add(d, partial.AsSpan(c * wsize, wsize), d);
+        }
+    }
+
+    /// <summary>db[o] = Σ_n Σ_p dy[n, o, p], summed per (n, o) row and then over n in order.</summary>
+    public static void BiasGrad<T>(int n, int channels, int pixels, ReadOnlySpan<T> dy, Span<T> db) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        db.Slice(0, channels).Clear();
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < channels; o++)
+                db[o] += TensorPrimitives.Sum(dy.Slice((i * channels + o) * pixels, pixels));
+    }
+
+    internal static void GemmT<T>(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb,
+                float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc);
+        else
+            Gemm.Dgemm(ta, tb, m, n, k, 1.0, MemoryMarshal.Cast<T, double>(a), lda, MemoryMarshal.Cast<T, double>(b), ldb,
+                double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc);
+    }
+}
+
+/// <summary>A per-thread scratch array reused across calls (grown on demand), so steady-state convolutions allocate nothing.</summary>
+internal static class Scratch<T>
+{
+    [ThreadStatic] private static T[]? t_buffer;
+
+    public static Span<T> Get(int length)
+    {
+        var b = t_buffer;
+        if (b is null || b.Length < length) t_buffer = b = new T[Math.Max(length, 1)];
+        return b.AsSpan(0, length);
+    }
+}
