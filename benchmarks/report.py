@@ -201,6 +201,15 @@ def main():
                 [("mlp_train_b128", "train step b128", "ms/step")])
     timed_table("MLP inference (eval mode, no grad)",
                 [("mlp_infer_b1", "batch 1 (latency)", "µs/call"), ("mlp_infer_b1024", "batch 1024 (throughput)", "ms/call")])
+    timed_table("Normalisation layers: forward + backward (training mode, float32, grads set to None each step)",
+                [("batchnorm2d_fwd_bwd", "BatchNorm2d(64), input 32x64x56x56", "ms/iter"),
+                 ("layernorm_fwd_bwd", "LayerNorm(768), input 64x512x768", "ms/iter")])
+    timed_table("Convolution: training steps (forward, backward, SGD update) and Conv2d forward",
+                [("lenet_train_b64", "LeNet-5 train step, batch 64 of 1x28x28", "ms/step"),
+                 ("cnn_nobn_train_b32", "conv3x3 32-64-128 + maxpools + GAP + fc, no BN, batch 32 of 3x32x32", "ms/step"),
+                 ("conv2d_fwd_resnet_b8", "Conv2d(64→64, 3x3, pad 1) forward, 8x64x56x56", "ms/call")])
+    timed_table("LSTM train step (LSTM(28→128, batch_first) over 28 steps, batch 64, fc 128→10 on the last step, cross-entropy, Adam)",
+                [("lstm_train_b64", "train step b64 (~0.86 GFLOP)", "ms/step")])
 
     L.append("Ratios > 1 mean Nabla is faster. \"conditions\" are the harness's notes per attempt: `others` is the CPU "
              "share used by other processes during the timed loop, `steal` the hypervisor's; an attempt with others > 5% "

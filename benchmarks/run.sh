@@ -2,6 +2,8 @@
 # Runs Nabla's benchmarks and the PyTorch reference side by side, interleaved per workload, and writes BENCHMARKS.md.
 #   benchmarks/run.sh           full run: waits for a quiet machine and retries disturbed attempts (as bench_torch.py)
 #   benchmarks/run.sh --quick   no waiting / retrying (ANCHORS_RETRY_BUDGET_S=0): one attempt per workload, noisier
+# Env: ANCHORS_RETRY_BUDGET_S (seconds of quiet-machine waiting/retrying per process, both sides; default 45),
+#      NABLA_BENCH_SKIP_BUILD=1 (run the last built binary without rebuilding).
 # Raw output (RESULT lines and each process's header) goes to benchmarks/results/latest.tsv.
 set -euo pipefail
 
@@ -14,9 +16,12 @@ case "${1:-}" in
   *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
 esac
 
-# ---- build (Release); others may be building src/Nabla at the same time: retry on an obj/file-lock collision
+# ---- build (Release); others may be building src/Nabla at the same time: retry on an obj/file-lock collision.
+# NABLA_BENCH_SKIP_BUILD=1 reuses the last built binary (e.g. while src/ is mid-edit and does not compile).
 build_ok=0
+[ "${NABLA_BENCH_SKIP_BUILD:-0}" = 1 ] && build_ok=1
 for attempt in 1 2 3; do
+  [ "$build_ok" = 1 ] && break
   if dotnet build "$here/Nabla.Benchmarks/Nabla.Benchmarks.csproj" -c Release -nologo -v q; then build_ok=1; break; fi
   echo "build attempt $attempt failed; retrying in 5 s" >&2
   sleep 5
@@ -42,12 +47,12 @@ tmp="$(mktemp)"
 trap 'rm -f "$tmp"' EXIT
 started="$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 {
-  echo "# run.sh mode=$mode started=$started host=$(hostname)"
+  echo "# run.sh mode=$mode started=$started host=$(hostname) skip_build=${NABLA_BENCH_SKIP_BUILD:-0} retry_budget_s=${ANCHORS_RETRY_BUDGET_S:-45}"
   echo "# torch_script=$torch_script python=$python"
 } >"$tmp"
 
 export DOTNET_gcServer=0 DOTNET_TieredPGO=1
-for w in gemm mlp infer; do
+for w in gemm mlp infer lenet lstm; do
   echo "== nabla $w" >&2
   echo "# == side=nabla workload=$w" >>"$tmp"
   "$nabla" "$w" | tee -a "$tmp" >&2
@@ -57,8 +62,20 @@ for w in gemm mlp infer; do
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" "$torch_script" "$w" | tee -a "$tmp" >&2
   fi
 done
+# layer workloads: Nabla.Benchmarks WORKLOAD side by side with benchmarks/bench_torch_layers.py WORKLOAD
+layers_script="$here/bench_torch_layers.py"
+for w in norm conv; do
+  echo "== nabla $w" >&2
+  echo "# == side=nabla workload=$w" >>"$tmp"
+  "$nabla" "$w" | tee -a "$tmp" >&2
+  if [ "$have_torch" = 1 ]; then
+    echo "== torch $w" >&2
+    echo "# == side=torch workload=$w" >>"$tmp"
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" "$layers_script" "$w" | tee -a "$tmp" >&2
+  fi
+done
 echo "# run.sh finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >>"$tmp"
-cp "$tmp" "$out"
+cp "$tmp" "$out" && chmod 644 "$out"
 
 "$python" "$here/report.py" "$out" "$repo/BENCHMARKS.md"
 echo "wrote $repo/BENCHMARKS.md and $out" >&2

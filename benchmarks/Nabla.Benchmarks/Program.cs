@@ -33,9 +33,9 @@ public static class Program
             return 0;
         }
         string only = args.Length > 0 ? args[0] : "all";
-        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile"))
+        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm"))
         {
-            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile] | --bdn [BenchmarkDotNet args]");
+            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm] | --bdn [BenchmarkDotNet args]");
             return 2;
         }
         Threading.MaxThreads = Threads;
@@ -47,6 +47,10 @@ public static class Program
         if (only is "all" or "gemm") GemmBench();
         if (only is "all" or "mlp") MlpTrain();
         if (only is "all" or "infer") MlpInfer();
+        if (only is "all" or "norm") NormBench.Run();
+        if (only is "all" or "lenet") ConvBench.Lenet();
+        if (only is "all" or "conv") ConvBench.Conv();
+        if (only is "all" or "lstm") LstmBench.Run();
         if (only is "profile") Profile.Run();
         double wall = (Stopwatch.GetTimestamp() - t0) / Stopwatch.Frequency;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -10,7 +10,8 @@ namespace Nabla.Cli;
 /// <param name="Epochs">Default epochs.</param>
 /// <param name="LearningRate">Default initial learning rate.</param>
 /// <param name="BatchSize">Default batch size.</param>
-internal sealed record ModelPreset(string Name, string Description, Func<int[], int, Generator, Module> Build, int[] SampleShape, int Epochs, double LearningRate, int BatchSize);
+/// <param name="Momentum">Default SGD momentum (0: the text's plain θ ← θ − λ∇θJ).</param>
+internal sealed record ModelPreset(string Name, string Description, Func<int[], int, Generator, Module> Build, int[] SampleShape, int Epochs, double LearningRate, int BatchSize, double Momentum = 0);
 
 /// <summary>The model presets `nabla train` builds.</summary>
 internal static class Models
@@ -19,13 +20,39 @@ internal static class Models
     public static IReadOnlyList<ModelPreset> Presets { get; } =
     [
         new("mlp", "the text's fully-connected network: 784 → hidden… → 10, Linear + ReLU (--hidden sets the sizes)",
-            (shape, classes, g) => Mlp(shape[0], [512, 256], classes, g), [784], Epochs: 30, LearningRate: 0.1, BatchSize: 32),
+            (shape, classes, g) => Mlp(shape[0], [512, 256], classes, g), [784], Epochs: 30, LearningRate: 0.05, BatchSize: 32, Momentum: 0.9),
+        new("lenet", "LeNet-5: conv5x5(1→6, pad 2)-ReLU-maxpool2, conv5x5(6→16)-ReLU-maxpool2, fc 400-120-84-10",
+            (shape, classes, g) => LeNet(shape[0], classes, g), [1, 28, 28], Epochs: 30, LearningRate: 0.1, BatchSize: 32),
+        new("cnn", "a small VGG-style net: conv3x3(1→32)-BN-ReLU, conv3x3(32→64)-BN-ReLU-maxpool2, conv3x3(64→128)-BN-ReLU-maxpool2, global avg pool, fc 128→10",
+            (shape, classes, g) => SmallCnn(shape[0], classes, g), [1, 28, 28], Epochs: 10, LearningRate: 0.05, BatchSize: 32),
+        new("lstm", "an LSTM reads the image row by row (28 steps of 28 pixels): LSTM(28→128), fc 128→10 on the last step",
+            (shape, classes, g) => new LstmClassifier(shape[1], 128, classes, g), [28, 28], Epochs: 30, LearningRate: 0.1, BatchSize: 64, Momentum: 0.9),
     ];
 
     /// <summary>The preset called <paramref name="name"/>, or a usage error listing the choices.</summary>
     public static ModelPreset Get(string name) =>
         Presets.FirstOrDefault(p => p.Name == name)
         ?? throw new CliException($"nabla train: unknown model '{name}'; choose one of {string.Join(", ", Presets.Select(p => p.Name))}.");
+
+    /// <summary>LeNet-5 (ReLU and max pooling, as bench_torch.py's): two 5x5 convolutions and three connection layers.</summary>
+    public static Sequential LeNet(int channels, int classes, Generator generator) => new(
+        new Conv2d(channels, 6, 5, padding: 2, generator: generator), new ReLU(), new MaxPool2d(2),
+        new Conv2d(6, 16, 5, generator: generator), new ReLU(), new MaxPool2d(2),
+        new Flatten(),
+        new Linear(400, 120, generator: generator), new ReLU(),
+        new Linear(120, 84, generator: generator), new ReLU(),
+        new Linear(84, classes, generator: generator));
+
+    /// <summary>
+    /// A small VGG-style network (bench_torch.py's cnn): three 3x3 convolutions (32, 64, 128 channels) each followed by
+    /// BatchNorm2d and ReLU, two max pools, global average pooling, one connection layer.
+    /// </summary>
+    public static Sequential SmallCnn(int channels, int classes, Generator generator) => new(
+        new Conv2d(channels, 32, 3, padding: 1, generator: generator), new BatchNorm2d(32), new ReLU(),
+        new Conv2d(32, 64, 3, padding: 1, generator: generator), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+        new Conv2d(64, 128, 3, padding: 1, generator: generator), new BatchNorm2d(128), new ReLU(), new MaxPool2d(2),
+        new GlobalAvgPool2d(),
+        new Linear(128, classes, generator: generator));
 
     /// <summary>The text's fully-connected network: Linear + ReLU for each hidden size, then a Linear to the classes.</summary>
     public static Sequential Mlp(int inputs, int[] hidden, int classes, Generator generator)

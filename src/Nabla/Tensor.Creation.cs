@@ -5,7 +5,7 @@ public partial class Tensor
     internal static Array Allocate(DType dtype, int numel) => dtype == DType.Float32 ? new float[numel] : new double[numel];
 
     /// <summary>A new tensor with uninitialised (zeroed) storage.</summary>
-    internal static Tensor Empty(DType dtype, int[] shape) => new(Allocate(dtype, ShapeUtil.Numel(shape)), shape);
+    internal static Tensor Empty(DType dtype, int[] shape) => new(Allocate(dtype, ShapeUtil.Numel(shape)), shape) { OwnsStorage = true };
 
     private static int[] CheckShape(string op, int[] shape)
     {

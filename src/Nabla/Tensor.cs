@@ -95,6 +95,9 @@ public partial class Tensor
 
     internal T[] Buffer<T>() => (T[])_storage;
 
+    // true for a tensor made by Empty: the only tensor over its storage when created (views and Detach share it)
+    internal bool OwnsStorage { get; private init; }
+
     /// <summary>The elements of a contiguous tensor as a span over its storage (writes go into the tensor).</summary>
     internal Span<T> Span<T>()
     {

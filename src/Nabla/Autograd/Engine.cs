@@ -7,13 +7,13 @@ namespace Nabla.Autograd;
 internal static class Engine
 {
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
-    public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false)
     {
         if (!GradMode.IsEnabled) return output;
         bool any = false;
         foreach (var t in inputs) any |= t.RequiresGrad;
         if (!any) return output;
-        output.GradFn = new Node(name, inputs, backward);
+        output.GradFn = new Node(name, inputs, backward) { External = external };
         output.RequiresGrad = true;
         return output;
     }
@@ -40,12 +40,14 @@ internal static class Engine
 
         using var _ = Tensor.NoGrad();
         var order = TopologicalOrder(root);
-        var residuals = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        // each residual carries whether the engine owns its storage outright (then a leaf may keep it as its Grad)
+        var residuals = new Dictionary<Tensor, (Tensor G, bool Owned)>(ReferenceEqualityComparer.Instance) { [root] = (gradient, false) };
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
-            if (!residuals.Remove(t, out var residual)) continue;
-            if (t.IsLeaf || t.RetainsGrad) Accumulate(t, residual);
+            if (!residuals.Remove(t, out var entry)) continue;
+            var residual = entry.G;
+            if (t.IsLeaf || t.RetainsGrad) Accumulate(t, residual, owned: entry.Owned && t.IsLeaf);
             if (t.IsLeaf) continue;
             var node = t.GradFn!;
             var grads = node.Apply(residual);
@@ -60,16 +62,26 @@ internal static class Engine
                 if (!ShapeUtil.SameShape(g.Shape, input.Shape))
                     throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
                 // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
-                residuals[input] = residuals.TryGetValue(input, out var acc) ? acc + g : g;
+                residuals[input] = residuals.TryGetValue(input, out var acc) ? (acc.G + g, true) : (g, IsOwned(node, g, residual, grads, k));
             }
         }
     }
 
-    private static void Accumulate(Tensor t, Tensor g)
+    // A gradient the engine may hand to a leaf without copying: freshly allocated by a built-in op's backward, not the
+    // residual passed through, and not returned for another input too (user Functions may return tensors they keep).
+    private static bool IsOwned(Node node, Tensor g, Tensor residual, Tensor?[] grads, int k)
+    {
+        if (node.External || !g.OwnsStorage || ReferenceEquals(g._storage, residual._storage)) return false;
+        for (int j = 0; j < grads.Length; j++)
+            if (j != k && grads[j] is { } other && ReferenceEquals(other._storage, g._storage)) return false;
+        return true;
+    }
+
+    private static void Accumulate(Tensor t, Tensor g, bool owned)
     {
         if (t.Grad is null)
         {
-            t.Grad = g.Clone();
+            t.Grad = owned ? g : g.Clone();
         }
         else
         {

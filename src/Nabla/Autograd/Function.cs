@@ -56,6 +56,6 @@ public abstract class Function
                     throw new InvalidOperationException($"{Name}.Backward returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(inputs[i].Shape)}.");
             }
             return grads;
-        });
+        }, external: true);
     }
 }

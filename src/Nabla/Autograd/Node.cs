@@ -20,6 +20,9 @@ public sealed class Node
 
     internal Tensor[] Inputs { get; }
 
+    // a user Function: its gradients are always copied before they become a leaf's Grad
+    internal bool External { get; init; }
+
     internal bool Freed => _backward is null;
 
     internal Tensor?[] Apply(Tensor residual)

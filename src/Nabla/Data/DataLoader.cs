@@ -97,37 +97,3 @@ public sealed class DataLoader
         }
     }
 }
-
-/// <summary>Image augmentations usable as a <see cref="SampleTransform"/>.</summary>
-public static class Transforms
-{
-    /// <summary>
-    /// Shifts an H×W image (or each channel of a C×H×W image) by a random whole number of pixels in [−max, max]
-    /// along each axis, filling with zeros.
-    /// </summary>
-    public static SampleTransform RandomShift(int maxShift, int height, int width)
-    {
-        if (maxShift < 0) throw new ArgumentOutOfRangeException(nameof(maxShift), $"RandomShift: max shift must be ≥ 0, got {maxShift}.");
-        return (sample, g) =>
-        {
-            int dy = (int)g.NextInt64(-maxShift, maxShift + 1), dx = (int)g.NextInt64(-maxShift, maxShift + 1);
-            if (dx == 0 && dy == 0) return;
-            int plane = height * width;
-            if (sample.Length % plane != 0) throw new ArgumentException($"RandomShift: a sample of {sample.Length} values is not a stack of {height}x{width} images.");
-            var copy = plane <= 4096 ? stackalloc float[plane] : new float[plane];
-            for (int c = 0; c < sample.Length / plane; c++)
-            {
-                var img = sample.Slice(c * plane, plane);
-                img.CopyTo(copy);
-                img.Clear();
-                for (int r = 0; r < height; r++)
-                {
-                    int sr = r - dy;
-                    if ((uint)sr >= (uint)height) continue;
-                    int c0 = Math.Max(0, dx), c1 = Math.Min(width, width + dx);
-                    copy.Slice(sr * width + c0 - dx, c1 - c0).CopyTo(img.Slice(r * width + c0, c1 - c0));
-                }
-            }
-        };
-    }
-}

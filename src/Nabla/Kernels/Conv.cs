@@ -13,25 +13,30 @@ namespace Nabla.Kernels;
 /// </summary>
 internal static partial class Conv
 {
-    /// <summary>Upper bound on the elements of one thread's im2col tile (1 MiB of floats); tests lower it to force tiling.</summary>
-    internal static int ColumnBudget { get; set; } = 1 << 18;
+    /// <summary>Upper bound on the elements of one thread's im2col tile (1 MiB of floats); tests pass a smaller one to force tiling.</summary>
+    internal const int ColumnBudget = 1 << 18;
 
     /// <summary>How the forward is computed for a shape (exposed for tests and benchmarks).</summary>
     internal enum Method { Im2ColGemm, Pointwise, Direct }
 
-    /// <summary>Picks the forward method: pointwise GEMM for 1x1, the direct kernel where the GEMM would be tiny.</summary>
-    internal static Method Choose(in ConvGeometry g)
+    /// <summary>Which pass a method is chosen for: each picks on its own GEMM shape.</summary>
+    internal enum Pass { Forward, BackwardData, BackwardWeight }
+
+    /// <summary>
+    /// Picks the method per pass from the shape: pointwise GEMM for 1x1, the direct kernel where the GEMM would be
+    /// tiny (measured: one or two output channels per group, i.e. depthwise; and the input residual of a
+    /// few-channel layer such as LeNet's first, whose GEMM has k = C_out = 6), else tiled im2col + GEMM.
+    /// </summary>
+    internal static Method Choose(in ConvGeometry g, Pass pass = Pass.Forward)
     {
         if (g.IsPointwise) return Method.Pointwise;
-        // GEMM pays when both of its small dims carry work; one output channel per group (depthwise) or a K of a
-        // few taps leaves its micro-kernel mostly empty, and the direct row kernel wins.
-        if (g.Og <= 2 || g.K <= 16) return Method.Direct;
+        if (g.Og <= 2) return Method.Direct;
+        if (pass == Pass.BackwardData && g.Cg <= 2 && g.Og <= 8) return Method.Direct;
         return Method.Im2ColGemm;
     }
 
-    internal static Method? ForceMethod { get; set; }
-
-    private static int TileP(in ConvGeometry g) => Math.Clamp(ColumnBudget / Math.Max(g.K, 1), Math.Min(g.P, 16), Math.Max(g.P, 1));
+    // pixels per im2col tile: the whole image when it fits the budget, else as many as fit (at least 16)
+    private static int TileP(in ConvGeometry g, int budget) => Math.Clamp(budget / Math.Max(g.K, 1), Math.Min(g.P, 16), Math.Max(g.P, 1));
 
     /// <summary>Runs body over parts, on threads when there are several parts and enough work.</summary>
     private static void RunParts(int parts, long flops, Action<int> body)
@@ -41,13 +46,13 @@ internal static partial class Conv
     }
 
     /// <summary>y = conv(x, w) + b. x (N, C, H, W), w (O, Cg, KH, KW), b (O) or empty, y (N, O, OH, OW).</summary>
-    public static void Forward<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> w, ReadOnlyMemory<T> bias, Memory<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Forward<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> w, ReadOnlyMemory<T> bias, Memory<T> y,
+        Method? force = null, int columnBudget = ColumnBudget) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var method = ForceMethod ?? Choose(g);
+        var method = force ?? Choose(g);
         if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
         long flops = 2L * g.N * g.O * g.P * g.K;
-        int tileP = TileP(g);
+        int tileP = TileP(g, columnBudget);
         RunParts(g.N * g.Groups, flops, part =>
         {
             int n = part / g.Groups, grp = part % g.Groups;
@@ -84,13 +89,13 @@ internal static partial class Conv
     }
 
     /// <summary>The input residual dx = convᵀ(dy, w): per tile dcol = Wᵀ·dy, then col2im. dx is overwritten.</summary>
-    public static void BackwardData<T>(ConvGeometry g, ReadOnlyMemory<T> dy, ReadOnlyMemory<T> w, Memory<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public static void BackwardData<T>(ConvGeometry g, ReadOnlyMemory<T> dy, ReadOnlyMemory<T> w, Memory<T> dx,
+        Method? force = null, int columnBudget = ColumnBudget) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var method = ForceMethod ?? Choose(g);
+        var method = force ?? Choose(g, Pass.BackwardData);
         if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
         long flops = 2L * g.N * g.O * g.P * g.K;
-        int tileP = TileP(g);
+        int tileP = TileP(g, columnBudget);
         RunParts(g.N * g.Groups, flops, part =>
         {
             int n = part / g.Groups, grp = part % g.Groups;
@@ -122,16 +127,16 @@ internal static partial class Conv
     internal static int WeightChunks(int n) => Math.Min(n, 8);
 
     /// <summary>The weight gradient dW = Σ_n dy_n·col_nᵀ, summed per fixed sample chunk, then over chunks in order. dw is overwritten.</summary>
-    public static void BackwardWeight<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> dy, Memory<T> dw)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public static void BackwardWeight<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> dy, Memory<T> dw,
+        Method? force = null, int columnBudget = ColumnBudget) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int chunks = WeightChunks(g.N);
         int wsize = g.O * g.K;
         T[]? partial = chunks > 1 ? new T[chunks * wsize] : null;
-        bool direct = (ForceMethod ?? Choose(g)) == Method.Direct;
-        bool pointwise = !direct && g.IsPointwise && ForceMethod != Method.Im2ColGemm;
+        bool direct = (force ?? Choose(g, Pass.BackwardWeight)) == Method.Direct;
+        bool pointwise = !direct && g.IsPointwise && force != Method.Im2ColGemm;
         long flops = 2L * g.N * g.O * g.P * g.K;
-        int tileP = TileP(g);
+        int tileP = TileP(g, columnBudget);
         RunParts(chunks * g.Groups, flops, part =>
         {
             int chunk = part / g.Groups, grp = part % g.Groups;

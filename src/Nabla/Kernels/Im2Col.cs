@@ -10,7 +10,10 @@ namespace Nabla.Kernels;
 internal static class Im2Col
 {
     /// <summary>col[r, j] = x[c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW] (0 outside), r = (c·KH + kh)·KW + kw, p = p0 + j.</summary>
+    /// <param name="g">The convolution's sizes.</param>
     /// <param name="x">One sample's input channels of this group: Cg planes of H·W.</param>
+    /// <param name="p0">First output pixel of the tile.</param>
+    /// <param name="pn">Output pixels in the tile.</param>
     /// <param name="col">K rows of <paramref name="pn"/>.</param>
     public static void Pack<T>(in ConvGeometry g, ReadOnlySpan<T> x, int p0, int pn, Span<T> col) where T : unmanaged, INumberBase<T>
     {

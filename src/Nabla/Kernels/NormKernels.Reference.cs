@@ -37,6 +37,19 @@ internal static partial class NormKernels
         return (mean, m2);
     }
 
+    /// <summary>Reference of <see cref="SumDevSq{T}"/>.</summary>
+    public static (double SumDev, double SumSqDev) SumDevSqReference<T>(ReadOnlySpan<T> x, double m) where T : IFloatingPointIeee754<T>
+    {
+        double s1 = 0, s2 = 0;
+        foreach (var v in x)
+        {
+            double d = double.CreateTruncating(v) - m;
+            s1 += d;
+            s2 += d * d;
+        }
+        return (s1, s2);
+    }
+
     /// <summary>Reference of <see cref="ScaleShift{T}"/>.</summary>
     public static void ScaleShiftReference<T>(ReadOnlySpan<T> x, T a, T b, Span<T> y) where T : IFloatingPointIeee754<T>
     {

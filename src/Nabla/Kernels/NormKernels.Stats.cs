@@ -10,9 +10,10 @@ internal static partial class NormKernels
 
     /// <summary>
     /// Mean and M2 = Σ(x − mean)² of the unit made of <paramref name="segCount"/> segments
-    /// x[k·segStride .. k·segStride + segLen). Two levels: each chunk of at most <see cref="Chunk"/> elements gets an
-    /// exact two-pass mean and M2 in T (the second pass reads L1, so memory is read once); the chunks are merged in
-    /// float64 with Chan's formula, so float32 data keeps ~1e-7 relative accuracy at any size and any |mean|/σ.
+    /// x[k·segStride .. k·segStride + segLen). Two levels: each chunk of at most <see cref="Chunk"/> elements gets a
+    /// corrected two-pass mean and M2 (Chan, Golub and LeVeque; the second pass reads L1, so memory is read once),
+    /// with the chunk's partial sums in T and the correction in float64; the chunks are merged in float64 with
+    /// Chan's formula. So float32 data keeps its mean to ~1e-7·σ (not ·|mean|) and M2 to ~1e-7 relative, at any size.
     /// The chunking depends on the sizes only, so the result is the same on any thread count.
     /// </summary>
     public static (double Mean, double M2) Moments<T>(ReadOnlySpan<T> x, int segCount, int segStride, int segLen)
@@ -26,8 +27,9 @@ internal static partial class NormKernels
                 int len = Math.Min(Chunk, segLen - off);
                 var c = x.Slice(k * segStride + off, len);
                 T cm = Sum(c) / T.CreateTruncating(len);
-                T cm2 = SumSqDev(c, cm);
-                Merge(ref count, ref mean, ref m2, len, double.CreateTruncating(cm), double.CreateTruncating(cm2));
+                var (d1, d2) = SumDevSq(c, cm);
+                double dev = double.CreateTruncating(d1);
+                Merge(ref count, ref mean, ref m2, len, double.CreateTruncating(cm) + dev / len, double.CreateTruncating(d2) - dev * dev / len);
             }
         }
         return (mean, m2);

@@ -88,6 +88,46 @@ internal static partial class NormKernels
         return s;
     }
 
+    /// <summary>
+    /// (Σ (x − m), Σ (x − m)²): the second pass of the corrected two-pass variance. The first sum is the rounding
+    /// error of the first pass's mean m, so the mean can be refined to m + Σ(x − m)/n and M2 to Σ(x − m)² − (Σ(x − m))²/n.
+    /// </summary>
+    public static (T SumDev, T SumSqDev) SumDevSq<T>(ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        T s1 = T.Zero, s2 = T.Zero;
+        if (Simd<T>(n))
+        {
+            int w = Vector512<T>.Count;
+            var vm = Vector512.Create(m);
+            Vector512<T> a0 = default, a1 = default, b0 = default, b1 = default;
+            for (; i + 2 * w <= n; i += 2 * w)
+            {
+                var d0 = Load(x, i) - vm;
+                var d1 = Load(x, i + w) - vm;
+                a0 += d0;
+                a1 += d1;
+                b0 = Fma(d0, d0, b0);
+                b1 = Fma(d1, d1, b1);
+            }
+            for (; i + w <= n; i += w)
+            {
+                var d = Load(x, i) - vm;
+                a0 += d;
+                b0 = Fma(d, d, b0);
+            }
+            s1 = Vector512.Sum(a0 + a1);
+            s2 = Vector512.Sum(b0 + b1);
+        }
+        for (; i < n; i++)
+        {
+            T d = x[i] - m;
+            s1 += d;
+            s2 = T.FusedMultiplyAdd(d, d, s2);
+        }
+        return (s1, s2);
+    }
+
     /// <summary>y = x·a + b with scalar a, b: normalise and affine fused for one channel (BatchNorm, GroupNorm).</summary>
     public static void ScaleShift<T>(ReadOnlySpan<T> x, T a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -124,7 +124,7 @@ public abstract class Module
 
     /// <summary>
     /// Copies values from <paramref name="state"/> into the parameters and buffers. Every missing key, unexpected
-    /// key (when <paramref name="strict"/>) and shape mismatch is reported at once in one exception.
+    /// key (when <paramref name="strict"/>), shape mismatch and dtype mismatch is reported at once in one exception.
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
@@ -135,6 +135,8 @@ public abstract class Module
             if (!state.TryGetValue(key, out var src)) { if (strict) errors.Add($"missing key '{key}'"); continue; }
             if (!ShapeUtil.SameShape(src.Shape, t.Shape))
                 errors.Add($"'{key}': shape {ShapeUtil.Format(src.Shape)} in the state dict, {ShapeUtil.Format(t.Shape)} in the model");
+            if (src.DType != t.DType)
+                errors.Add($"'{key}': dtype {src.DType.Name()} in the state dict, {t.DType.Name()} in the model");
         }
         if (strict) foreach (var key in state.Keys) if (!own.ContainsKey(key)) errors.Add($"unexpected key '{key}'");
         if (errors.Count > 0)

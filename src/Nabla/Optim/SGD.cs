@@ -1,92 +1,89 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using Nabla.NN;
 
 namespace Nabla.Optim;
 
 /// <summary>
-/// Stochastic gradient descent, PyTorch's update rule. With the defaults it is the text's θ ← θ − λ∇θJ exactly.
-/// With weight decay w, momentum μ, dampening τ: g ← ∇θJ + wθ; b ← μb + (1−τ)g (b = g at the first step);
-/// g ← g + μb if nesterov else b; θ ← θ − λg.
+/// Stochastic gradient descent, PyTorch's update rule (<c>torch.optim.SGD</c>). With the defaults it is the text's
+/// θ ← θ − λ∇θJ exactly. With weight decay w, momentum μ, dampening τ:
+/// g ← ±∇θJ + wθ (− when maximize); b ← μb + (1−τ)g (b = g at the first step); g ← g + μb if nesterov else b; θ ← θ − λg.
+/// Options: <c>lr</c>, <c>momentum</c>, <c>dampening</c>, <c>weight_decay</c>, <c>nesterov</c>, <c>maximize</c>.
+/// State: <c>momentum_buffer</c> (only when momentum ≠ 0).
 /// </summary>
 public sealed class SGD : Optimizer
 {
-    private readonly Tensor?[] _momentumBuffers;
-    private double _lr;
+    /// <summary>Creates the optimizer over one group of parameters.</summary>
+    public SGD(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, momentum, dampening, weightDecay, nesterov, maximize) { }
 
-    /// <summary>Creates the optimizer.</summary>
-    public SGD(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
-        : base(parameters, "SGD")
-    {
-        LearningRate = lr;
-        Momentum = NonNegative("SGD", "momentum", momentum);
-        Dampening = NonNegative("SGD", "dampening", dampening);
-        WeightDecay = NonNegative("SGD", "weight_decay", weightDecay);
-        if (nesterov && (momentum <= 0 || dampening != 0)) throw new ArgumentException("SGD: nesterov momentum requires a momentum > 0 and zero dampening.");
-        Nesterov = nesterov;
-        _momentumBuffers = new Tensor?[Params.Count];
-    }
-
-    /// <inheritdoc/>
-    public override double LearningRate { get => _lr; set => _lr = NonNegative("SGD", "lr", value); }
-
-    /// <summary>Momentum factor μ.</summary>
-    public double Momentum { get; }
-
-    /// <summary>Dampening τ for momentum.</summary>
-    public double Dampening { get; }
-
-    /// <summary>L2 penalty w.</summary>
-    public double WeightDecay { get; }
-
-    /// <summary>Whether Nesterov momentum is used.</summary>
-    public bool Nesterov { get; }
+    /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
+    public SGD(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false, bool maximize = false)
+        : base(groups, new Dictionary<string, double>
+        {
+            ["lr"] = lr, ["momentum"] = momentum, ["dampening"] = dampening, ["weight_decay"] = weightDecay,
+            ["nesterov"] = nesterov ? 1 : 0, ["maximize"] = maximize ? 1 : 0,
+        }, "SGD") { }
 
     /// <summary>The momentum buffer of parameter i (null before its first step or without momentum).</summary>
-    public Tensor? MomentumBuffer(int i) => _momentumBuffers[i];
+    public Tensor? MomentumBuffer(int i) => State(i).GetValueOrDefault("momentum_buffer");
 
     /// <inheritdoc/>
-    public override void Step()
+    protected override void ValidateGroup(ParamGroup group)
     {
-        for (int i = 0; i < Params.Count; i++)
-        {
-            var p = Params[i];
-            if (p.Grad is null) continue;
-            if (p.DType == DType.Float32) Update<float>(i, p, p.Grad.Contiguous());
-            else Update<double>(i, p, p.Grad.Contiguous());
-        }
+        CheckRange(group, "lr");
+        CheckRange(group, "momentum");
+        CheckRange(group, "dampening");
+        CheckRange(group, "weight_decay");
+        CheckFlag(group, "nesterov");
+        CheckFlag(group, "maximize");
+        if (group["nesterov"] == 1 && (group["momentum"] <= 0 || group["dampening"] != 0))
+            throw new ArgumentException("SGD: nesterov momentum requires a momentum > 0 and zero dampening.");
     }
 
-    private void Update<T>(int i, Parameter p, Tensor grad) where T : System.Numerics.IFloatingPointIeee754<T>
+    /// <inheritdoc/>
+    protected override IEnumerable<string> StateKeys(ParamGroup group) => group["momentum"] != 0 ? ["momentum_buffer"] : [];
+
+    /// <inheritdoc/>
+    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
     {
-        var theta = p.Span<T>();
-        ReadOnlySpan<T> g = grad.Span<T>();
-        T lr = T.CreateTruncating(_lr);
-        if (WeightDecay == 0 && Momentum == 0)
+        double lr = group["lr"], mu = group["momentum"], wd = group["weight_decay"];
+        var d = Scratch<T>(theta.Length, 0);
+        OptimMath.EffectiveGrad(grad, theta, wd, group["maximize"] != 0, d);
+        if (mu != 0)
         {
-            // θ ← θ − λ∇θJ
-            TensorPrimitives.MultiplyAdd(g, -lr, theta, theta);
-            return;
-        }
-        var d = g.ToArray().AsSpan();
-        if (WeightDecay != 0) TensorPrimitives.MultiplyAdd(theta, T.CreateTruncating(WeightDecay), d, d);
-        if (Momentum != 0)
-        {
-            T mu = T.CreateTruncating(Momentum);
-            if (_momentumBuffers[i] is not { } buf)
+            T muT = T.CreateTruncating(mu);
+            var state = MutableState(index);
+            if (!state.TryGetValue("momentum_buffer", out var buf))
             {
-                buf = Tensor.Zeros(p.Shape.ToArray(), p.DType);
+                // b = g at the first step (PyTorch: torch.clone(d_p))
+                buf = Tensor.ZerosLike(parameter);
                 d.CopyTo(buf.Span<T>());
-                _momentumBuffers[i] = buf;
+                state["momentum_buffer"] = buf;
             }
             else
             {
                 var b = buf.Span<T>();
-                TensorPrimitives.Multiply(b, mu, b);
-                TensorPrimitives.MultiplyAdd(d, T.One - T.CreateTruncating(Dampening), b, b);
+                TensorPrimitives.Multiply(b, muT, b);
+                TensorPrimitives.MultiplyAdd(d, T.CreateTruncating(1 - group["dampening"]), b, b);
             }
-            if (Nesterov) TensorPrimitives.MultiplyAdd(buf.Span<T>(), mu, d, d);
+            if (group["nesterov"] != 0) TensorPrimitives.MultiplyAdd(buf.Span<T>(), muT, d, d);
             else buf.Span<T>().CopyTo(d);
         }
-        TensorPrimitives.MultiplyAdd(d, -lr, theta, theta);
+        // θ ← θ − λg
+        TensorPrimitives.MultiplyAdd(d, T.CreateTruncating(-lr), theta, theta);
+    }
+}
+
+/// <summary>Span helpers the optimizers share.</summary>
+internal static class OptimMath
+{
+    /// <summary>d = (maximize ? −g : g) + wd·θ.</summary>
+    public static void EffectiveGrad<T>(ReadOnlySpan<T> grad, ReadOnlySpan<T> theta, double wd, bool maximize, Span<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (maximize) TensorPrimitives.Negate(grad, d);
+        else grad.CopyTo(d);
+        if (wd != 0) TensorPrimitives.MultiplyAdd(theta, T.CreateTruncating(wd), d, d);
     }
 }

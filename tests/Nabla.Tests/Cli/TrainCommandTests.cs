@@ -7,10 +7,15 @@ namespace Nabla.Tests.Cli;
 
 public class TrainCommandTests
 {
+    // every run goes to a temporary runs folder, never into the current directory
+    private static readonly string s_runs = Directory.CreateTempSubdirectory("nabla-train-tests").FullName;
+
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
+        if (args.Length > 0 && args[0] == "train" && !args.Contains("--help") && !args.Any(a => a.StartsWith("--resume", StringComparison.Ordinal)))
+            args = ["train", "--runs-dir", s_runs, "--run", Guid.NewGuid().ToString("N"), .. args[1..]];
         int code = Nabla.Cli.Cli.Run(args, o, e);
         return (code, o.ToString(), e.ToString());
     }
@@ -19,7 +24,7 @@ public class TrainCommandTests
     public void ShortTrainingRunLearns()
     {
         // a tiny budget: 2 epochs of a small network; the full recipe is a CLI run quoted in the README
-        var (code, output, err) = Run("train", "--epochs", "2", "--hidden", "64", "--lr", "0.1", "--threads", "2");
+        var (code, output, err) = Run("train", "--epochs", "2", "--hidden", "64", "--lr", "0.1", "--momentum", "0", "--threads", "2");
         Assert.True(code == 0, err);
         var m = Regex.Match(output, @"test accuracy: ([0-9.]+)%");
         Assert.True(m.Success, output);
@@ -35,6 +40,10 @@ public class TrainCommandTests
     [InlineData("--epochs=abc", "--epochs expects an integer")]
     [InlineData("--hidden=12,x", "--hidden expects positive integers")]
     [InlineData("--data=/nonexistent/folder", "does not exist")]
+    [InlineData("--optimizer=lbfgs", "--optimizer must be one of sgd, adam, adamw, rmsprop, adagrad")]
+    [InlineData("--schedule=linear", "--schedule must be one of")]
+    [InlineData("--val-split=1.5", "--val-split must be a fraction below 1")]
+    [InlineData("--resume=/nonexistent/run", "run folder '/nonexistent/run' does not exist")]
     public void UserMistakesGiveOneLineAndExitCode2(string option, string expected)
     {
         var (code, _, err) = Run("train", option);
@@ -79,7 +88,8 @@ public class TrainCommandTests
     {
         var (code, output, _) = Run("train", "--help");
         Assert.Equal(0, code);
-        foreach (var opt in new[] { "--data", "--epochs", "--batch-size", "--lr", "--hidden", "--seed", "--threads" }) Assert.Contains(opt, output);
+        foreach (var opt in new[] { "--data", "--epochs", "--batch-size", "--lr", "--hidden", "--seed", "--threads", "--optimizer", "--momentum", "--weight-decay",
+            "--nesterov", "--schedule", "--warmup", "--val-split", "--early-stopping", "--run", "--runs-dir", "--resume" }) Assert.Contains(opt, output);
         Assert.Equal(2, Run("frobnicate").Code);
     }
 }

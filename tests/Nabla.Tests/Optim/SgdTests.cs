@@ -60,7 +60,7 @@ public class SgdTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SGD([P(1)], lr: -0.1));
         Assert.Contains("SGD", e.Message);
         Assert.Contains("-0.1", e.Message);
-        Assert.Throws<ArgumentException>(() => new SGD([], lr: 0.1));
+        Assert.Throws<ArgumentException>(() => new SGD(Array.Empty<Parameter>(), lr: 0.1));
         Assert.Throws<ArgumentException>(() => new SGD([P(1)], lr: 0.1, nesterov: true));
     }
 

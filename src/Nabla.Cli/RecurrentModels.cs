@@ -1,0 +1,26 @@
+using Nabla.NN;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// The `lstm` preset's model: an LSTM reads an image row by row (28 steps of 28 pixels, batch-first) and a
+/// connection layer classifies its last hidden state. Shape: (B, 28, 28) → (B, classes).
+/// Parameter keys as the PyTorch model in bench_torch.py: <c>lstm.weight_ih_l0</c>, …, <c>fc.weight</c>, <c>fc.bias</c>.
+/// </summary>
+internal sealed class LstmClassifier : Module
+{
+    private readonly LSTM _lstm;
+    private readonly Linear _fc;
+
+    public LstmClassifier(int inputSize, int hiddenSize, int classes, Generator generator)
+    {
+        _lstm = RegisterModule("lstm", new LSTM(inputSize, hiddenSize, batchFirst: true, generator: generator));
+        _fc = RegisterModule("fc", new Linear(hiddenSize, classes, generator: generator));
+    }
+
+    public override Tensor Forward(Tensor input)
+    {
+        var y = _lstm.Forward(input);              // (B, T, H)
+        return _fc.Forward(y.Select(1, -1));       // the last step
+    }
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using Nabla.Data;
+using Nabla.IO;
+using Nabla.Losses;
+using Nabla.NN;
+using Nabla.Training;
+
+namespace Nabla.Cli;
+
+/// <summary>`nabla eval`, `nabla predict` and `nabla plot`: commands that read a run folder.</summary>
+internal static class RunCommands
+{
+    private const string EvalHelp = """
+        Usage: nabla eval DIR [--best] [--data DIR] [--threads N]
+
+        Scores a run's weights (DIR/model.safetensors, the last epoch's; --best: DIR/best.safetensors) on the test
+        set of the run's data (or of --data DIR) and prints the loss and accuracy.
+        """;
+
+    private const string PredictHelp = """
+        Usage: nabla predict DIR IMAGE.png [--best]
+
+        Classifies one image with a run's model and prints the probability of each class. The PNG (8-bit gray,
+        gray+alpha, RGB, RGBA or palette; transparency counts as white) is converted to gray, resized to the run's
+        image size (28x28 for MNIST) by area averaging, and inverted when its background is light, since MNIST digits
+        are white on black.
+        """;
+
+    private const string PlotHelp = """
+        Usage: nabla plot DIR
+
+        Redraws a run's plots from DIR/metrics.csv: loss, accuracy and learning rate per epoch, each as .png and .svg.
+        """;
+
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
+
+    /// <summary>A run's configuration and its model with the saved weights loaded.</summary>
+    public static (TrainConfig Config, Module Model, Dictionary<string, string> Raw) LoadModel(string command, RunFolder run, bool bestWeights)
+    {
+        var raw = run.ReadConfig();
+        var config = TrainConfig.FromDictionary(raw, run.ConfigFile);
+        int rows = int.Parse(raw.GetValueOrDefault("rows", "28"), s_inv), cols = int.Parse(raw.GetValueOrDefault("cols", "28"), s_inv);
+        int classes = int.Parse(raw.GetValueOrDefault("classes", "10"), s_inv);
+        var model = config.BuildModel(rows * cols, classes, new Generator((ulong)config.Seed));
+        string file = bestWeights ? run.BestFile : run.ModelFile;
+        if (!File.Exists(file)) throw new CliException($"nabla {command}: '{run.Path}' has no {Path.GetFileName(file)} yet (train it first).");
+        model.LoadStateDict(SafeTensors.Load(file).Tensors);
+        model.Eval();
+        return (config, model, raw);
+    }
+
+    public static int Eval(string[] args, TextWriter stdout)
+    {
+        var o = new Options("eval", args, new HashSet<string> { "help", "best" }, new HashSet<string> { "data", "threads" });
+        if (o.Has("help")) { stdout.Write(EvalHelp); return 0; }
+        if (o.Positionals.Count != 1) throw new CliException("nabla eval: give exactly one run folder. See 'nabla eval --help'.");
+        Kernels.Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
+        var run = RunFolder.Open("eval", o.Positionals[0]);
+        var (config, model, _) = LoadModel("eval", run, o.Has("best"));
+        if (o.String("data") is string d) config = config with { Data = d };
+        var data = RunData.Load(config with { ValSplit = 0 }, "eval", needTrain: false);
+        var loss = new CrossEntropyLoss();
+        var (l, acc) = Metrics.Evaluate(model, loss.Forward, new DataLoader(data.Test, 1000));
+        stdout.WriteLine($"run: {run.Path} ({(o.Has("best") ? "best.safetensors" : "model.safetensors")}, model {config.Model})");
+        stdout.WriteLine($"data: {data.Dir} ({data.Test.Count} test images)");
+        stdout.WriteLine(string.Create(s_inv, $"test loss: {l:F4}"));
+        stdout.WriteLine(string.Create(s_inv, $"test accuracy: {100 * acc:F2}% ({Math.Round(acc * data.Test.Count)}/{data.Test.Count})"));
+        return 0;
+    }
+
+    public static int Predict(string[] args, TextWriter stdout)
+    {
+        var o = new Options("predict", args, new HashSet<string> { "help", "best" }, new HashSet<string>());
+        if (o.Has("help")) { stdout.Write(PredictHelp); return 0; }
+        if (o.Positionals.Count != 2) throw new CliException("nabla predict: give a run folder and a PNG image. See 'nabla predict --help'.");
+        var run = RunFolder.Open("predict", o.Positionals[0]);
+        string image = o.Positionals[1];
+        if (!File.Exists(image)) throw new CliException($"nabla predict: image '{image}' does not exist.");
+        var (gray, h, w) = Png.ReadGray(image);
+        var (config, model, raw) = LoadModel("predict", run, o.Has("best"));
+        int rows = int.Parse(raw.GetValueOrDefault("rows", "28"), s_inv), cols = int.Parse(raw.GetValueOrDefault("cols", "28"), s_inv);
+        var x = Png.Resize(gray, h, w, rows, cols);
+        bool invert = x.Average() > 0.5;
+        if (invert) for (int i = 0; i < x.Length; i++) x[i] = 1 - x[i];
+        var shape = config.SampleShape(rows * cols);
+        config.NormalizeInPlace(x);
+        Tensor probs;
+        using (Tensor.NoGrad()) probs = model.Forward(Tensor.FromArray(x, [1, .. shape])).Softmax(1);
+        var p = probs.ToArray();
+        int best = Array.IndexOf(p, p.Max());
+        stdout.WriteLine($"image: {image} ({w}x{h}{(w != cols || h != rows ? $" → {cols}x{rows}" : "")}{(invert ? ", inverted: light background" : "")})");
+        for (int k = 0; k < p.Length; k++)
+            stdout.WriteLine(string.Create(s_inv, $"  {k}  {100 * p[k],6:F2}%  {new string('#', (int)Math.Round(p[k] * 40))}"));
+        stdout.WriteLine(string.Create(s_inv, $"prediction: {best} ({100 * p[best]:F2}%)"));
+        return 0;
+    }
+
+    public static int Plot(string[] args, TextWriter stdout)
+    {
+        var o = new Options("plot", args, new HashSet<string> { "help" }, new HashSet<string>());
+        if (o.Has("help")) { stdout.Write(PlotHelp); return 0; }
+        if (o.Positionals.Count != 1) throw new CliException("nabla plot: give exactly one run folder. See 'nabla plot --help'.");
+        string dir = o.Positionals[0];
+        if (!Directory.Exists(dir)) throw new CliException($"nabla plot: run folder '{dir}' does not exist.");
+        var run = new RunFolder(dir);
+        if (!File.Exists(run.MetricsFile)) throw new CliException($"nabla plot: '{dir}' has no metrics.csv.");
+        var history = MetricsCsv.Read(run.MetricsFile);
+        if (history.Count == 0) throw new CliException($"nabla plot: '{run.MetricsFile}' has no epochs yet.");
+        string valLabel = File.Exists(run.ConfigFile) && run.ReadConfig().GetValueOrDefault("val_split", "0") is not ("0" or "") ? "validation" : "test";
+        foreach (var f in Plots.Write(run.Path, history, run.Name, valLabel)) stdout.WriteLine($"wrote {f}");
+        if (Plots.FontFamily is null) stdout.WriteLine("warning: no known font installed (apt-get install fonts-dejavu-core); the plots may have no text.");
+        return 0;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Nabla.Training;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// A training run's folder (runs/NAME/): run.json (the options that rebuild the run), metrics.csv,
+/// checkpoint.safetensors (the full training state: model, optimizer, schedule, epoch, step, generators),
+/// model.safetensors (the weights alone under PyTorch keys), best.safetensors (the best epoch's weights) and the plots.
+/// </summary>
+internal sealed class RunFolder
+{
+    public RunFolder(string path) => Path = System.IO.Path.GetFullPath(path);
+
+    public string Path { get; }
+
+    public string Name => System.IO.Path.GetFileName(Path);
+
+    public string ConfigFile => System.IO.Path.Combine(Path, "run.json");
+
+    public string MetricsFile => System.IO.Path.Combine(Path, "metrics.csv");
+
+    public string CheckpointFile => System.IO.Path.Combine(Path, "checkpoint.safetensors");
+
+    public string ModelFile => System.IO.Path.Combine(Path, "model.safetensors");
+
+    public string BestFile => System.IO.Path.Combine(Path, "best.safetensors");
+
+    /// <summary>The folder of an existing run, or a one-line usage error naming what is missing.</summary>
+    public static RunFolder Open(string command, string? dir)
+    {
+        if (string.IsNullOrEmpty(dir)) throw new CliException($"nabla {command}: give a run folder (e.g. runs/mlp-20250101-120000). See 'nabla {command} --help'.");
+        if (!Directory.Exists(dir)) throw new CliException($"nabla {command}: run folder '{dir}' does not exist.");
+        var run = new RunFolder(dir);
+        if (!File.Exists(run.ConfigFile)) throw new CliException($"nabla {command}: '{dir}' is not a run folder (no run.json).");
+        return run;
+    }
+
+    /// <summary>Writes run.json: the options of the run as strings.</summary>
+    public void WriteConfig(IReadOnlyDictionary<string, string> config)
+    {
+        Directory.CreateDirectory(Path);
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in config) w.WriteString(k, v);
+            w.WriteEndObject();
+        }
+        string tmp = ConfigFile + ".tmp";
+        File.WriteAllText(tmp, Encoding.UTF8.GetString(ms.ToArray()) + "\n");
+        File.Move(tmp, ConfigFile, overwrite: true);
+    }
+
+    /// <summary>Reads run.json.</summary>
+    public Dictionary<string, string> ReadConfig()
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(ConfigFile));
+            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"'{ConfigFile}' is not a valid run.json ({e.Message}).");
+        }
+    }
+
+    /// <summary>A default run name: the model and the local time, e.g. mlp-20250101-120000.</summary>
+    public static string DefaultName(string model) => $"{model}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}";
+
+    /// <summary>Writes metrics.csv and the plots from the history.</summary>
+    public void WriteMetrics(IReadOnlyList<EpochMetrics> history, string valLabel)
+    {
+        MetricsCsv.Write(MetricsFile, history);
+        Plots.Write(Path, history, Name, valLabel);
+    }
+}

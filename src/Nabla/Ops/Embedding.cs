@@ -1,0 +1,65 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Nabla.Autograd;
+
+namespace Nabla;
+
+// Embedding: a table lookup, y[n] = W[idx[n]]. Backward: dW[k] = Σ_{n: idx[n] = k} g[n] (rows of padding_idx get 0).
+public partial class Tensor
+{
+    /// <summary>
+    /// Looks up rows of <paramref name="weight"/> at the integer positions in <paramref name="indices"/> (stored as
+    /// floats, as class targets are). The row <paramref name="paddingIdx"/> (negative counts from the end; null for
+    /// none) receives no gradient. Shape: weight (N, D), indices (*) → (*, D).
+    /// </summary>
+    public static Tensor Embedding(Tensor weight, Tensor indices, int? paddingIdx = null, string op = "Embedding")
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(indices);
+        if (weight.Rank != 2) throw new ArgumentException($"{op}: weight must be 2-D (num_embeddings, embedding_dim), got {ShapeUtil.Format(weight._shape)}.");
+        int rows = weight._shape[0], dim = weight._shape[1];
+        int? pad = paddingIdx;
+        if (pad is int p)
+        {
+            if (p < -rows || p >= rows) throw new ArgumentOutOfRangeException(nameof(paddingIdx), $"{op}: padding_idx {p} is out of range for {rows} embeddings.");
+            pad = p < 0 ? p + rows : p;
+        }
+        var raw = indices.ToDoubleArray();
+        var idx = new int[raw.Length];
+        for (int n = 0; n < raw.Length; n++)
+        {
+            double v = raw[n];
+            if (v != Math.Floor(v) || v < 0 || v >= rows)
+                throw new IndexOutOfRangeException($"{op}: index {v} (element {n} of indices of shape {ShapeUtil.Format(indices._shape)}) is out of range for {rows} embeddings.");
+            idx[n] = (int)v;
+        }
+        var w = weight.Detach().Contiguous();
+        var y = Empty(weight.DType, [.. indices._shape, dim]);
+        if (weight.DType == DType.Float32) EmbeddingForward(w.Span<float>(), idx, dim, y.Span<float>());
+        else EmbeddingForward(w.Span<double>(), idx, dim, y.Span<double>());
+        return Engine.Record(y, op + "Backward", [weight], g =>
+        {
+            var gc = g.Contiguous();
+            var dw = Empty(g.DType, [rows, dim]);
+            if (g.DType == DType.Float32) EmbeddingBackward(gc.Span<float>(), idx, dim, pad ?? -1, dw.Span<float>());
+            else EmbeddingBackward(gc.Span<double>(), idx, dim, pad ?? -1, dw.Span<double>());
+            return [dw];
+        });
+    }
+
+    private static void EmbeddingForward<T>(ReadOnlySpan<T> w, int[] idx, int dim, Span<T> y)
+    {
+        for (int n = 0; n < idx.Length; n++) w.Slice(idx[n] * dim, dim).CopyTo(y.Slice(n * dim, dim));
+    }
+
+    // scatter-add in index order (fixed order, so deterministic); the padding row stays zero
+    private static void EmbeddingBackward<T>(ReadOnlySpan<T> g, int[] idx, int dim, int pad, Span<T> dw) where T : IFloatingPointIeee754<T>
+    {
+        for (int n = 0; n < idx.Length; n++)
+        {
+            if (idx[n] == pad) continue;
+            var row = dw.Slice(idx[n] * dim, dim);
+            TensorPrimitives.Add<T>(row, g.Slice(n * dim, dim), row);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using Nabla.Autograd;
+using Nabla.Kernels;
+
+namespace Nabla;
+
+// Pooling, the text's second exercise. Max: y = max over the window, and the residual goes back to the arg-max
+// position only (dx[argmax] += dy). Average: y = Σ window / divisor, dx[window] += dy / divisor. No parameters.
+public partial class Tensor
+{
+    /// <summary>
+    /// 2-D max pooling as torch.nn.functional.max_pool2d. Shape: (N, C, H, W) or (C, H, W) → (N, C, H_out, W_out),
+    /// H_out = ⌊ or ⌈(H + 2·padding − dilation·(kH − 1) − 1)/stride⌉ + 1. The stride defaults to the kernel size.
+    /// </summary>
+    public Tensor MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) =>
+        MaxPool2d((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), (dilation, dilation), ceilMode);
+
+    /// <summary>2-D max pooling with per-dimension (height, width) arguments. Shape: see the int overload.</summary>
+    public Tensor MaxPool2d((int H, int W) kernelSize, (int H, int W)? stride, (int H, int W) padding, (int H, int W) dilation, bool ceilMode = false) =>
+        PoolNd("MaxPool2d", 2, kernelSize, stride ?? kernelSize, padding, dilation, ceilMode, max: true, countIncludePad: true);
+
+    /// <summary>1-D max pooling as torch.nn.functional.max_pool1d. Shape: (N, C, L) or (C, L) → (N, C, L_out).</summary>
+    public Tensor MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) =>
+        PoolNd("MaxPool1d", 1, (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode, max: true, countIncludePad: true);
+
+    /// <summary>
+    /// 2-D average pooling as torch.nn.functional.avg_pool2d. Shape: (N, C, H, W) or (C, H, W) → (N, C, H_out, W_out).
+    /// With <paramref name="countIncludePad"/> the divisor counts padding zeros (but not the part of a ceil-mode
+    /// window past the padding), otherwise only input pixels.
+    /// </summary>
+    public Tensor AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
+        AvgPool2d((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), ceilMode, countIncludePad);
+
+    /// <summary>2-D average pooling with per-dimension (height, width) arguments. Shape: see the int overload.</summary>
+    public Tensor AvgPool2d((int H, int W) kernelSize, (int H, int W)? stride, (int H, int W) padding, bool ceilMode = false, bool countIncludePad = true) =>
+        PoolNd("AvgPool2d", 2, kernelSize, stride ?? kernelSize, padding, (1, 1), ceilMode, max: false, countIncludePad);
+
+    private Tensor PoolNd(string op, int dims, (int H, int W) k, (int H, int W) s, (int H, int W) p, (int H, int W) d, bool ceilMode, bool max, bool countIncludePad)
+    {
+        string D((int H, int W) v) => dims == 1 ? $"{v.W}" : $"{v.H}x{v.W}";
+        if (Rank != dims + 1 && Rank != dims + 2)
+            throw new ArgumentException($"{op}: expected input of shape {(dims == 1 ? "(N, C, L) or (C, L)" : "(N, C, H, W) or (C, H, W)")}, got {ShapeUtil.Format(_shape)}.");
+        if (k.H < 1 || k.W < 1 || s.H < 1 || s.W < 1 || d.H < 1 || d.W < 1 || p.H < 0 || p.W < 0)
+            throw new ArgumentException($"{op}: kernel_size ({D(k)}), stride ({D(s)}) and dilation ({D(d)}) must be positive and padding ({D(p)}) non-negative.");
+        if (p.H > k.H / 2 || p.W > k.W / 2)
+            throw new ArgumentException($"{op}: padding ({D(p)}) must be at most half the kernel size ({D(k)}), as in PyTorch.");
+        int h = dims == 1 ? 1 : _shape[^2], w = _shape[^1];
+        int oh = PoolGeometry.OutSize(h, k.H, s.H, p.H, d.H, ceilMode), ow = PoolGeometry.OutSize(w, k.W, s.W, p.W, d.W, ceilMode);
+        if (oh < 1 || ow < 1)
+            throw new ArgumentException($"{op}: the kernel {D(k)} (dilation {D(d)}) with padding {D(p)}, stride {D(s)} and ceil_mode={ceilMode} does not fit the input of shape {ShapeUtil.Format(_shape)}: the output size would be {D((oh, ow))}.");
+        int planes = h * w == 0 ? 0 : Numel / (h * w);
+        var geo = new PoolGeometry(planes, h, w, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W, oh, ow);
+        var outShape = _shape.ToArray();
+        outShape[^1] = ow;
+        if (dims == 2) outShape[^2] = oh;
+        var x = Detach().Contiguous();
+        var y = Empty(DType, outShape);
+        var input = this;
+        if (max)
+        {
+            var idx = new int[planes * geo.P];
+            if (DType == DType.Float32) Pool.MaxForward<float>(geo, Mem<float>(x), Mem<float>(y), idx);
+            else Pool.MaxForward<double>(geo, Mem<double>(x), Mem<double>(y), idx);
+            // saves only the arg-max positions
+            return Engine.Record(y, op + "Backward", [this], g =>
+            {
+                var gc = g.Contiguous();
+                var dx = Empty(input.DType, input._shape.ToArray());
+                if (input.DType == DType.Float32) Pool.MaxBackward<float>(planes, geo.HW, geo.P, Mem<float>(gc), idx, Mem<float>(dx));
+                else Pool.MaxBackward<double>(planes, geo.HW, geo.P, Mem<double>(gc), idx, Mem<double>(dx));
+                return [dx];
+            });
+        }
+        if (DType == DType.Float32) Pool.AvgForward<float>(geo, countIncludePad, Mem<float>(x), Mem<float>(y));
+        else Pool.AvgForward<double>(geo, countIncludePad, Mem<double>(x), Mem<double>(y));
+        return Engine.Record(y, op + "Backward", [this], g =>
+        {
+            var gc = g.Contiguous();
+            var dx = Empty(input.DType, input._shape.ToArray());
+            if (input.DType == DType.Float32) Pool.AvgBackward<float>(geo, countIncludePad, Mem<float>(gc), Mem<float>(dx));
+            else Pool.AvgBackward<double>(geo, countIncludePad, Mem<double>(gc), Mem<double>(dx));
+            return [dx];
+        });
+    }
+
+    /// <summary>
+    /// Adaptive average pooling to (outH, outW): window i covers [⌊i·H/outH⌋, ⌈(i+1)·H/outH⌉). (1, 1) is global
+    /// average pooling. Shape: (N, C, H, W) or (C, H, W) → (N, C, outH, outW).
+    /// </summary>
+    public Tensor AdaptiveAvgPool2d(int outH, int outW) => AdaptivePool("AdaptiveAvgPool2d", outH, outW, max: false);
+
+    /// <summary>Adaptive max pooling to (outH, outW); the residual goes to each window's arg-max. Shape: (N, C, H, W) or (C, H, W) → (N, C, outH, outW).</summary>
+    public Tensor AdaptiveMaxPool2d(int outH, int outW) => AdaptivePool("AdaptiveMaxPool2d", outH, outW, max: true);
+
+    private Tensor AdaptivePool(string op, int oh, int ow, bool max)
+    {
+        if (Rank is not (3 or 4)) throw new ArgumentException($"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {ShapeUtil.Format(_shape)}.");
+        if (oh < 1 || ow < 1) throw new ArgumentException($"{op}: output size must be positive, got {oh}x{ow}.");
+        int h = _shape[^2], w = _shape[^1];
+        if (h < 1 || w < 1) throw new ArgumentException($"{op}: the input of shape {ShapeUtil.Format(_shape)} has an empty spatial dim; nothing to pool into {oh}x{ow}.");
+        int planes = Numel / (h * w);
+        var outShape = _shape.ToArray();
+        outShape[^2] = oh;
+        outShape[^1] = ow;
+        var x = Detach().Contiguous();
+        var y = Empty(DType, outShape);
+        var input = this;
+        if (max)
+        {
+            var idx = new int[planes * oh * ow];
+            if (DType == DType.Float32) Pool.AdaptiveMaxForward<float>(planes, h, w, oh, ow, Mem<float>(x), Mem<float>(y), idx);
+            else Pool.AdaptiveMaxForward<double>(planes, h, w, oh, ow, Mem<double>(x), Mem<double>(y), idx);
+            return Engine.Record(y, op + "Backward", [this], g =>
+            {
+                var gc = g.Contiguous();
+                var dx = Empty(input.DType, input._shape.ToArray());
+                if (input.DType == DType.Float32) Pool.MaxBackward<float>(planes, h * w, oh * ow, Mem<float>(gc), idx, Mem<float>(dx));
+                else Pool.MaxBackward<double>(planes, h * w, oh * ow, Mem<double>(gc), idx, Mem<double>(dx));
+                return [dx];
+            });
+        }
+        if (DType == DType.Float32) Pool.AdaptiveAvgForward<float>(planes, h, w, oh, ow, Mem<float>(x), Mem<float>(y));
+        else Pool.AdaptiveAvgForward<double>(planes, h, w, oh, ow, Mem<double>(x), Mem<double>(y));
+        return Engine.Record(y, op + "Backward", [this], g =>
+        {
+            var gc = g.Contiguous();
+            var dx = Empty(input.DType, input._shape.ToArray());
+            if (input.DType == DType.Float32) Pool.AdaptiveAvgBackward<float>(planes, h, w, oh, ow, Mem<float>(gc), Mem<float>(dx));
+            else Pool.AdaptiveAvgBackward<double>(planes, h, w, oh, ow, Mem<double>(gc), Mem<double>(dx));
+            return [dx];
+        });
+    }
+}

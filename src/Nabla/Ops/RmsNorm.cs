@@ -1,0 +1,23 @@
+namespace Nabla;
+
+// RMSNorm, fused: per row of the last k dims (D values),
+//   forward  y = x·r·w,  r = 1/√(mean(x²) + ε)
+//   backward dw = Σ_rows g·x·r,  dx = r·(g·w − x̂·Σ(g·w·x̂)/D),  x̂ = x·r
+// The kernels are LayerNorm's (Ops/LayerNorm.cs) with μ = 0.
+public partial class Tensor
+{
+    /// <summary>
+    /// Root-mean-square normalisation (as torch.nn.functional.rms_norm) over the trailing dims given by
+    /// <paramref name="normalizedShape"/>; <paramref name="eps"/> null means the dtype's machine epsilon, as in PyTorch.
+    /// Shape: input (*, normalized_shape), weight (normalized_shape) → same as input.
+    /// </summary>
+    public static Tensor RmsNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, double? eps = null, string op = "RMSNorm")
+    {
+        int d = CheckNormalizedShape(op, input, normalizedShape);
+        CheckNormParam(op, "weight", weight, normalizedShape, input);
+        // torch.finfo(dtype).eps: 2^-23 and 2^-52 (.NET's float.Epsilon is the smallest subnormal, not this)
+        double e = eps ?? (input.DType == DType.Float32 ? Math.Pow(2, -23) : Math.Pow(2, -52));
+        if (e < 0 || double.IsNaN(e)) throw new ArgumentOutOfRangeException(nameof(eps), $"{op}: eps must be ≥ 0, got {e}.");
+        return RowNorm(op, input, d, normalizedShape, weight, null, e, rms: true);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Nabla.NN;
+
+namespace Nabla.Optim;
+
+/// <summary>
+/// Adam, PyTorch's update rule (<c>torch.optim.Adam</c>, 1.13 single-tensor path). At step t with g ← ±∇θJ + wθ:
+/// m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; (amsgrad: v̂ ← max(v̂, v), used in place of v);
+/// θ ← θ − (λ/(1−β₁ᵗ))·m / (√v / √(1−β₂ᵗ) + ε).
+/// Options: <c>lr</c> (1e-3), <c>betas.0</c> (0.9), <c>betas.1</c> (0.999), <c>eps</c> (1e-8), <c>weight_decay</c> (0),
+/// <c>amsgrad</c>, <c>maximize</c>. State: <c>step</c>, <c>exp_avg</c>, <c>exp_avg_sq</c>, <c>max_exp_avg_sq</c> (amsgrad).
+/// </summary>
+public sealed class Adam : Optimizer
+{
+    /// <summary>Creates the optimizer over one group of parameters.</summary>
+    public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize) { }
+
+    /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
+    public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : base(groups, AdamCore.Defaults(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize), "Adam") { }
+
+    /// <inheritdoc/>
+    protected override void ValidateGroup(ParamGroup group) => AdamCore.Validate(this, group);
+
+    /// <inheritdoc/>
+    protected override IEnumerable<string> StateKeys(ParamGroup group) => AdamCore.StateKeys(group);
+
+    /// <inheritdoc/>
+    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
+    {
+        var d = Scratch<T>(theta.Length, 0);
+        OptimMath.EffectiveGrad(grad, theta, group["weight_decay"], group["maximize"] != 0, d);
+        AdamCore.Update(this, group, index, parameter, theta, d, Scratch<T>(theta.Length, 1));
+    }
+}
+
+/// <summary>
+/// AdamW, PyTorch's update rule (<c>torch.optim.AdamW</c>): Adam with decoupled weight decay,
+/// θ ← θ(1 − λw) first, then Adam's step on g ← ±∇θJ (no L2 term). Options as <see cref="Adam"/>, with
+/// <c>weight_decay</c> defaulting to 1e-2. State: <c>step</c>, <c>exp_avg</c>, <c>exp_avg_sq</c>, <c>max_exp_avg_sq</c> (amsgrad).
+/// </summary>
+public sealed class AdamW : Optimizer
+{
+    /// <summary>Creates the optimizer over one group of parameters.</summary>
+    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize) { }
+
+    /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
+    public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
+        : base(groups, AdamCore.Defaults(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize), "AdamW") { }
+
+    /// <inheritdoc/>
+    protected override void ValidateGroup(ParamGroup group) => AdamCore.Validate(this, group);
+
+    /// <inheritdoc/>
+    protected override IEnumerable<string> StateKeys(ParamGroup group) => AdamCore.StateKeys(group);
+
+    /// <inheritdoc/>
+    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
+    {
+        // θ ← θ(1 − λw), decoupled from the gradient
+        TensorPrimitives.Multiply(theta, T.CreateTruncating(1 - group["lr"] * group["weight_decay"]), theta);
+        var d = Scratch<T>(theta.Length, 0);
+        OptimMath.EffectiveGrad(grad, theta, 0, group["maximize"] != 0, d);
+        AdamCore.Update(this, group, index, parameter, theta, d, Scratch<T>(theta.Length, 1));
+    }
+}
+
+/// <summary>The moment updates Adam and AdamW share.</summary>
+internal static class AdamCore
+{
+    public static Dictionary<string, double> Defaults(double lr, double beta1, double beta2, double eps, double weightDecay, bool amsgrad, bool maximize) => new()
+    {
+        ["lr"] = lr, ["betas.0"] = beta1, ["betas.1"] = beta2, ["eps"] = eps, ["weight_decay"] = weightDecay,
+        ["amsgrad"] = amsgrad ? 1 : 0, ["maximize"] = maximize ? 1 : 0,
+    };
+
+    public static void Validate(Optimizer o, ParamGroup group)
+    {
+        o.CheckRange(group, "lr");
+        o.CheckRange(group, "betas.0", below: 1);
+        o.CheckRange(group, "betas.1", below: 1);
+        o.CheckRange(group, "eps");
+        o.CheckRange(group, "weight_decay");
+        o.CheckFlag(group, "amsgrad");
+        o.CheckFlag(group, "maximize");
+    }
+
+    public static IEnumerable<string> StateKeys(ParamGroup group) =>
+        group["amsgrad"] != 0 ? ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["step", "exp_avg", "exp_avg_sq"];
+
+    /// <summary>One Adam step on θ with the effective gradient d (tmp: scratch of θ's length).</summary>
+    public static void Update<T>(Optimizer o, ParamGroup group, int index, Parameter p, Span<T> theta, ReadOnlySpan<T> d, Span<T> tmp)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double step = o.IncrementStep(index);
+        double beta1 = group["betas.0"], beta2 = group["betas.1"], lr = group["lr"], eps = group["eps"];
+        var m = o.GetOrCreateState(index, "exp_avg", p).Span<T>();
+        var v = o.GetOrCreateState(index, "exp_avg_sq", p).Span<T>();
+        // m ← β₁m + (1−β₁)g
+        TensorPrimitives.Multiply(m, T.CreateTruncating(beta1), m);
+        TensorPrimitives.MultiplyAdd(d, T.CreateTruncating(1 - beta1), m, m);
+        // v ← β₂v + (1−β₂)g²
+        TensorPrimitives.Multiply(v, T.CreateTruncating(beta2), v);
+        TensorPrimitives.Multiply(d, d, tmp);
+        TensorPrimitives.MultiplyAdd(tmp, T.CreateTruncating(1 - beta2), v, v);
+        double bias1 = 1 - Math.Pow(beta1, step), bias2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
+        double stepSize = lr / bias1;
+        Span<T> second = v;
+        if (group["amsgrad"] != 0)
+        {
+            var vmax = o.GetOrCreateState(index, "max_exp_avg_sq", p).Span<T>();
+            TensorPrimitives.Max(vmax, v, vmax);
+            second = vmax;
+        }
+        // denom = √v / √(1−β₂ᵗ) + ε;  θ ← θ − (λ/(1−β₁ᵗ))·m/denom
+        TensorPrimitives.Sqrt(second, tmp);
+        TensorPrimitives.Divide(tmp, T.CreateTruncating(bias2Sqrt), tmp);
+        TensorPrimitives.Add(tmp, T.CreateTruncating(eps), tmp);
+        TensorPrimitives.Divide(m, tmp, tmp);
+        TensorPrimitives.MultiplyAdd(tmp, T.CreateTruncating(-stepSize), theta, theta);
+    }
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using Nabla.Data;
+using Nabla.NN;
+using Nabla.Optim;
+using Nabla.Optim.Schedulers;
+
+namespace Nabla.Training;
+
+/// <summary>
+/// The fit loop: for each epoch, every training batch does forward → loss → <c>Backward</c> → optimizer step (the
+/// text's θ ← θ − λ∇θJ), then the validation set is scored in evaluation mode, the schedule and the callbacks run.
+/// The loop is resumable bit for bit: <see cref="CaptureState"/> holds everything that decides the next update
+/// (weights, optimizer and schedule state, epoch, step, callback counters and the random generators, including the
+/// training loader's), and a <see cref="CancellationToken"/> stops it after the current batch.
+/// Shape: the loss function takes (logits (B, C), targets (B)) and returns a scalar.
+/// </summary>
+public sealed partial class Trainer
+{
+    private DataLoader? _trainLoader;
+    private ulong[]? _epochLoaderState;   // the training loader's generator at the start of the epoch in progress
+    private ulong[]? _pendingLoaderState; // restored from a checkpoint, applied when Fit starts
+    private int _batchInEpoch;            // batches of the epoch in progress already done (0 at an epoch boundary)
+    private double _partialLoss, _partialSeconds;
+    private long _partialCorrect, _partialSeen;
+
+    /// <summary>Creates a trainer of <paramref name="model"/> updated by <paramref name="optimizer"/> to minimise <paramref name="loss"/>.</summary>
+    public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> loss)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        Loss = loss ?? throw new ArgumentNullException(nameof(loss));
+    }
+
+    /// <summary>The model being trained.</summary>
+    public Module Model { get; }
+
+    /// <summary>The optimizer that updates the model's parameters.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The loss J(logits, targets).</summary>
+    public Func<Tensor, Tensor, Tensor> Loss { get; }
+
+    /// <summary>
+    /// The learning-rate scheduler (null: constant), stepped per <see cref="ScheduleInterval"/>; a
+    /// <see cref="ReduceLROnPlateau"/> is stepped after each epoch with the validation loss (the training loss without
+    /// a validation set).
+    /// </summary>
+    public LRScheduler? Scheduler { get; set; }
+
+    /// <summary>Whether <see cref="Scheduler"/> steps after every epoch (the default, as PyTorch's examples) or every batch.</summary>
+    public ScheduleInterval ScheduleInterval { get; set; } = ScheduleInterval.Epoch;
+
+    /// <summary>Receives per-batch and per-epoch progress (null: silent).</summary>
+    public ITrainingProgress? Progress { get; set; }
+
+    /// <summary>Callbacks run after each epoch, in order (put the checkpoint writer last so it sees the others' state).</summary>
+    public IList<ITrainingCallback> Callbacks { get; } = new List<ITrainingCallback>();
+
+    /// <summary>
+    /// Other generators whose state belongs in a checkpoint, by name (e.g. <c>init</c> for the one that drew the initial
+    /// weights, <c>default</c> for <see cref="Generator.Default"/> when layers such as dropout use it). The training
+    /// loader's generator is always saved.
+    /// </summary>
+    public IDictionary<string, Generator> Generators { get; } = new SortedDictionary<string, Generator>(StringComparer.Ordinal);
+
+    /// <summary>Epochs completed.</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>Optimizer steps done since the start of the run.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>Whether the last <see cref="Fit"/> stopped in the middle of an epoch (cancelled); a resume continues there.</summary>
+    public bool MidEpoch => _batchInEpoch > 0;
+
+    /// <summary>Set by a callback (e.g. early stopping) to end the run after the current epoch.</summary>
+    public bool StopRequested { get; set; }
+
+    /// <summary>Why the run stopped before its last epoch (null when it did not).</summary>
+    public string? StopReason { get; set; }
+
+    /// <summary>The metrics of every completed epoch.</summary>
+    public List<EpochMetrics> History { get; } = [];
+
+    /// <summary>
+    /// Trains until <paramref name="epochs"/> epochs are complete (counting those of a restored state), a callback
+    /// requests a stop, or <paramref name="cancellation"/> is signalled (checked after every batch).
+    /// Returns true when the run ended normally (all epochs or early stopping), false when cancelled.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public bool Fit(DataLoader train, DataLoader? validation, int epochs, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"Trainer.Fit: epochs must be positive, got {epochs}.");
+        _trainLoader = train;
+        if (_pendingLoaderState is not null)
+        {
+            train.Generator.SetState(_pendingLoaderState);
+            _pendingLoaderState = null;
+        }
+        StopRequested = false;
+        for (int epoch = Epoch + 1; epoch <= epochs && !StopRequested; epoch++)
+        {
+            if (!RunEpoch(train, validation, epoch, epochs, cancellation))
+            {
+                StopReason = "cancelled";
+                Progress?.OnStopped($"cancelled after epoch {epoch}, batch {_batchInEpoch}/{train.BatchCount}");
+                foreach (var c in Callbacks) c.OnTrainEnd(this, cancelled: true);
+                return false;
+            }
+        }
+        if (StopRequested && StopReason is not null) Progress?.OnStopped(StopReason);
+        foreach (var c in Callbacks) c.OnTrainEnd(this, cancelled: false);
+        return true;
+    }
+
+    private bool RunEpoch(DataLoader train, DataLoader? validation, int epoch, int epochs, CancellationToken cancellation)
+    {
+        int skip = _batchInEpoch;
+        if (skip > 0)
+        {
+            // resuming inside an epoch: replay the loader from the epoch's start (shuffle and transforms draw the same
+            // numbers again) and skip the batches already trained on
+            train.Generator.SetState(_epochLoaderState ?? throw new InvalidOperationException("Trainer: mid-epoch state without the loader's generator state."));
+        }
+        else
+        {
+            _epochLoaderState = train.Generator.GetState();
+            _partialLoss = _partialSeconds = 0;
+            _partialCorrect = _partialSeen = 0;
+        }
+        int batches = train.BatchCount;
+        Progress?.OnEpochStart(epoch, epochs, batches);
+        Model.Train();
+        var sw = Stopwatch.StartNew();
+        long seenAtStart = _partialSeen;
+        int b = 0;
+        foreach (var (x, y) in train.Epoch())
+        {
+            if (b < skip)
+            {
+                b++;
+                continue;
+            }
+            var logits = Model.Forward(x);
+            var j = Loss(logits, y);
+            double jv = j.Item();
+            if (!double.IsFinite(jv)) throw new TrainingDivergedException(epoch, b + 1, jv, Optimizer.LearningRate);
+            Optimizer.ZeroGrad();
+            j.Backward();
+            Optimizer.Step();
+            Step++;
+            if (ScheduleInterval == ScheduleInterval.Batch && Scheduler is not null and not ReduceLROnPlateau) Scheduler.Step();
+            int n = x.Size(0);
+            _partialLoss += jv * n;
+            _partialCorrect += Metrics.Correct(logits, y);
+            _partialSeen += n;
+            b++;
+            _batchInEpoch = b;
+            if (Progress is not null)
+            {
+                double elapsed = sw.Elapsed.TotalSeconds, rate = (_partialSeen - seenAtStart) / Math.Max(elapsed, 1e-9);
+                double perBatch = elapsed / (b - skip);
+                double left = perBatch * ((batches - b) + (long)(epochs - epoch) * batches);
+                Progress.OnBatchEnd(new BatchProgress(epoch, epochs, b, batches, _partialLoss / _partialSeen, (double)_partialCorrect / _partialSeen,
+                    Optimizer.LearningRate, rate, TimeSpan.FromSeconds(Math.Min(left, TimeSpan.MaxValue.TotalSeconds / 2))));
+            }
+            if (cancellation.IsCancellationRequested)
+            {
+                _partialSeconds += sw.Elapsed.TotalSeconds;
+                return false;
+            }
+        }
+        double valLoss = double.NaN, valAcc = double.NaN;
+        if (validation is not null) (valLoss, valAcc) = Evaluate(validation);
+        double seconds = _partialSeconds + sw.Elapsed.TotalSeconds;
+        var m = new EpochMetrics(epoch, _partialLoss / Math.Max(_partialSeen, 1), (double)_partialCorrect / Math.Max(_partialSeen, 1), valLoss, valAcc, Optimizer.LearningRate, seconds);
+        _batchInEpoch = 0;
+        _epochLoaderState = null;
+        Epoch = epoch;
+        if (Scheduler is ReduceLROnPlateau plateau) plateau.Step(validation is not null ? valLoss : m.TrainLoss);
+        else if (ScheduleInterval == ScheduleInterval.Epoch) Scheduler?.Step();
+        History.Add(m);
+        Progress?.OnEpochEnd(m);
+        foreach (var c in Callbacks) c.OnEpochEnd(this, m);
+        return true;
+    }
+
+    /// <summary>Mean loss and accuracy of the model on <paramref name="data"/>, in evaluation mode, without a graph.</summary>
+    public (double Loss, double Accuracy) Evaluate(DataLoader data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Metrics.Evaluate(Model, Loss, data);
+    }
+}
+
+/// <summary>The loss became NaN or infinite: the learning rate is too high for the model.</summary>
+public sealed class TrainingDivergedException(int epoch, int batch, double loss, double learningRate)
+    : InvalidOperationException($"the loss became {loss} at epoch {epoch}, step {batch} (learning rate {learningRate:G4}); lower the learning rate.")
+{
+    /// <summary>The epoch, from 1.</summary>
+    public int Epoch { get; } = epoch;
+
+    /// <summary>The batch within the epoch, from 1.</summary>
+    public int Batch { get; } = batch;
+}
