@@ -40,6 +40,7 @@ internal static class TrainCommand
           --warmup E            linear warm-up from λ/10 over the first E epochs (default 0)
           --hidden A,B,...      mlp only: hidden layer sizes (default 512,256; empty for a linear model)
           --shift N             random shift of training images by up to N pixels (default 2; 0 = off)
+          --rotate DEG          random rotation of training images by up to DEG degrees (default 0 = off)
           --normalize           feed (x − 0.1307) / 0.3081 (MNIST's mean and std) instead of pixels in [0, 1]
           --val-split F         hold out a fraction F of the training set for validation (fixed by the seed);
                                 without it the test set is scored after each epoch
@@ -56,7 +57,7 @@ internal static class TrainCommand
         """;
 
     private static readonly HashSet<string> s_flags = ["help", "nesterov", "plain", "normalize"];
-    private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "seed", "threads",
+    private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "rotate", "seed", "threads",
         "optimizer", "momentum", "weight-decay", "warmup", "val-split", "early-stopping", "run", "runs-dir", "resume"];
 
     public static int Run(string[] args, TextWriter stdout)
@@ -122,7 +123,8 @@ internal static class TrainCommand
         double defaultLr = optimizer == "sgd" ? preset.LearningRate : optimizer is "adagrad" ? 0.01 : 0.001;
         return new TrainConfig(preset.Name, hidden, Path.GetFullPath(dir), epochs, o.Int("batch-size", preset.BatchSize, min: 1), optimizer,
             o.Double("lr", defaultLr, min: 0, exclusiveMin: true), momentum, o.Double("weight-decay", 0, min: 0), nesterov, schedule, warmup,
-            o.Int("shift", 2, min: 0), o.Int("seed", 1, min: 0), valSplit, o.Int("early-stopping", 0, min: 0), Normalize: o.Has("normalize"));
+            o.Int("shift", 2, min: 0), o.Int("seed", 1, min: 0), valSplit, o.Int("early-stopping", 0, min: 0), Normalize: o.Has("normalize"),
+            Rotate: o.Double("rotate", 0, min: 0));
     }
 
     private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, bool plain)

@@ -52,7 +52,7 @@ public partial class Tensor
         }
         var w = ParamValues(weight, c, 1);
         var b = ParamValues(bias, c, 0);
-        var y = Empty(input.DType, x._shape.ToArray());
+        var y = NormOutput(input.DType, x._shape.ToArray());
         if (x.DType == DType.Float32) BatchNormForward<float>(x, y, wn, c, wl, training, eps, w, b, mean, m2, rstd);
         else BatchNormForward<double>(x, y, wn, c, wl, training, eps, w, b, mean, m2, rstd);
 
@@ -66,7 +66,7 @@ public partial class Tensor
         return Engine.Record(output, op + "Backward", NormInputs(input, weight, bias), g =>
         {
             var gw = ToChannelWork(g, n, c, l, permute);
-            Tensor? dx = input.RequiresGrad ? Empty(input.DType, x._shape.ToArray()) : null;
+            Tensor? dx = input.RequiresGrad ? NormOutput(input.DType, x._shape.ToArray()) : null;
             var dw = new double[c];
             var db = new double[c];
             if (x.DType == DType.Float32) BatchNormBackward<float>(gw, x, dx, wn, c, wl, training, w, mean, rstd, dw, db);

@@ -68,7 +68,7 @@ public partial class Tensor
         var mu = new double[units];
         var s2 = new double[units];
         var rstd = new double[units];
-        var y = Empty(input.DType, input._shape.ToArray());
+        var y = NormOutput(input.DType, input._shape.ToArray());
         if (x.DType == DType.Float32) GroupNormForward<float>(x, y, units, groups, cg, l, eps, w, b, mu, s2, rstd);
         else GroupNormForward<double>(x, y, units, groups, cg, l, eps, w, b, mu, s2, rstd);
         mean = mu;
@@ -76,7 +76,7 @@ public partial class Tensor
         return Engine.Record(y, op + "Backward", NormInputs(input, weight, bias), g =>
         {
             var gc = g.Contiguous();
-            Tensor? dx = input.RequiresGrad ? Empty(input.DType, input._shape.ToArray()) : null;
+            Tensor? dx = input.RequiresGrad ? NormOutput(input.DType, input._shape.ToArray()) : null;
             var dwPart = new double[n * c];
             var dbPart = new double[n * c];
             if (x.DType == DType.Float32) GroupNormBackward<float>(gc, x, dx, units, groups, cg, l, w, mu, rstd, dwPart, dbPart);

@@ -41,7 +41,7 @@ public partial class Tensor
     {
         int rows = input.Numel / d;
         var x = input.Detach().Contiguous();
-        var y = Empty(input.DType, input._shape.ToArray());
+        var y = NormOutput(input.DType, input._shape.ToArray());
         var mean = new double[rows];
         var rstd = new double[rows];
         if (x.DType == DType.Float32) RowNormForward<float>(x, y, rows, d, weight, bias, eps, rms, mean, rstd);
@@ -49,7 +49,7 @@ public partial class Tensor
         return Engine.Record(y, op + "Backward", NormInputs(input, weight, bias), g =>
         {
             var gc = g.Contiguous();
-            Tensor? dx = input.RequiresGrad ? Empty(input.DType, input._shape.ToArray()) : null;
+            Tensor? dx = input.RequiresGrad ? NormOutput(input.DType, input._shape.ToArray()) : null;
             var dw = new double[d];
             var db = new double[d];
             if (x.DType == DType.Float32) RowNormBackward<float>(gc, x, dx, rows, d, weight, rms, mean, rstd, dw, db);
