@@ -11,7 +11,11 @@ namespace Nabla.Cli;
 /// <param name="LearningRate">Default initial learning rate.</param>
 /// <param name="BatchSize">Default batch size.</param>
 /// <param name="Momentum">Default SGD momentum (0: the text's plain θ ← θ − λ∇θJ).</param>
-internal sealed record ModelPreset(string Name, string Description, Func<int[], int, Generator, Module> Build, int[] SampleShape, int Epochs, double LearningRate, int BatchSize, double Momentum = 0);
+/// <param name="Rotate">Default random rotation of training images, in degrees (0: off).</param>
+/// <param name="Scale">Default random scaling of training images: a factor in [1 − Scale, 1 + Scale] (0: off).</param>
+/// <param name="Shear">Default random x-shear of training images, in degrees (0: off).</param>
+internal sealed record ModelPreset(string Name, string Description, Func<int[], int, Generator, Module> Build, int[] SampleShape, int Epochs, double LearningRate, int BatchSize,
+    double Momentum = 0, double Rotate = 0, double Scale = 0, double Shear = 0);
 
 /// <summary>The model presets `nabla train` builds.</summary>
 internal static class Models
@@ -20,7 +24,8 @@ internal static class Models
     public static IReadOnlyList<ModelPreset> Presets { get; } =
     [
         new("mlp", "the text's fully-connected network: 784 → hidden… → 10, Linear + ReLU (--hidden sets the sizes)",
-            (shape, classes, g) => Mlp(shape[0], [512, 256], classes, g), [784], Epochs: 30, LearningRate: 0.05, BatchSize: 32, Momentum: 0.9),
+            (shape, classes, g) => Mlp(shape[0], [512, 256], classes, g), [784], Epochs: 40, LearningRate: 0.05, BatchSize: 32, Momentum: 0.9,
+            Rotate: 10, Scale: 0.1, Shear: 10),
         new("lenet", "LeNet-5: conv5x5(1→6, pad 2)-ReLU-maxpool2, conv5x5(6→16)-ReLU-maxpool2, fc 400-120-84-10",
             (shape, classes, g) => LeNet(shape[0], classes, g), [1, 28, 28], Epochs: 30, LearningRate: 0.1, BatchSize: 32),
         new("cnn", "a small VGG-style net: conv3x3(1→32)-BN-ReLU, conv3x3(32→64)-BN-ReLU-maxpool2, conv3x3(64→128)-BN-ReLU-maxpool2, global avg pool, fc 128→10",

@@ -17,17 +17,18 @@ internal static class TrainCommand
                nabla train --resume DIR [--threads N]
 
         Trains a network on MNIST (by default the text's fully-connected network: 784 → 512 → 256 → 10, Linear +
-        ReLU, cross-entropy, SGD with momentum 0.9 and a cosine-decayed λ, ±2-pixel random shifts), showing loss,
-        accuracy, samples/s and ETA (a live display on a terminal, one line per epoch otherwise), then the final test
-        accuracy. Each run gets a folder RUNS/NAME with run.json, metrics.csv, checkpoint.safetensors (written
-        atomically after every epoch), model.safetensors, best.safetensors and loss/accuracy/lr plots (.png, .svg).
+        ReLU, cross-entropy, SGD with momentum 0.9 and a cosine-decayed λ; training images randomly rotated, scaled,
+        sheared and shifted by ±2 pixels), showing loss, accuracy, samples/s and ETA (a live display on a terminal,
+        one line per epoch otherwise), then the final test accuracy. Each run gets a folder RUNS/NAME with run.json,
+        metrics.csv, checkpoint.safetensors (written atomically after every epoch), model.safetensors,
+        best.safetensors and loss/accuracy/lr plots (.png, .svg).
         Ctrl+C stops after the current batch and writes the checkpoint; --resume continues bit for bit.
 
         Options:
           --model NAME          MODELS_PLACEHOLDER
           --data DIR            folder with train-/t10k- images and labels in IDX format, .gz or raw
                                 (default: the bundled 10,000-digit sample, 8,000 train / 2,000 test)
-          --epochs N            passes over the training set (default: the model's; mlp 30)
+          --epochs N            passes over the training set (default: the model's; mlp 40)
           --batch-size N        samples per step (default: the model's; mlp 32)
           --optimizer NAME      sgd (default), adam, adamw, rmsprop or adagrad
           --lr X                initial learning rate λ (default: the model's; mlp 0.05)
@@ -40,7 +41,9 @@ internal static class TrainCommand
           --warmup E            linear warm-up from λ/10 over the first E epochs (default 0)
           --hidden A,B,...      mlp only: hidden layer sizes (default 512,256; empty for a linear model)
           --shift N             random shift of training images by up to N pixels (default 2; 0 = off)
-          --rotate DEG          random rotation of training images by up to DEG degrees (default 0 = off)
+          --rotate DEG          random rotation of training images by up to DEG degrees (default: the model's; mlp 10)
+          --scale F             random scaling of training images by a factor in [1 − F, 1 + F] (default: mlp 0.1)
+          --shear DEG           random x-shear of training images by up to DEG degrees (default: mlp 10)
           --normalize           feed (x − 0.1307) / 0.3081 (MNIST's mean and std) instead of pixels in [0, 1]
           --val-split F         hold out a fraction F of the training set for validation (fixed by the seed);
                                 without it the test set is scored after each epoch
@@ -57,7 +60,7 @@ internal static class TrainCommand
         """;
 
     private static readonly HashSet<string> s_flags = ["help", "nesterov", "plain", "normalize"];
-    private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "rotate", "seed", "threads",
+    private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "rotate", "scale", "shear", "seed", "threads",
         "optimizer", "momentum", "weight-decay", "warmup", "val-split", "early-stopping", "run", "runs-dir", "resume"];
 
     public static int Run(string[] args, TextWriter stdout)
@@ -124,7 +127,7 @@ internal static class TrainCommand
         return new TrainConfig(preset.Name, hidden, Path.GetFullPath(dir), epochs, o.Int("batch-size", preset.BatchSize, min: 1), optimizer,
             o.Double("lr", defaultLr, min: 0, exclusiveMin: true), momentum, o.Double("weight-decay", 0, min: 0), nesterov, schedule, warmup,
             o.Int("shift", 2, min: 0), o.Int("seed", 1, min: 0), valSplit, o.Int("early-stopping", 0, min: 0), Normalize: o.Has("normalize"),
-            Rotate: o.Double("rotate", 0, min: 0));
+            Rotate: o.Double("rotate", preset.Rotate, min: 0), Scale: o.Double("scale", preset.Scale, min: 0), Shear: o.Double("shear", preset.Shear, min: 0));
     }
 
     private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, bool plain)

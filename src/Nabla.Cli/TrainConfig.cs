@@ -10,7 +10,7 @@ namespace Nabla.Cli;
 /// <summary>The options of a training run: everything needed to rebuild it (saved as run.json, read back by --resume, eval, predict).</summary>
 internal sealed record TrainConfig(
     string Model, int[]? Hidden, string Data, int Epochs, int BatchSize, string Optimizer, double Lr, double Momentum, double WeightDecay,
-    bool Nesterov, string Schedule, int Warmup, int Shift, int Seed, double ValSplit, int EarlyStopping, bool Normalize = false, double Rotate = 0)
+    bool Nesterov, string Schedule, int Warmup, int Shift, int Seed, double ValSplit, int EarlyStopping, bool Normalize = false, double Rotate = 0, double Scale = 0, double Shear = 0)
 {
     /// <summary>MNIST's pixel mean and standard deviation (over the 60,000 training images), as PyTorch's examples use.</summary>
     public const float MnistMean = 0.1307f, MnistStd = 0.3081f;
@@ -45,6 +45,8 @@ internal sealed record TrainConfig(
         ["early_stopping"] = EarlyStopping.ToString(s_inv),
         ["normalize"] = Normalize ? "true" : "false",
         ["rotate"] = Rotate.ToString("R", s_inv),
+        ["scale"] = Scale.ToString("R", s_inv),
+        ["shear"] = Shear.ToString("R", s_inv),
     };
 
     public static TrainConfig FromDictionary(IReadOnlyDictionary<string, string> d, string source)
@@ -56,7 +58,7 @@ internal sealed record TrainConfig(
         return new TrainConfig(S("model"), d.GetValueOrDefault("hidden") is { Length: > 0 } ? hidden.Split(',').Select(h => int.Parse(h, s_inv)).ToArray() : null,
             S("data"), I("epochs"), I("batch_size"), S("optimizer"), D("lr"), D("momentum"), D("weight_decay"), S("nesterov") == "true",
             S("schedule"), I("warmup"), I("shift"), I("seed"), D("val_split"), I("early_stopping"), d.GetValueOrDefault("normalize") == "true",
-            d.ContainsKey("rotate") ? D("rotate") : 0);
+            d.ContainsKey("rotate") ? D("rotate") : 0, d.ContainsKey("scale") ? D("scale") : 0, d.ContainsKey("shear") ? D("shear") : 0);
     }
 
     /// <summary>The model, built from the init generator seeded with <see cref="Seed"/>.</summary>
@@ -115,13 +117,13 @@ internal sealed record TrainConfig(
             _ => $"{Optimizer} lr={Lr.ToString(s_inv)}" + (Optimizer == "rmsprop" && Momentum > 0 ? $" momentum={Momentum.ToString(s_inv)}" : ""),
         } + (WeightDecay > 0 ? $" weight_decay={WeightDecay.ToString(s_inv)}" : "");
         string sched = Schedule + (Warmup > 0 ? $", warm-up {Warmup} epoch(s)" : "");
-        return string.Create(s_inv, $"model: {shape} ({parameters:N0} parameters), {opt} ({sched}), batch {BatchSize}, {Epochs} epochs, shift ±{Shift}{(Rotate > 0 ? string.Create(s_inv, $", rotate ±{Rotate}°") : "")}{(Normalize ? ", normalised" : "")}, seed {Seed}, {threads} threads");
+        return string.Create(s_inv, $"model: {shape} ({parameters:N0} parameters), {opt} ({sched}), batch {BatchSize}, {Epochs} epochs, shift ±{Shift}{(Rotate > 0 ? string.Create(s_inv, $", rotate ±{Rotate}°") : "")}{(Scale > 0 ? string.Create(s_inv, $", scale ±{Scale}") : "")}{(Shear > 0 ? string.Create(s_inv, $", shear ±{Shear}°") : "")}{(Normalize ? ", normalised" : "")}, seed {Seed}, {threads} threads");
     }
 
-    /// <summary>The per-sample training transform: random rotation, random shift (zero fill = black), then normalisation.</summary>
+    /// <summary>The per-sample training transform: a random affine map (rotation, scale, shear), a random shift (zero fill = black), then normalisation.</summary>
     public SampleTransform? TrainTransform(int rows, int cols) =>
-        Shift == 0 && !Normalize && Rotate == 0 ? null
-        : Transforms.Compose(Rotate > 0 ? Transforms.RandomRotation(Rotate, rows, cols) : null, Shift > 0 ? Transforms.RandomShift(Shift, rows, cols) : null, Normalize ? Transforms.Normalize(MnistMean, MnistStd) : null);
+        Shift == 0 && !Normalize && Rotate == 0 && Scale == 0 && Shear == 0 ? null
+        : Transforms.Compose(Rotate > 0 || Scale > 0 || Shear > 0 ? Transforms.RandomAffine(Rotate, 0, 1 - Scale, 1 + Scale, Shear, rows, cols) : null, Shift > 0 ? Transforms.RandomShift(Shift, rows, cols) : null, Normalize ? Transforms.Normalize(MnistMean, MnistStd) : null);
 
     /// <summary>Applies the run's input normalisation to images in place (evaluation, prediction).</summary>
     public void NormalizeInPlace(float[] pixels)
