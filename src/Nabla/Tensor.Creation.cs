@@ -7,6 +7,14 @@ public partial class Tensor
     /// <summary>A new tensor with uninitialised (zeroed) storage.</summary>
     internal static Tensor Empty(DType dtype, int[] shape) => new(Allocate(dtype, ShapeUtil.Numel(shape)), shape) { OwnsStorage = true };
 
+    /// <summary>A new tensor whose storage is not zeroed: only for outputs a kernel overwrites completely.</summary>
+    internal static Tensor Uninitialized(DType dtype, int[] shape)
+    {
+        int n = ShapeUtil.Numel(shape);
+        Array storage = dtype == DType.Float32 ? GC.AllocateUninitializedArray<float>(n) : GC.AllocateUninitializedArray<double>(n);
+        return new(storage, shape) { OwnsStorage = true };
+    }
+
     private static int[] CheckShape(string op, int[] shape)
     {
         foreach (int d in shape)

@@ -19,7 +19,7 @@ public partial class Tensor
     private static Tensor ReluBackward(Tensor g, Tensor y)
     {
         var gc = g.Contiguous();
-        var dx = Empty(g.DType, g._shape.ToArray());
+        var dx = Uninitialized(g.DType, g._shape.ToArray());
         if (g.DType == DType.Float32) ReluMask(gc.Span<float>(), y.Span<float>(), dx.Span<float>());
         else ReluMask(gc.Span<double>(), y.Span<double>(), dx.Span<double>());
         return dx;

@@ -11,7 +11,7 @@ public partial class Tensor
     {
         CheckSameDType(op, a, b);
         var shape = ShapeUtil.Broadcast(op, a._shape, b._shape);
-        var y = Empty(a.DType, shape);
+        var y = Uninitialized(a.DType, shape);
         var sa = a.BroadcastStrides(shape);
         var sb = b.BroadcastStrides(shape);
         if (a.DType == DType.Float32) Elementwise.Binary<float, TF>(a.Buffer<float>(), a._offset, sa, b.Buffer<float>(), b._offset, sb, y.Buffer<float>(), shape);

@@ -53,7 +53,7 @@ public partial class Tensor
         {
             // dx_ic = g_i·(softmax_ic − [c = t_i]), with g_i = g (sum), g/counted (mean), g_i (none)
             var gi = reduction == Reduction.None ? g.ToDoubleArray() : Enumerable.Repeat(g.Item() / (reduction == Reduction.Mean ? counted : 1), n).ToArray();
-            var dx = Empty(logits.DType, [n, c]);
+            var dx = Uninitialized(logits.DType, [n, c]);
             if (x.DType == DType.Float32) CrossEntropyBackward<float>(x.Span<float>(), labels, n, c, lse, gi, dx.Span<float>());
             else CrossEntropyBackward<double>(x.Span<double>(), labels, n, c, lse, gi, dx.Span<double>());
             return [dx];

@@ -25,7 +25,7 @@ public partial class Tensor
         var w = weight.Detach().Contiguous();
         var outShape = x._shape.ToArray();
         outShape[^1] = outF;
-        var y = Empty(x.DType, outShape);
+        var y = Uninitialized(x.DType, outShape);
         var b = bias?.Detach().Contiguous();
         if (x.DType == DType.Float32) LinearForward(x2.Span<float>(), w.Span<float>(), b is null ? default : b.Span<float>(), y.Span<float>(), rows, inF, outF);
         else LinearForward(x2.Span<double>(), w.Span<double>(), b is null ? default : b.Span<double>(), y.Span<double>(), rows, inF, outF);
@@ -33,9 +33,9 @@ public partial class Tensor
         return Engine.Record(y, op + "Backward", inputs, g =>
         {
             var gc = g.Contiguous();
-            Tensor? dx = x.RequiresGrad ? Empty(x.DType, x._shape.ToArray()) : null;
-            Tensor? dw = weight.RequiresGrad ? Empty(x.DType, [outF, inF]) : null;
-            Tensor? db = bias is { RequiresGrad: true } ? Empty(x.DType, [outF]) : null;
+            Tensor? dx = x.RequiresGrad ? Uninitialized(x.DType, x._shape.ToArray()) : null;
+            Tensor? dw = weight.RequiresGrad ? Uninitialized(x.DType, [outF, inF]) : null;
+            Tensor? db = bias is { RequiresGrad: true } ? Uninitialized(x.DType, [outF]) : null;
             if (x.DType == DType.Float32) LinearBackward<float>(gc, x2, w, dx, dw, db, rows, inF, outF);
             else LinearBackward<double>(gc, x2, w, dx, dw, db, rows, inF, outF);
             return bias is null ? [dx, dw] : [dx, dw, db];

@@ -36,7 +36,7 @@ public partial class Tensor
         var batchShape = ShapeUtil.Broadcast("MatMul", a._shape.AsSpan(0, a.Rank - 2), b._shape.AsSpan(0, b.Rank - 2));
         int batch = ShapeUtil.Numel(batchShape);
         var outShape = batchShape.Append(m).Append(n).ToArray();
-        var y = Empty(a.DType, outShape);
+        var y = Uninitialized(a.DType, outShape);
         var (pa, ta, lda, sa) = MatrixOperand(a, batchShape);
         var (pb, tb, ldb, sb) = MatrixOperand(b, batchShape);
         if (a.DType == DType.Float32)

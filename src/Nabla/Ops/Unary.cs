@@ -9,7 +9,7 @@ public partial class Tensor
     internal Tensor UnaryOp<TF, TD>() where TF : IUnaryOperator<float> where TD : IUnaryOperator<double>
     {
         var x = Contiguous();
-        var y = Empty(DType, _shape.ToArray());
+        var y = Uninitialized(DType, _shape.ToArray());
         if (DType == DType.Float32) TF.Invoke(x.Span<float>(), y.Span<float>());
         else TD.Invoke(x.Span<double>(), y.Span<double>());
         return y;
