@@ -117,7 +117,7 @@ internal sealed record TrainConfig(
             _ => $"{Optimizer} lr={Lr.ToString(s_inv)}" + (Optimizer == "rmsprop" && Momentum > 0 ? $" momentum={Momentum.ToString(s_inv)}" : ""),
         } + (WeightDecay > 0 ? $" weight_decay={WeightDecay.ToString(s_inv)}" : "");
         string sched = Schedule + (Warmup > 0 ? $", warm-up {Warmup} epoch(s)" : "");
-        return string.Create(s_inv, $"model: {shape} ({parameters:N0} parameters), {opt} ({sched}), batch {BatchSize}, {Epochs} epochs, shift ±{Shift}{(Rotate > 0 ? string.Create(s_inv, $", rotate ±{Rotate}°") : "")}{(Scale > 0 ? string.Create(s_inv, $", scale ±{Scale}") : "")}{(Shear > 0 ? string.Create(s_inv, $", shear ±{Shear}°") : "")}{(Normalize ? ", normalised" : "")}, seed {Seed}, {threads} threads");
+        return string.Create(s_inv, $"model: {shape} ({parameters:N0} parameters), {opt} ({sched}), batch {BatchSize}, {Epochs} epochs, shift ±{Shift}{(Rotate > 0 ? string.Create(s_inv, $", rotate ±{Rotate}°") : "")}{(Scale > 0 ? string.Create(s_inv, $", scale ±{Scale}") : "")}{(Shear > 0 ? string.Create(s_inv, $", shear ±{Shear}°") : "")}{(Normalize ? ", normalised" : "")}, seed {Seed}, {threads} thread{(threads == 1 ? "" : "s")}");
     }
 
     /// <summary>The per-sample training transform: a random affine map (rotation, scale, shear), a random shift (zero fill = black), then normalisation.</summary>

@@ -51,8 +51,12 @@ internal static partial class Conv
     {
         var method = force ?? Choose(g);
         if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
+        if (method == Method.Im2ColGemm)
+        {
+            ForwardPacked(g, x, w, bias, y, columnBudget);
+            return;
+        }
         long flops = 2L * g.N * g.O * g.P * g.K;
-        int tileP = TileP(g, columnBudget);
         RunParts(g.N * g.Groups, flops, part =>
         {
             int n = part / g.Groups, grp = part % g.Groups;
@@ -71,19 +75,9 @@ internal static partial class Conv
             {
                 ConvDirect.Forward(g, xs, ws, ys);
             }
-            else if (method == Method.Pointwise)
-            {
-                GemmT(false, false, g.Og, g.P, g.Cg, ws, g.K, xs, g.P, beta, ys, g.P);
-            }
             else
             {
-                var col = Scratch<T>.Get(g.K * tileP);
-                for (int p0 = 0; p0 < g.P; p0 += tileP)
-                {
-                    int pn = Math.Min(tileP, g.P - p0);
-                    Im2Col.Pack(g, xs, p0, pn, col);
-                    GemmT(false, false, g.Og, pn, g.K, ws, g.K, col, pn, beta, ys.Slice(p0), g.P);
-                }
+                GemmT(false, false, g.Og, g.P, g.Cg, ws, g.K, xs, g.P, beta, ys, g.P);
             }
         });
     }
@@ -94,8 +88,12 @@ internal static partial class Conv
     {
         var method = force ?? Choose(g, Pass.BackwardData);
         if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
+        if (method == Method.Im2ColGemm)
+        {
+            BackwardDataPacked(g, dy, w, dx, columnBudget);
+            return;
+        }
         long flops = 2L * g.N * g.O * g.P * g.K;
-        int tileP = TileP(g, columnBudget);
         RunParts(g.N * g.Groups, flops, part =>
         {
             int n = part / g.Groups, grp = part % g.Groups;
@@ -108,18 +106,7 @@ internal static partial class Conv
                 return;
             }
             dxs.Clear();
-            if (method == Method.Direct)
-            {
-                ConvDirect.BackwardData(g, gys, ws, dxs);
-                return;
-            }
-            var col = Scratch<T>.Get(g.K * tileP);
-            for (int p0 = 0; p0 < g.P; p0 += tileP)
-            {
-                int pn = Math.Min(tileP, g.P - p0);
-                GemmT(true, false, g.K, pn, g.Og, ws, g.K, gys.Slice(p0), g.P, T.Zero, col, pn);
-                Im2Col.Unpack(g, col, p0, pn, dxs);
-            }
+            ConvDirect.BackwardData(g, gys, ws, dxs);
         });
     }
 

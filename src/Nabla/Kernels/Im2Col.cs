@@ -27,7 +27,8 @@ internal static class Im2Col
         }
     }
 
-    private static void PackRow<T>(in ConvGeometry g, ReadOnlySpan<T> plane, int kh, int kw, int p0, int pn, Span<T> dst) where T : unmanaged, INumberBase<T>
+    /// <summary>One im2col row (kernel offset kh, kw of one input plane) over output pixels [p0, p0 + pn) into dst.</summary>
+    internal static void PackRow<T>(in ConvGeometry g, ReadOnlySpan<T> plane, int kh, int kw, int p0, int pn, Span<T> dst) where T : unmanaged, INumberBase<T>
     {
         // columns ow with 0 <= ow·SW − PW + kw·DW < W: [lo, hi)
         int offW = kw * g.DW - g.PW;
@@ -69,6 +70,10 @@ internal static class Im2Col
 
     /// <summary>The transpose of <see cref="Pack{T}"/>: dx[c, ih, iw] += col[r, j] for every in-bounds position.</summary>
     public static void Unpack<T>(in ConvGeometry g, ReadOnlySpan<T> col, int p0, int pn, Span<T> dx) where T : unmanaged, INumberBase<T>
+        => Unpack(g, col, pn, p0, pn, dx);
+
+    /// <summary><see cref="Unpack{T}(in ConvGeometry, ReadOnlySpan{T}, int, int, Span{T})"/> with col rows <paramref name="ld"/> apart.</summary>
+    public static void Unpack<T>(in ConvGeometry g, ReadOnlySpan<T> col, int ld, int p0, int pn, Span<T> dx) where T : unmanaged, INumberBase<T>
     {
         int r = 0;
         for (int c = 0; c < g.Cg; c++)
@@ -76,7 +81,7 @@ internal static class Im2Col
             var plane = dx.Slice(c * g.HW, g.HW);
             for (int kh = 0; kh < g.KH; kh++)
                 for (int kw = 0; kw < g.KW; kw++, r++)
-                    UnpackRow(g, col.Slice(r * pn, pn), kh, kw, p0, pn, plane);
+                    UnpackRow(g, col.Slice(r * ld, pn), kh, kw, p0, pn, plane);
         }
     }
 
