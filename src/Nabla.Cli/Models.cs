@@ -29,7 +29,7 @@ internal static class Models
         new("lenet", "LeNet-5: conv5x5(1→6, pad 2)-ReLU-maxpool2, conv5x5(6→16)-ReLU-maxpool2, fc 400-120-84-10",
             (shape, classes, g) => LeNet(shape[0], classes, g), [1, 28, 28], Epochs: 30, LearningRate: 0.1, BatchSize: 32),
         new("cnn", "a small VGG-style net: conv3x3(1→32)-BN-ReLU, conv3x3(32→64)-BN-ReLU-maxpool2, conv3x3(64→128)-BN-ReLU-maxpool2, global avg pool, fc 128→10",
-            (shape, classes, g) => SmallCnn(shape[0], classes, g), [1, 28, 28], Epochs: 10, LearningRate: 0.05, BatchSize: 32),
+            (shape, classes, g) => SmallCnn(shape[0], classes, g), [1, 28, 28], Epochs: 10, LearningRate: 0.05, BatchSize: 32, Momentum: 0.9),
         new("lstm", "an LSTM reads the image row by row (28 steps of 28 pixels): LSTM(28→128), fc 128→10 on the last step",
             (shape, classes, g) => new LstmClassifier(shape[1], 128, classes, g), [28, 28], Epochs: 30, LearningRate: 0.1, BatchSize: 64, Momentum: 0.9),
     ];

@@ -15,29 +15,32 @@ internal static partial class Conv
     /// </summary>
     internal readonly record struct ColumnTiling(int SamplesPerTile, int TilesPerSample, int Cols, int Tiles)
     {
-        public static ColumnTiling For(in ConvGeometry g, int budget)
+        public static ColumnTiling For(in ConvGeometry g, int budget) => For(g, budget, g.P);
+
+        /// <summary>The tiling of <paramref name="pixels"/> columns per sample.</summary>
+        public static ColumnTiling For(in ConvGeometry g, int budget, int pixels)
         {
-            int cnMax = Math.Max(budget / Math.Max(g.K, 1), 1);
-            if (g.P <= cnMax)
+            int k = Math.Max(g.K, 1), cnMax = Math.Max(budget / k, 1);
+            if (pixels <= cnMax)
             {
                 // at least min(N, 8) tiles, so two threads get balanced work
-                int spp = Math.Max(1, Math.Min(cnMax / Math.Max(g.P, 1), (g.N + 7) / 8));
-                return new ColumnTiling(spp, 1, g.P, (g.N + spp - 1) / spp);
+                int spp = Math.Max(1, Math.Min(cnMax / Math.Max(pixels, 1), (g.N + 7) / 8));
+                return new ColumnTiling(spp, 1, pixels, (g.N + spp - 1) / spp);
             }
-            int tps = (g.P + cnMax - 1) / cnMax;
-            int c = (g.P + tps - 1) / tps;
+            int tps = (pixels + cnMax - 1) / cnMax;
+            int c = (pixels + tps - 1) / tps;
             c = c >= 48 ? (c + 47) / 48 * 48 : (c + 15) / 16 * 16;
-            if ((long)c * g.K > budget && c > 48) c -= 48;
-            tps = (g.P + c - 1) / c;
+            if ((long)c * k > budget && c > 48) c -= 48;
+            tps = (pixels + c - 1) / c;
             return new ColumnTiling(1, tps, c, g.N * tps);
         }
 
         /// <summary>Tile t: samples [N0, N1), pixels [P0, P0 + Pn) of each.</summary>
-        public (int N0, int N1, int P0, int Pn) Get(in ConvGeometry g, int t)
+        public (int N0, int N1, int P0, int Pn) Get(int n, int pixels, int t)
         {
-            if (TilesPerSample == 1) return (t * SamplesPerTile, Math.Min(g.N, (t + 1) * SamplesPerTile), 0, g.P);
-            int n = t / TilesPerSample, p0 = t % TilesPerSample * Cols;
-            return (n, n + 1, p0, Math.Min(Cols, g.P - p0));
+            if (TilesPerSample == 1) return (t * SamplesPerTile, Math.Min(n, (t + 1) * SamplesPerTile), 0, pixels);
+            int s = t / TilesPerSample, p0 = t % TilesPerSample * Cols;
+            return (s, s + 1, p0, Math.Min(Cols, pixels - p0));
         }
     }
 
@@ -57,16 +60,21 @@ internal static partial class Conv
     private static void ForwardPacked<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> w, ReadOnlyMemory<T> bias, Memory<T> y, int budget)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var tiling = ColumnTiling.For(g, budget);
         int aSize = Gemm.PackedASize(g.Og, g.K);
         var packedW = PackedWeights<T>.Get(aSize * g.Groups);
         for (int grp = 0; grp < g.Groups; grp++)
             Gemm.PackA<T>(false, g.Og, g.K, w.Span.Slice(grp * g.Og * g.K, g.Og * g.K), g.K, packedW.AsSpan(grp * aSize, aSize));
+        if (g.SH == 1 && g.SW == 1)
+        {
+            ForwardPadded(g, x, packedW, aSize, bias, y, budget);
+            return;
+        }
+        var tiling = ColumnTiling.For(g, budget);
         long flops = 2L * g.N * g.O * g.P * g.K;
         RunParts(tiling.Tiles * g.Groups, flops, part =>
         {
             int t = part / g.Groups, grp = part % g.Groups;
-            var (n0, n1, p0, pn) = tiling.Get(g, t);
+            var (n0, n1, p0, pn) = tiling.Get(g.N, g.P, t);
             int cn = (n1 - n0) * pn;
             var lb = Gemm.PackedB.Create<T>(g.K, cn);
             bool direct = n1 - n0 == 1;
@@ -115,11 +123,16 @@ internal static partial class Conv
     private static void BackwardDataPacked<T>(ConvGeometry g, ReadOnlyMemory<T> dy, ReadOnlyMemory<T> w, Memory<T> dx, int budget)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var tiling = ColumnTiling.For(g, budget);
         int aSize = Gemm.PackedASize(g.K, g.Og);
         var packedW = PackedWeights<T>.Get(aSize * g.Groups);
         for (int grp = 0; grp < g.Groups; grp++)
             Gemm.PackA<T>(true, g.K, g.Og, w.Span.Slice(grp * g.Og * g.K, g.Og * g.K), g.K, packedW.AsSpan(grp * aSize, aSize));
+        if (g.SH == 1 && g.SW == 1)
+        {
+            BackwardDataPadded(g, dy, packedW, aSize, dx, budget);
+            return;
+        }
+        var tiling = ColumnTiling.For(g, budget);
         long flops = 2L * g.N * g.O * g.P * g.K;
         // a part owns whole samples (col2im of neighbouring pixel tiles overlaps): all of a sample's tiles, or a sample group
         int partsPerGroup = tiling.TilesPerSample == 1 ? tiling.Tiles : g.N;
@@ -132,7 +145,7 @@ internal static partial class Conv
             var dxs = dx.Span;
             for (int t = tFirst; t < tLast; t++)
             {
-                var (n0, n1, p0, pn) = tiling.Get(g, t);
+                var (n0, n1, p0, pn) = tiling.Get(g.N, g.P, t);
                 if (p0 == 0)
                     for (int s = n0; s < n1; s++) dxs.Slice((s * g.C + grp * g.Cg) * g.HW, g.Cg * g.HW).Clear();
                 int cn = (n1 - n0) * pn;

@@ -6,7 +6,8 @@ namespace Nabla.Kernels;
 
 /// <summary>
 /// 2-D convolution kernels on dense (N, C, H, W) data: forward, the input residual (backward-data), the weight
-/// gradient and the bias gradient, each its own kernel. The general path is tiled im2col + GEMM per (sample, group);
+/// gradient and the bias gradient, each its own kernel. The general path is tiled im2col + GEMM: forward and input
+/// residual on pre-packed operands (Conv.Packed.cs; stride 1 on zero-padded rows, Conv.Padded.cs), the weight gradient per (sample chunk, group);
 /// a 1x1 stride-1 unpadded convolution skips im2col (its input is the column matrix); depthwise and few-channel
 /// convolutions run a direct kernel (<see cref="ConvDirect"/>). Parts are (sample, group) pairs or fixed sample chunks,
 /// chosen from the shape only, so results are bit-identical for any <see cref="Threading.MaxThreads"/>.

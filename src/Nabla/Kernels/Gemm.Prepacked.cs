@@ -105,14 +105,14 @@ public static partial class Gemm
                 int p0 = kb * lb.Kc, kcb = Math.Min(lb.Kc, lb.K - p0);
                 T bk = kb == 0 ? beta : T.One;
                 T* aBlock = pa + (long)p0 * mPad, bBlock = pb + (long)p0 * lb.NPadW;
-                for (int ip = 0; ip < mPanels; ip++)
+                for (int jp = 0; jp < lb.NPanels; jp++)
                 {
-                    int i0 = ip * MR, rows = Math.Min(MR, m - i0);
-                    T* ap = aBlock + (long)ip * MR * kcb;
-                    for (int jp = 0; jp < lb.NPanels; jp++)
+                    int j0 = jp * lb.Nr, cols = Math.Min(lb.Nr, n - j0), width = jp == lb.NPanels - 1 ? lb.LastW : lb.Nr;
+                    T* bp = bBlock + (long)jp * lb.Nr * kcb;
+                    for (int ip = 0; ip < mPanels; ip++)
                     {
-                        int j0 = jp * lb.Nr, cols = Math.Min(lb.Nr, n - j0), width = jp == lb.NPanels - 1 ? lb.LastW : lb.Nr;
-                        T* bp = bBlock + (long)jp * lb.Nr * kcb;
+                        int i0 = ip * MR, rows = Math.Min(MR, m - i0);
+                        T* ap = aBlock + (long)ip * MR * kcb;
                         T* cp = pc + (long)i0 * ldc + j0;
                         if (rows == MR && cols == width)
                         {

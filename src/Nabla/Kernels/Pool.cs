@@ -40,6 +40,19 @@ internal static class Pool
     /// <summary>y = max over each window; idx = the arg-max's position in its plane (first one on ties, NaN wins, as PyTorch).</summary>
     public static void MaxForward<T>(PoolGeometry g, ReadOnlyMemory<T> x, Memory<T> y, int[] idx) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && PoolFast.Supports(g))
+        {
+            RunPlanes(g.Planes, (long)g.Planes * g.P * 4, pl => PoolFast.Max2x2Plane(g,
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x.Span.Slice(pl * g.HW, g.HW)),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y.Span.Slice(pl * g.P, g.P)), idx.AsSpan(pl * g.P, g.P)));
+            return;
+        }
+        MaxForwardGeneral(g, x, y, idx);
+    }
+
+    /// <summary>The general max pooling loop (any window, padding, dilation); the reference of the 2x2 fast path.</summary>
+    public static void MaxForwardGeneral<T>(PoolGeometry g, ReadOnlyMemory<T> x, Memory<T> y, int[] idx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         RunPlanes(g.Planes, (long)g.Planes * g.P * g.KH * g.KW, pl =>
         {
             var xs = x.Span.Slice(pl * g.HW, g.HW);

@@ -41,8 +41,16 @@ public static class Threading
             for (int i = 0; i < parts; i++) body(i);
             return;
         }
-        if (!WorkerPool.TryRun(parts, threads, body))
+        if (WorkerPool.TryRun(parts, threads, body)) return;
+        try
+        {
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // the same exception the pool path throws: a part's own, not a wrapper
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     /// <summary>Persistent spinning-then-sleeping workers; the caller takes part in the work.</summary>

@@ -16,6 +16,8 @@ public class ConvKernelTests
         [1, 17, 5, 7, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1],
         [2, 3, 16, 17, 9, 3, 4, 3, 2, 1, 3, 2, 1, 3],
         [9, 2, 6, 6, 3, 2, 2, 2, 2, 0, 0, 1, 1, 1],
+        [17, 3, 9, 8, 10, 3, 2, 1, 1, 2, 1, 2, 1, 1],   // stride 1, dilated, asymmetric: padded rows, 3 samples per tile
+        [2, 5, 4, 23, 9, 3, 5, 1, 1, 0, 2, 1, 1, 1],    // wide and flat: extended rows across pixel tiles
     }.Select(r => r.Cast<object>().ToArray());
 
     private static ConvGeometry Geo(int[] a) => new(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],

@@ -1,0 +1,34 @@
+using Nabla.Kernels;
+
+namespace Nabla.Tests.Conv;
+
+/// <summary>The 2x2 stride-2 max-pool fast path against the general loop: odd sizes, ties and NaNs, values and arg-max indices.</summary>
+public class PoolFastTests
+{
+    [Theory]
+    [InlineData(1, 2, 2)]
+    [InlineData(3, 5, 7)]
+    [InlineData(2, 32, 32)]
+    [InlineData(2, 9, 67)]
+    [InlineData(1, 4, 34)]
+    public void MatchesTheGeneralLoop(int planes, int h, int w)
+    {
+        var g = new PoolGeometry(planes, h, w, 2, 2, 2, 2, 0, 0, 1, 1, h / 2, w / 2);
+        var rng = new Random(h * 100 + w);
+        var x = new float[planes * h * w];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int kind = rng.Next(10);
+            x[i] = kind == 0 ? float.NaN : kind < 4 ? 1f : kind == 4 ? float.NegativeInfinity : (float)rng.NextDouble();
+        }
+        var y = new float[planes * g.P];
+        var yRef = new float[y.Length];
+        var idx = new int[y.Length];
+        var idxRef = new int[y.Length];
+        Pool.MaxForward<float>(g, x, y, idx);
+        Pool.MaxForwardGeneral<float>(g, x, yRef, idxRef);
+        Assert.Equal(idxRef, idx);
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(yRef[i].Equals(y[i]), $"output {i}: {y[i]} vs {yRef[i]}");
+    }
+}
