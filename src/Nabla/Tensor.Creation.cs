@@ -7,11 +7,22 @@ public partial class Tensor
     /// <summary>A new tensor with uninitialised (zeroed) storage.</summary>
     internal static Tensor Empty(DType dtype, int[] shape) => new(Allocate(dtype, ShapeUtil.Numel(shape)), shape) { OwnsStorage = true };
 
+    /// <summary>
+    /// Fill every <see cref="Uninitialized"/> tensor with NaN. The test suite switches it on for the whole run, so a
+    /// kernel that leaves an element of its output unwritten shows up as NaN in the results it is checked against.
+    /// </summary>
+    internal static bool PoisonUninitialized { get; set; }
+
     /// <summary>A new tensor whose storage is not zeroed: only for outputs a kernel overwrites completely.</summary>
     internal static Tensor Uninitialized(DType dtype, int[] shape)
     {
         int n = ShapeUtil.Numel(shape);
         Array storage = dtype == DType.Float32 ? GC.AllocateUninitializedArray<float>(n) : GC.AllocateUninitializedArray<double>(n);
+        if (PoisonUninitialized)
+        {
+            if (storage is float[] f) Array.Fill(f, float.NaN);
+            else Array.Fill((double[])storage, double.NaN);
+        }
         return new(storage, shape) { OwnsStorage = true };
     }
 

@@ -89,7 +89,7 @@ public partial class Tensor
         var x = input.Detach().Contiguous();
         var wt = weight.Detach().Contiguous();
         var b = bias?.Detach().Contiguous();
-        var y = Empty(input.DType, outShape);
+        var y = Uninitialized(input.DType, outShape);
         if (input.DType == DType.Float32) Conv.Forward<float>(geo, Mem<float>(x), Mem<float>(wt), b is null ? default : Mem<float>(b), Mem<float>(y));
         else Conv.Forward<double>(geo, Mem<double>(x), Mem<double>(wt), b is null ? default : Mem<double>(b), Mem<double>(y));
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
@@ -99,19 +99,19 @@ public partial class Tensor
             Tensor? dx = null, dw = null, db = null;
             if (input.RequiresGrad)
             {
-                dx = Empty(input.DType, input._shape.ToArray());
+                dx = Uninitialized(input.DType, input._shape.ToArray());
                 if (input.DType == DType.Float32) Conv.BackwardData<float>(geo, Mem<float>(gc), Mem<float>(wt), Mem<float>(dx));
                 else Conv.BackwardData<double>(geo, Mem<double>(gc), Mem<double>(wt), Mem<double>(dx));
             }
             if (weight.RequiresGrad)
             {
-                dw = Empty(input.DType, weight._shape.ToArray());
+                dw = Uninitialized(input.DType, weight._shape.ToArray());
                 if (input.DType == DType.Float32) Conv.BackwardWeight<float>(geo, Mem<float>(x), Mem<float>(gc), Mem<float>(dw));
                 else Conv.BackwardWeight<double>(geo, Mem<double>(x), Mem<double>(gc), Mem<double>(dw));
             }
             if (bias is { RequiresGrad: true })
             {
-                db = Empty(input.DType, [geo.O]);
+                db = Uninitialized(input.DType, [geo.O]);
                 if (input.DType == DType.Float32) Conv.BiasGrad(geo.N, geo.O, geo.P, gc.Span<float>(), db.Span<float>());
                 else Conv.BiasGrad(geo.N, geo.O, geo.P, gc.Span<double>(), db.Span<double>());
             }

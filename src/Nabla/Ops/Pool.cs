@@ -53,7 +53,7 @@ public partial class Tensor
         outShape[^1] = ow;
         if (dims == 2) outShape[^2] = oh;
         var x = Detach().Contiguous();
-        var y = Empty(DType, outShape);
+        var y = Uninitialized(DType, outShape);
         var input = this;
         if (max)
         {
@@ -102,7 +102,7 @@ public partial class Tensor
         outShape[^2] = oh;
         outShape[^1] = ow;
         var x = Detach().Contiguous();
-        var y = Empty(DType, outShape);
+        var y = Uninitialized(DType, outShape);
         var input = this;
         if (max)
         {
