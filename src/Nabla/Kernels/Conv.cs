@@ -78,7 +78,7 @@ internal static partial class Conv
             }
             else
             {
-                GemmT(false, false, g.Og, g.P, g.Cg, ws, g.K, xs, g.P, beta, ys, g.P);
+                Gemm.Multiply(false, false, g.Og, g.P, g.Cg, ws, g.K, xs, g.P, beta, ys, g.P);
             }
         });
     }
@@ -103,7 +103,7 @@ internal static partial class Conv
             var ws = w.Span.Slice(grp * g.Og * g.K, g.Og * g.K);
             if (method == Method.Pointwise)
             {
-                GemmT(true, false, g.Cg, g.P, g.Og, ws, g.K, gys, g.P, T.Zero, dxs, g.P);
+                Gemm.Multiply(true, false, g.Cg, g.P, g.Og, ws, g.K, gys, g.P, T.Zero, dxs, g.P);
                 return;
             }
             dxs.Clear();
@@ -142,7 +142,7 @@ internal static partial class Conv
                 }
                 else if (pointwise)
                 {
-                    GemmT(false, true, g.Og, g.Cg, g.P, gys, g.P, xs, g.P, T.One, dst, g.K);
+                    Gemm.Multiply(false, true, g.Og, g.Cg, g.P, gys, g.P, xs, g.P, T.One, dst, g.K);
                 }
                 else
                 {
@@ -150,7 +150,7 @@ internal static partial class Conv
                     {
                         int pn = Math.Min(tileP, g.P - p0);
                         Im2Col.Pack(g, xs, p0, pn, col);
-                        GemmT(false, true, g.Og, g.K, pn, gys.Slice(p0), g.P, col, pn, T.One, dst, g.K);
+                        Gemm.Multiply(false, true, g.Og, g.K, pn, gys.Slice(p0), g.P, col, pn, T.One, dst, g.K);
                     }
                 }
             }
@@ -170,17 +170,6 @@ internal static partial class Conv
         for (int i = 0; i < n; i++)
             for (int o = 0; o < channels; o++)
                 db[o] += TensorPrimitives.Sum(dy.Slice((i * channels + o) * pixels, pixels));
-    }
-
-    internal static void GemmT<T>(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float))
-            Gemm.Sgemm(ta, tb, m, n, k, 1f, MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb,
-                float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc);
-        else
-            Gemm.Dgemm(ta, tb, m, n, k, 1.0, MemoryMarshal.Cast<T, double>(a), lda, MemoryMarshal.Cast<T, double>(b), ldb,
-                double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc);
     }
 }
 

@@ -43,7 +43,7 @@ public partial class Tensor
     }
 
     private static void LinearForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y, int rows, int inF, int outF)
-        where T : struct, System.Numerics.IFloatingPointIeee754<T>
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         T beta = T.Zero;
         if (!b.IsEmpty)
@@ -51,26 +51,15 @@ public partial class Tensor
             for (int r = 0; r < rows; r++) b.CopyTo(y.Slice(r * outF, outF));
             beta = T.One;
         }
-        GemmT(false, true, rows, outF, inF, x, inF, w, inF, beta, y, outF);
+        Gemm.Multiply(false, true, rows, outF, inF, x, inF, w, inF, beta, y, outF);
     }
 
     private static void LinearBackward<T>(Tensor g, Tensor x, Tensor w, Tensor? dx, Tensor? dw, Tensor? db, int rows, int inF, int outF)
-        where T : struct, System.Numerics.IFloatingPointIeee754<T>
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var gs = g.Span<T>();
-        if (dx is not null) GemmT(false, false, rows, inF, outF, gs, outF, w.Span<T>(), inF, T.Zero, dx.Span<T>(), inF);
-        if (dw is not null) GemmT(true, false, outF, inF, rows, gs, outF, x.Span<T>(), inF, T.Zero, dw.Span<T>(), inF);
+        if (dx is not null) Gemm.Multiply(false, false, rows, inF, outF, gs, outF, w.Span<T>(), inF, T.Zero, dx.Span<T>(), inF);
+        if (dw is not null) Gemm.Multiply(true, false, outF, inF, rows, gs, outF, x.Span<T>(), inF, T.Zero, dw.Span<T>(), inF);
         if (db is not null) Reduce.SumColumns(gs, rows, outF, db.Span<T>());
-    }
-
-    internal static void GemmT<T>(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
-        where T : struct, System.Numerics.IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float))
-            Gemm.Sgemm(ta, tb, m, n, k, 1f, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a), lda,
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(b), ldb, float.CreateTruncating(beta), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), ldc);
-        else
-            Gemm.Dgemm(ta, tb, m, n, k, 1.0, System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(a), lda,
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(b), ldb, double.CreateTruncating(beta), System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(c), ldc);
     }
 }

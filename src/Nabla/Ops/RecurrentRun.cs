@@ -50,7 +50,7 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
             if (bHh is not null && mode != RecurrentMode.Gru) TensorPrimitives.Add<T>(brow, bHh.Span<T>(), brow);
             for (int r = 0; r < rows; r++) brow.CopyTo(gates.AsSpan(r * gh, gh));
         }
-        Tensor.GemmT(false, true, rows, gh, inF, x.Span<T>(), inF, wIh.Span<T>(), inF, bias ? T.One : T.Zero, gates, gh);
+        Kernels.Gemm.Multiply(false, true, rows, gh, inF, x.Span<T>(), inF, wIh.Span<T>(), inF, bias ? T.One : T.Zero, gates, gh);
 
         var h = h0.Span<T>().ToArray();
         var c = c0 is null ? [] : c0.Span<T>().ToArray();
@@ -174,17 +174,17 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
         if (needX)
         {
             dx = Tensor.Empty(dtype, _x.Shape.ToArray());
-            Tensor.GemmT(false, false, rows, inF, gh, dG, gh, _wIh!.Span<T>(), inF, T.Zero, dx.Span<T>(), inF);
+            Kernels.Gemm.Multiply(false, false, rows, inF, gh, dG, gh, _wIh!.Span<T>(), inF, T.Zero, dx.Span<T>(), inF);
         }
         if (needWih)
         {
             dWih = Tensor.Empty(dtype, [gh, inF]);
-            Tensor.GemmT(true, false, gh, inF, rows, dG, gh, _x.Span<T>(), inF, T.Zero, dWih.Span<T>(), inF);
+            Kernels.Gemm.Multiply(true, false, gh, inF, rows, dG, gh, _x.Span<T>(), inF, T.Zero, dWih.Span<T>(), inF);
         }
         if (needWhh)
         {
             dWhh = Tensor.Empty(dtype, [gh, hd]);
-            Tensor.GemmT(true, false, gh, hd, rows, dHg, gh, _hPrev, hd, T.Zero, dWhh.Span<T>(), hd);
+            Kernels.Gemm.Multiply(true, false, gh, hd, rows, dHg, gh, _hPrev, hd, T.Zero, dWhh.Span<T>(), hd);
         }
         if (needBih)
         {
