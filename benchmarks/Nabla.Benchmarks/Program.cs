@@ -33,9 +33,9 @@ public static class Program
             return 0;
         }
         string only = args.Length > 0 ? args[0] : "all";
-        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm"))
+        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "convpasses"))
         {
-            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm] | --bdn [BenchmarkDotNet args]");
+            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|convpasses] | --bdn [BenchmarkDotNet args]");
             return 2;
         }
         Threading.MaxThreads = Threads;
@@ -52,6 +52,7 @@ public static class Program
         if (only is "all" or "conv") ConvBench.Conv();
         if (only is "all" or "lstm") LstmBench.Run();
         if (only is "profile") Profile.Run();
+        if (only is "convpasses") ConvPasses.Run();
         double wall = (Stopwatch.GetTimestamp() - t0) / Stopwatch.Frequency;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# total bench wall time: {wall:F1} s (of which waiting for a quiet machine / retries: {Harness.RetrySpent:F1} s)"));

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Nabla.Kernels;
@@ -18,7 +19,7 @@ internal static partial class Conv
     internal const int ColumnBudget = 1 << 18;
 
     /// <summary>How the forward is computed for a shape (exposed for tests and benchmarks).</summary>
-    internal enum Method { Im2ColGemm, Pointwise, Direct }
+    internal enum Method { Im2ColGemm, Pointwise, Direct, Winograd }
 
     /// <summary>Which pass a method is chosen for: each picks on its own GEMM shape.</summary>
     internal enum Pass { Forward, BackwardData, BackwardWeight }
@@ -28,13 +29,17 @@ internal static partial class Conv
     /// tiny (measured: one or two output channels per group, i.e. depthwise; and the input residual of a
     /// few-channel layer such as LeNet's first, whose GEMM has k = C_out = 6), else tiled im2col + GEMM.
     /// </summary>
-    internal static Method Choose(in ConvGeometry g, Pass pass = Pass.Forward)
+    internal static Method Choose(in ConvGeometry g, Pass pass = Pass.Forward, bool single = false)
     {
         if (g.IsPointwise) return Method.Pointwise;
         if (g.Og <= 2) return Method.Direct;
         if (pass == Pass.BackwardData && g.Cg <= 2 && g.Og <= 8) return Method.Direct;
+        if (single && pass != Pass.BackwardWeight && WinogradFits(g) && g.C >= WinogradMinChannels && g.O >= WinogradMinChannels) return Method.Winograd;
         return Method.Im2ColGemm;
     }
+
+    /// <summary>Fewest input and output channels for which Winograd beats im2col + GEMM (its GEMMs have k = channels).</summary>
+    internal const int WinogradMinChannels = 8;
 
     // pixels per im2col tile: the whole image when it fits the budget, else as many as fit (at least 16)
     private static int TileP(in ConvGeometry g, int budget) => Math.Clamp(budget / Math.Max(g.K, 1), Math.Min(g.P, 16), Math.Max(g.P, 1));
@@ -50,7 +55,16 @@ internal static partial class Conv
     public static void Forward<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> w, ReadOnlyMemory<T> bias, Memory<T> y,
         Method? force = null, int columnBudget = ColumnBudget) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var method = force ?? Choose(g);
+        var method = force ?? Choose(g, Pass.Forward, typeof(T) == typeof(float));
+        if (method == Method.Winograd)
+        {
+            if (typeof(T) == typeof(float) && WinogradFits(g))
+            {
+                ForwardWinograd(g, AsFloat(x), AsFloat(w), AsFloat(bias), AsFloat(y));
+                return;
+            }
+            method = Method.Im2ColGemm;
+        }
         if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
         if (method == Method.Im2ColGemm)
         {
@@ -87,7 +101,16 @@ internal static partial class Conv
     public static void BackwardData<T>(ConvGeometry g, ReadOnlyMemory<T> dy, ReadOnlyMemory<T> w, Memory<T> dx,
         Method? force = null, int columnBudget = ColumnBudget) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var method = force ?? Choose(g, Pass.BackwardData);
+        var method = force ?? Choose(g, Pass.BackwardData, typeof(T) == typeof(float));
+        if (method == Method.Winograd)
+        {
+            if (typeof(T) == typeof(float) && WinogradFits(g))
+            {
+                BackwardDataWinograd(g, AsFloat(dy), AsFloat(w), AsFloat(dx));
+                return;
+            }
+            method = Method.Im2ColGemm;
+        }
         if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
         if (method == Method.Im2ColGemm)
         {
@@ -110,6 +133,10 @@ internal static partial class Conv
             ConvDirect.BackwardData(g, gys, ws, dxs);
         });
     }
+
+    private static ReadOnlyMemory<float> AsFloat<T>(ReadOnlyMemory<T> m) => Unsafe.As<ReadOnlyMemory<T>, ReadOnlyMemory<float>>(ref m);
+
+    private static Memory<float> AsFloat<T>(Memory<T> m) => Unsafe.As<Memory<T>, Memory<float>>(ref m);
 
     /// <summary>Samples per weight-gradient chunk: the chunk count depends on N only (8 at most).</summary>
     internal static int WeightChunks(int n) => Math.Min(n, 8);

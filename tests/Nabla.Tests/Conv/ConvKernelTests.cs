@@ -18,6 +18,15 @@ public class ConvKernelTests
         [9, 2, 6, 6, 3, 2, 2, 2, 2, 0, 0, 1, 1, 1],
         [17, 3, 9, 8, 10, 3, 2, 1, 1, 2, 1, 2, 1, 1],   // stride 1, dilated, asymmetric: padded rows, 3 samples per tile
         [2, 5, 4, 23, 9, 3, 5, 1, 1, 0, 2, 1, 1, 1],    // wide and flat: extended rows across pixel tiles
+        // Winograd F(2x2, 3x3): odd and even sizes, paddings 0..2 per side, rows wider than a vector of tiles,
+        // blocks spanning samples, one-column images (a segment per tile), k blocking (330 channels)
+        [2, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [3, 9, 6, 40, 10, 3, 3, 1, 1, 0, 2, 1, 1, 1],
+        [2, 8, 5, 5, 9, 3, 3, 1, 1, 2, 0, 1, 1, 1],
+        [4, 8, 40, 41, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [40, 8, 30, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [1, 330, 4, 5, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1],
+        [1, 9, 4, 5, 330, 3, 3, 1, 1, 1, 2, 1, 1, 1],
     }.Select(r => r.Cast<object>().ToArray());
 
     private static ConvGeometry Geo(int[] a) => new(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
@@ -54,6 +63,7 @@ public class ConvKernelTests
         K.BackwardWeightReference<float>(g, x, dy, dwRef);
         var methods = new List<K.Method> { K.Method.Im2ColGemm, K.Method.Direct };
         if (g.IsPointwise) methods.Add(K.Method.Pointwise);
+        if (K.WinogradFits(g)) methods.Add(K.Method.Winograd);
         foreach (var m in methods)
             foreach (int budget in new[] { K.ColumnBudget, 37 })   // 37 elements: tiles of 16 pixels, the tiled im2col path
             {
