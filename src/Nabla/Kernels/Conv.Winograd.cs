@@ -53,6 +53,175 @@ internal static partial class Conv
     }
 
     /// <summary>
+    /// The weight gradient dw[o, c, i, j] = Σ_n Σ_(y,x) dy[n, o, y, x] x[n, c, y + i − PH, x + j − PW] as Winograd
+    /// F(3x3, 2x2) over the same tiles: per tile, the 2x2 block of dy is the "kernel" and the 4x4 input patch d the
+    /// data, so dw = Aᵀ [Σ_tiles (G dy Gᵀ) ⊙ (Bᵀ d B)] A with the forward's Bᵀ and
+    ///     G = [1 0; ½ ½; ½ −½; 0 −1],  Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 1].
+    /// The sum over tiles is 16 GEMMs Ŵ_ξ (O x C) += Ŷ_ξ (O x tiles) · V_ξᵀ, accumulated per fixed chunk of tile
+    /// blocks and then over chunks in order (bit-identical for any thread count). dw is overwritten.
+    /// </summary>
+    private static void BackwardWeightWinograd(in ConvGeometry g, ReadOnlyMemory<float> x, ReadOnlyMemory<float> dy, Memory<float> dw)
+    {
+        var s = new WinogradShape(g.N, g.C, g.H, g.W, g.O, g.OH, g.OW, g.PH, g.PW);
+        int block = s.Block, tiles = s.Tiles, blocks = (tiles + block - 1) / block;
+        int chunks = Math.Min(blocks, 8), wsize = 16 * g.O * g.C;
+        var partial = WeightPartials.Get(chunks * wsize);
+        RunParts(chunks, 32L * s.Cin * s.Cout * tiles, chunk =>
+        {
+            var acc = partial.AsSpan(chunk * wsize, wsize);
+            acc.Clear();
+            for (int b = chunk * blocks / chunks, b1 = (chunk + 1) * blocks / chunks; b < b1; b++)
+                WinogradWeightBlock(s, x.Span, dy.Span, acc, b * block, Math.Min(block, tiles - b * block));
+        });
+        var total = partial.AsSpan(0, wsize);
+        for (int c = 1; c < chunks; c++) System.Numerics.Tensors.TensorPrimitives.Add(total, partial.AsSpan(c * wsize, wsize), total);
+        WeightOutputTransform(g.O * g.C, total, dw.Span);
+    }
+
+    /// <summary>A per-thread buffer for the weight gradient's per-chunk sums.</summary>
+    private static class WeightPartials
+    {
+        [ThreadStatic] private static float[]? t_buffer;
+
+        public static float[] Get(int length)
+        {
+            var b = t_buffer;
+            if (b is null || b.Length < length) t_buffer = b = new float[length];
+            return b;
+        }
+    }
+
+    /// <summary>Tiles [q0, q0 + qn): V_ξ of the input patches, Ŷ_ξ of the dy blocks, acc_ξ (O x C) += Ŷ_ξ · V_ξᵀ.</summary>
+    [SkipLocalsInit]
+    private static unsafe void WinogradWeightBlock(in WinogradShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> acc, int q0, int qn)
+    {
+        int ld = (qn + 15) & ~15, planeLen = ld + 32;
+        int vStride = s.Cin * ld + 16, yStride = s.Cout * ld + 16;
+        var scratch = Scratch<float>.Get(16 * vStride + 16 * yStride + 16 * planeLen);
+        int maxSegments = qn / Math.Max(s.TW, 1) + 2;
+        Span<int> seg = maxSegments <= 128 ? stackalloc int[5 * maxSegments] : new int[5 * maxSegments];
+        int segments = Segments(s, q0, qn, seg);
+        fixed (float* px = x, pdy = dy, pscr = scratch)
+        {
+            float* pv = pscr, py = pscr + 16 * vStride, planes = py + 16 * yStride;
+            for (int c = 0; c < s.Cin; c++)
+            {
+                GatherPatches(s, px, c, seg, segments, planes, planeLen);
+                for (int t = 0; t < ld; t += 16) InputTransform(planes + t, planeLen, pv + (long)c * ld + t, vStride);
+            }
+            for (int o = 0; o < s.Cout; o++)
+            {
+                GatherBlocks(s, pdy, o, seg, segments, planes, planeLen);
+                for (int t = 0; t < ld; t += 16) GradTransform(planes + t, planeLen, py + (long)o * ld + t, yStride);
+            }
+            // lanes past qn hold leftovers: the products run over the first qn only
+            for (int xi = 0; xi < 16; xi++)
+                Gemm.Sgemm(false, true, s.Cout, s.Cin, qn, 1f, new ReadOnlySpan<float>(py + (long)xi * yStride, s.Cout * ld), ld,
+                    new ReadOnlySpan<float>(pv + (long)xi * vStride, s.Cin * ld), ld, 1f, acc.Slice(xi * s.Cout * s.Cin, s.Cout * s.Cin), s.Cin);
+        }
+    }
+
+    /// <summary>
+    /// The 2x2 output blocks of the block's tiles in output channel o of dy (N, Cout, OH, OW), as 4 planes: plane
+    /// 2a + b holds dy[2·th + a, 2·tw + b] of every tile (zero past the output) at planes + (2a + b)·planeLen.
+    /// </summary>
+    private static unsafe void GatherBlocks(in WinogradShape s, float* dy, int o, ReadOnlySpan<int> seg, int segments, float* planes, int planeLen)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        for (int sg = 0; sg < segments; sg++)
+        {
+            int off = seg[5 * sg], n = seg[5 * sg + 1], th = seg[5 * sg + 2], tw = seg[5 * sg + 3], len = seg[5 * sg + 4];
+            float* image = dy + ((long)n * s.Cout + o) * s.OH * s.OW;
+            for (int a = 0; a < 2; a++)
+            {
+                float* p0 = planes + 2 * a * planeLen + off;
+                int oh = 2 * th + a;
+                if (oh >= s.OH)
+                {
+                    for (int t = 0; t < len; t += 16)
+                    {
+                        Vector512.Store(Vector512<float>.Zero, p0 + t);
+                        Vector512.Store(Vector512<float>.Zero, p0 + planeLen + t);
+                    }
+                    continue;
+                }
+                float* src = image + (long)oh * s.OW;
+                for (int t = 0; t < len; t += 16)
+                {
+                    int col = 2 * (tw + t);
+                    Vector512<float> v0, v1;
+                    if (col + 32 <= s.OW)
+                    {
+                        v0 = Vector512.Load(src + col);
+                        v1 = Vector512.Load(src + col + 16);
+                    }
+                    else
+                    {
+                        v0 = LoadRow(src, col, s.OW);
+                        v1 = LoadRow(src, col + 16, s.OW);
+                    }
+                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, even, v1), p0 + t);
+                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, odd, v1), p0 + planeLen + t);
+                }
+            }
+        }
+    }
+
+    /// <summary>Ŷ = G y Gᵀ (4x4 from 2x2) for 16 tiles: y[a][b] at planes + (2a + b)·planeLen; Ŷ_ξ at dst + ξ·stride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void GradTransform(float* planes, int planeLen, float* dst, int stride)
+    {
+        var half = Vector512.Create(0.5f);
+        var y00 = Vector512.Load(planes);
+        var y01 = Vector512.Load(planes + planeLen);
+        var y10 = Vector512.Load(planes + 2 * planeLen);
+        var y11 = Vector512.Load(planes + 3 * planeLen);
+        // rows of G y: (y0, (y0 + y1)/2, (y0 − y1)/2, −y1), then the same on each row's two columns
+        GradRow(y00, y01, dst, stride);
+        GradRow((y00 + y10) * half, (y01 + y11) * half, dst + 4L * stride, stride);
+        GradRow((y00 - y10) * half, (y01 - y11) * half, dst + 8L * stride, stride);
+        GradRow(-y10, -y11, dst + 12L * stride, stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void GradRow(Vector512<float> a, Vector512<float> b, float* d, int stride)
+    {
+        var half = Vector512.Create(0.5f);
+        Vector512.Store(a, d);
+        Vector512.Store((a + b) * half, d + stride);
+        Vector512.Store((a - b) * half, d + 2L * stride);
+        Vector512.Store(-b, d + 3L * stride);
+    }
+
+    /// <summary>dw (3x3 per kernel) = Aᵀ Ŵ A for each of the count kernels; Ŵ_ξ of kernel i at w[ξ·count + i].</summary>
+    private static void WeightOutputTransform(int count, ReadOnlySpan<float> w, Span<float> dw)
+    {
+        Span<float> m = stackalloc float[16];
+        Span<float> r = stackalloc float[12];
+        for (int i = 0; i < count; i++)
+        {
+            for (int xi = 0; xi < 16; xi++) m[xi] = w[xi * count + i];
+            // rows of Aᵀ m: (m0 + m1 + m2, m1 − m2, m1 + m2 + m3), per column j
+            for (int j = 0; j < 4; j++)
+            {
+                float m0 = m[j], m1 = m[4 + j], m2 = m[8 + j], m3 = m[12 + j];
+                r[j] = m0 + m1 + m2;
+                r[4 + j] = m1 - m2;
+                r[8 + j] = m1 + m2 + m3;
+            }
+            var d = dw.Slice(i * 9, 9);
+            for (int k = 0; k < 3; k++)
+            {
+                float a0 = r[4 * k], a1 = r[4 * k + 1], a2 = r[4 * k + 2], a3 = r[4 * k + 3];
+                d[3 * k] = a0 + a1 + a2;
+                d[3 * k + 1] = a1 - a2;
+                d[3 * k + 2] = a1 + a2 + a3;
+            }
+        }
+    }
+
+    /// <summary>
     /// U_ξ = G g Gᵀ for every kernel of w (O, C, 3, 3), packed as 16 GEMM left operands (Cout x Cin each, aSize
     /// elements apart): Cout = O, Cin = C for the forward; flipped and transposed (Cout = C, Cin = O) for the residual.
     /// </summary>
@@ -115,28 +284,12 @@ internal static partial class Conv
         int vStride = lb.Size + 16, mStride = s.Cout * ld + 16;   // one cache line apart: the 16 streams use different cache sets
         int vLen = 16 * vStride, mLen = 16 * mStride;
         var scratch = Scratch<float>.Get(vLen + mLen + 16 * planeLen + 4 * ld);
-
-        // the block as segments of consecutive tiles in one tile row: (offset in block, sample, tile row, tile column, length)
-        int per = s.TH * s.TW;
         int maxSegments = qn / Math.Max(s.TW, 1) + 2;
         Span<int> seg = maxSegments <= 128 ? stackalloc int[5 * maxSegments] : new int[5 * maxSegments];
-        int segments = 0;
-        for (int q = q0, end = q0 + qn; q < end; segments++)
-        {
-            int n = q / per, rem = q - n * per, th = rem / s.TW, tw = rem - th * s.TW, len = Math.Min(s.TW - tw, end - q);
-            seg[5 * segments] = q - q0;
-            seg[5 * segments + 1] = n;
-            seg[5 * segments + 2] = th;
-            seg[5 * segments + 3] = tw;
-            seg[5 * segments + 4] = len;
-            q += len;
-        }
+        int segments = Segments(s, q0, qn, seg);
 
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = even + Vector512<int>.One;
         var lo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var hi = lo + Vector512.Create(8);
-        int hw = s.H * s.W;
         fixed (float* px = x, pu = packedU, pscr = scratch, py = y)
         {
             float* pv = pscr, pm = pscr + vLen, planes = pm + mLen, yb = planes + 16 * planeLen;
@@ -144,48 +297,7 @@ internal static partial class Conv
             // 1. per input channel: gather the 16 planes, transform into V_ξ (packed B, row c)
             for (int c = 0; c < s.Cin; c++)
             {
-                for (int sg = 0; sg < segments; sg++)
-                {
-                    int off = seg[5 * sg], n = seg[5 * sg + 1], th = seg[5 * sg + 2], tw = seg[5 * sg + 3], len = seg[5 * sg + 4];
-                    float* plane = px + ((long)n * s.Cin + c) * hw;
-                    int c0 = 2 * tw - s.PW;
-                    for (int r = 0; r < 4; r++)
-                    {
-                        float* p0 = planes + 4 * r * planeLen + off;
-                        int ih = 2 * th + r - s.PH;
-                        if ((uint)ih >= (uint)s.H)
-                        {
-                            for (int t = 0; t < len; t += 16)
-                                for (int j = 0; j < 4; j++) Vector512.Store(Vector512<float>.Zero, p0 + j * planeLen + t);
-                            continue;
-                        }
-                        // plane j, tile t: input column c0 + 2t + j; columns outside the input read as zeros
-                        float* src = plane + (long)ih * s.W;
-                        for (int t = 0; t < len; t += 16)
-                        {
-                            int col = c0 + 2 * t;
-                            Vector512<float> v0, v1, w0, w1;
-                            if (col >= 0 && col + 34 <= s.W)
-                            {
-                                v0 = Vector512.Load(src + col);
-                                v1 = Vector512.Load(src + col + 16);
-                                w0 = Vector512.Load(src + col + 2);
-                                w1 = Vector512.Load(src + col + 18);
-                            }
-                            else
-                            {
-                                v0 = LoadRow(src, col, s.W);
-                                v1 = LoadRow(src, col + 16, s.W);
-                                w0 = LoadRow(src, col + 2, s.W);
-                                w1 = LoadRow(src, col + 18, s.W);
-                            }
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(v0, even, v1), p0 + t);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(v0, odd, v1), p0 + planeLen + t);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(w0, even, w1), p0 + 2 * planeLen + t);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(w0, odd, w1), p0 + 3 * planeLen + t);
-                        }
-                    }
-                }
+                GatherPatches(s, px, c, seg, segments, planes, planeLen);
                 int kb = c / lb.Kc, pp = c - kb * lb.Kc, kcb = Math.Min(lb.Kc, lb.K - kb * lb.Kc);
                 long rowBase = (long)kb * lb.Kc * lb.NPadW;
                 for (int t = 0; t < ld; t += 16)
@@ -234,6 +346,78 @@ internal static partial class Conv
                             if (rest > 16) Avx512F.MaskStore(dst + k + 16, FirstLanes(rest - 16), Avx512F.PermuteVar16x32x2(ve, hi, vf));
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cuts tiles [q0, q0 + qn) into runs of consecutive tiles in one tile row: seg[5i..5i+5) = (offset in the block,
+    /// sample, tile row, first tile column, length). Returns the number of runs.
+    /// </summary>
+    private static int Segments(in WinogradShape s, int q0, int qn, Span<int> seg)
+    {
+        int per = s.TH * s.TW, segments = 0;
+        for (int q = q0, end = q0 + qn; q < end; segments++)
+        {
+            int n = q / per, rem = q - n * per, th = rem / s.TW, tw = rem - th * s.TW, len = Math.Min(s.TW - tw, end - q);
+            seg[5 * segments] = q - q0;
+            seg[5 * segments + 1] = n;
+            seg[5 * segments + 2] = th;
+            seg[5 * segments + 3] = tw;
+            seg[5 * segments + 4] = len;
+            q += len;
+        }
+        return segments;
+    }
+
+    /// <summary>
+    /// The 4x4 input patches of the block's tiles in input channel c, as 16 planes: plane 4r + j holds d[r][j] of
+    /// every tile (input row 2·th + r − PH, column 2·tw + j − PW; zero outside the input) at planes + (4r + j)·planeLen.
+    /// </summary>
+    private static unsafe void GatherPatches(in WinogradShape s, float* x, int c, ReadOnlySpan<int> seg, int segments, float* planes, int planeLen)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        for (int sg = 0; sg < segments; sg++)
+        {
+            int off = seg[5 * sg], n = seg[5 * sg + 1], th = seg[5 * sg + 2], tw = seg[5 * sg + 3], len = seg[5 * sg + 4];
+            float* image = x + ((long)n * s.Cin + c) * s.H * s.W;
+            int c0 = 2 * tw - s.PW;
+            for (int r = 0; r < 4; r++)
+            {
+                float* p0 = planes + 4 * r * planeLen + off;
+                int ih = 2 * th + r - s.PH;
+                if ((uint)ih >= (uint)s.H)
+                {
+                    for (int t = 0; t < len; t += 16)
+                        for (int j = 0; j < 4; j++) Vector512.Store(Vector512<float>.Zero, p0 + j * planeLen + t);
+                    continue;
+                }
+                // plane j, tile t: input column c0 + 2t + j; whole vectors, written past len (later runs overwrite)
+                float* src = image + (long)ih * s.W;
+                for (int t = 0; t < len; t += 16)
+                {
+                    int col = c0 + 2 * t;
+                    Vector512<float> v0, v1, w0, w1;
+                    if (col >= 0 && col + 34 <= s.W)
+                    {
+                        v0 = Vector512.Load(src + col);
+                        v1 = Vector512.Load(src + col + 16);
+                        w0 = Vector512.Load(src + col + 2);
+                        w1 = Vector512.Load(src + col + 18);
+                    }
+                    else
+                    {
+                        v0 = LoadRow(src, col, s.W);
+                        v1 = LoadRow(src, col + 16, s.W);
+                        w0 = LoadRow(src, col + 2, s.W);
+                        w1 = LoadRow(src, col + 18, s.W);
+                    }
+                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, even, v1), p0 + t);
+                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, odd, v1), p0 + planeLen + t);
+                    Vector512.Store(Avx512F.PermuteVar16x32x2(w0, even, w1), p0 + 2 * planeLen + t);
+                    Vector512.Store(Avx512F.PermuteVar16x32x2(w0, odd, w1), p0 + 3 * planeLen + t);
                 }
             }
         }

@@ -34,7 +34,7 @@ internal static partial class Conv
         if (g.IsPointwise) return Method.Pointwise;
         if (g.Og <= 2) return Method.Direct;
         if (pass == Pass.BackwardData && g.Cg <= 2 && g.Og <= 8) return Method.Direct;
-        if (single && pass != Pass.BackwardWeight && WinogradFits(g) && g.C >= WinogradMinChannels && g.O >= WinogradMinChannels) return Method.Winograd;
+        if (single && WinogradFits(g) && g.C >= WinogradMinChannels && g.O >= WinogradMinChannels) return Method.Winograd;
         return Method.Im2ColGemm;
     }
 
@@ -145,10 +145,16 @@ internal static partial class Conv
     public static void BackwardWeight<T>(ConvGeometry g, ReadOnlyMemory<T> x, ReadOnlyMemory<T> dy, Memory<T> dw,
         Method? force = null, int columnBudget = ColumnBudget) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var method = force ?? Choose(g, Pass.BackwardWeight, typeof(T) == typeof(float));
+        if (method == Method.Winograd && typeof(T) == typeof(float) && WinogradFits(g))
+        {
+            BackwardWeightWinograd(g, AsFloat(x), AsFloat(dy), AsFloat(dw));
+            return;
+        }
         int chunks = WeightChunks(g.N);
         int wsize = g.O * g.K;
         T[]? partial = chunks > 1 ? new T[chunks * wsize] : null;
-        bool direct = (force ?? Choose(g, Pass.BackwardWeight)) == Method.Direct;
+        bool direct = method == Method.Direct;
         bool pointwise = !direct && g.IsPointwise && force != Method.Im2ColGemm;
         long flops = 2L * g.N * g.O * g.P * g.K;
         int tileP = TileP(g, columnBudget);
