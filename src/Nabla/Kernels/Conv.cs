@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels;
 
@@ -19,7 +20,7 @@ internal static partial class Conv
     internal const int ColumnBudget = 1 << 18;
 
     /// <summary>How the forward is computed for a shape (exposed for tests and benchmarks).</summary>
-    internal enum Method { Im2ColGemm, Pointwise, Direct, Winograd }
+    internal enum Method { Im2ColGemm, Pointwise, Direct, Winograd, RowDot }
 
     /// <summary>Which pass a method is chosen for: each picks on its own GEMM shape.</summary>
     internal enum Pass { Forward, BackwardData, BackwardWeight }
@@ -35,11 +36,18 @@ internal static partial class Conv
         if (g.Og <= 2) return Method.Direct;
         if (pass == Pass.BackwardData && g.Cg <= 2 && g.Og <= 8) return Method.Direct;
         if (single && WinogradFits(g) && g.C >= WinogradMinChannels && g.O >= WinogradMinChannels) return Method.Winograd;
+        if (single && pass == Pass.BackwardWeight && RowDotFits(g) && g.Og <= RowDotMaxChannels) return Method.RowDot;
         return Method.Im2ColGemm;
     }
 
     /// <summary>Fewest input and output channels for which Winograd beats im2col + GEMM (its GEMMs have k = channels).</summary>
     internal const int WinogradMinChannels = 8;
+
+    /// <summary>Most output channels per group for which the row-dot weight gradient beats im2col + GEMM (measured on LeNet and the conv benchmark).</summary>
+    internal const int RowDotMaxChannels = 32;
+
+    /// <summary>True when the row-dot weight gradient (Conv.RowDot.cs) can run: stride 1, hardware Vector512.</summary>
+    internal static bool RowDotFits(in ConvGeometry g) => Vector512.IsHardwareAccelerated && g.SH == 1 && g.SW == 1;
 
     // pixels per im2col tile: the whole image when it fits the budget, else as many as fit (at least 16)
     private static int TileP(in ConvGeometry g, int budget) => Math.Clamp(budget / Math.Max(g.K, 1), Math.Min(g.P, 16), Math.Max(g.P, 1));
@@ -65,7 +73,7 @@ internal static partial class Conv
             }
             method = Method.Im2ColGemm;
         }
-        if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
+        if (method == Method.RowDot || (method == Method.Pointwise && !g.IsPointwise)) method = Method.Im2ColGemm;
         if (method == Method.Im2ColGemm)
         {
             ForwardPacked(g, x, w, bias, y, columnBudget);
@@ -111,7 +119,7 @@ internal static partial class Conv
             }
             method = Method.Im2ColGemm;
         }
-        if (method == Method.Pointwise && !g.IsPointwise) method = Method.Im2ColGemm;
+        if (method == Method.RowDot || (method == Method.Pointwise && !g.IsPointwise)) method = Method.Im2ColGemm;
         if (method == Method.Im2ColGemm)
         {
             BackwardDataPacked(g, dy, w, dx, columnBudget);
@@ -149,6 +157,11 @@ internal static partial class Conv
         if (method == Method.Winograd && typeof(T) == typeof(float) && WinogradFits(g))
         {
             BackwardWeightWinograd(g, AsFloat(x), AsFloat(dy), AsFloat(dw));
+            return;
+        }
+        if (method == Method.RowDot && typeof(T) == typeof(float) && RowDotFits(g))
+        {
+            BackwardWeightRowDot(g, AsFloat(x), AsFloat(dy), AsFloat(dw));
             return;
         }
         int chunks = WeightChunks(g.N);

@@ -29,13 +29,27 @@ internal static class PoolFast
                 float* r0 = px + 2 * oh * w, r1 = r0 + w;
                 float* yo = py + oh * g.OW;
                 int* io = pi + oh * g.OW;
-                int ow = 0;
-                for (; 2 * ow + 32 <= w && ow + 16 <= g.OW; ow += 16)
+                for (int ow = 0; ow < g.OW; ow += 16)
                 {
-                    var l0 = Avx512F.LoadVector512(r0 + 2 * ow);
-                    var h0 = Avx512F.LoadVector512(r0 + 2 * ow + 16);
-                    var l1 = Avx512F.LoadVector512(r1 + 2 * ow);
-                    var h1 = Avx512F.LoadVector512(r1 + 2 * ow + 16);
+                    // 16 outputs read 32 input columns of each row; a narrower last chunk uses masked loads and stores
+                    int rest = Math.Min(16, g.OW - ow);
+                    Vector512<float> l0, h0, l1, h1;
+                    if (rest == 16)
+                    {
+                        l0 = Avx512F.LoadVector512(r0 + 2 * ow);
+                        h0 = Avx512F.LoadVector512(r0 + 2 * ow + 16);
+                        l1 = Avx512F.LoadVector512(r1 + 2 * ow);
+                        h1 = Avx512F.LoadVector512(r1 + 2 * ow + 16);
+                    }
+                    else
+                    {
+                        var ml = FirstLanes(2 * rest);
+                        var mh = FirstLanes(2 * rest - 16);
+                        l0 = Avx512F.MaskLoad(r0 + 2 * ow, ml, Vector512<float>.Zero);
+                        h0 = Avx512F.MaskLoad(r0 + 2 * ow + 16, mh, Vector512<float>.Zero);
+                        l1 = Avx512F.MaskLoad(r1 + 2 * ow, ml, Vector512<float>.Zero);
+                        h1 = Avx512F.MaskLoad(r1 + 2 * ow + 16, mh, Vector512<float>.Zero);
+                    }
                     var a = Avx512F.PermuteVar16x32x2(l0, evens, h0);
                     var b = Avx512F.PermuteVar16x32x2(l0, odds, h0);
                     var c = Avx512F.PermuteVar16x32x2(l1, evens, h1);
@@ -46,22 +60,25 @@ internal static class PoolFast
                     Step(ref best, ref bi, b, ia + Vector512<int>.One);
                     Step(ref best, ref bi, c, ia + Vector512.Create(w));
                     Step(ref best, ref bi, d, ia + Vector512.Create(w + 1));
-                    Avx512F.Store(yo + ow, best);
-                    Avx512F.Store(io + ow, bi);
-                }
-                for (; ow < g.OW; ow++)
-                {
-                    int i0 = 2 * oh * w + 2 * ow;
-                    float best = x[i0];
-                    int bi = i0;
-                    Scalar(ref best, ref bi, x[i0 + 1], i0 + 1);
-                    Scalar(ref best, ref bi, x[i0 + w], i0 + w);
-                    Scalar(ref best, ref bi, x[i0 + w + 1], i0 + w + 1);
-                    yo[ow] = best;
-                    io[ow] = bi;
+                    if (rest == 16)
+                    {
+                        Avx512F.Store(yo + ow, best);
+                        Avx512F.Store(io + ow, bi);
+                    }
+                    else
+                    {
+                        var m = FirstLanes(rest);
+                        Avx512F.MaskStore(yo + ow, m, best);
+                        Avx512F.MaskStore(io + ow, m.AsInt32(), bi);
+                    }
                 }
             }
     }
+
+    /// <summary>A mask of the first <paramref name="count"/> lanes (none when count ≤ 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FirstLanes(int count) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step(ref Vector512<float> best, ref Vector512<int> bi, Vector512<float> v, Vector512<int> iv)
@@ -71,15 +88,5 @@ internal static class PoolFast
         var take = alive & (Vector512.GreaterThan(v, best) | ~Vector512.Equals(v, v));
         best = Vector512.ConditionalSelect(take, v, best);
         bi = Vector512.ConditionalSelect(take.AsInt32(), iv, bi);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scalar(ref float best, ref int bi, float v, int i)
-    {
-        if (!float.IsNaN(best) && (v > best || float.IsNaN(v)))
-        {
-            best = v;
-            bi = i;
-        }
     }
 }

@@ -57,7 +57,7 @@ public partial class Tensor
         var input = this;
         if (max)
         {
-            var idx = new int[planes * geo.P];
+            var idx = GC.AllocateUninitializedArray<int>(planes * geo.P);   // every entry is written
             if (DType == DType.Float32) Pool.MaxForward<float>(geo, Mem<float>(x), Mem<float>(y), idx);
             else Pool.MaxForward<double>(geo, Mem<double>(x), Mem<double>(y), idx);
             // saves only the arg-max positions

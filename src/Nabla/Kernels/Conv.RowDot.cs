@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels;
+
+// The weight gradient of a stride-1 float convolution as dot products of padded rows, for layers whose GEMM would be
+// thin (few output channels or taps, as in LeNet): on the extended pixels of Conv.Padded.cs (rows padded to
+// Wp = OW + (KW−1)·DW), im2col row (c, kh, kw) is the contiguous slice padded[c][kh·DH·Wp + kw·DW + j], so
+//     dw[o, c, kh, kw] = Σ_n Σ_j dyₑ[n, o, j] · padded[n, c, kh·DH·Wp + kw·DW + j]
+// with dyₑ the output residual on the extended pixels (zeros in the dropped columns). A register tile of 6 output
+// channels x 4 taps keeps 24 vector sums over the pixels and samples of a chunk, reduced once at the end. Chunks of
+// samples are fixed by N (as the im2col path), summed in order: bit-identical for any thread count.
+internal static partial class Conv
+{
+    private const int RowDotO = 6, RowDotTaps = 4;
+
+    private static void BackwardWeightRowDot(ConvGeometry g, ReadOnlyMemory<float> x, ReadOnlyMemory<float> dy, Memory<float> dw)
+    {
+        int chunks = WeightChunks(g.N), wsize = g.O * g.K;
+        var partial = WeightPartials.Get(chunks * wsize);
+        RunParts(chunks * g.Groups, 2L * g.N * g.O * g.P * g.K, part =>
+        {
+            int chunk = part / g.Groups, grp = part % g.Groups;
+            int n0 = (int)((long)chunk * g.N / chunks), n1 = (int)((long)(chunk + 1) * g.N / chunks);
+            RowDotChunk(g, x.Span, dy.Span, grp, n0, n1, partial.AsSpan(chunk * wsize + grp * g.Og * g.K, g.Og * g.K));
+        });
+        var d = dw.Span.Slice(0, wsize);
+        partial.AsSpan(0, wsize).CopyTo(d);
+        for (int c = 1; c < chunks; c++) System.Numerics.Tensors.TensorPrimitives.Add(d, partial.AsSpan(c * wsize, wsize), d);
+    }
+
+    /// <summary>dst (Og x K) = the weight gradient of group grp summed over samples [n0, n1).</summary>
+    [SkipLocalsInit]
+    private static unsafe void RowDotChunk(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst)
+    {
+        var (wp, pe) = Extended(g);
+        int hp = g.OH + (g.KH - 1) * g.DH, pe16 = (pe + 15) & ~15;
+        int plane = hp * wp + 16;                  // the last tap reads up to hp·Wp + 15
+        int ns = n1 - n0, xSample = g.Cg * plane, ySample = g.Og * pe16;
+        var scratch = Scratch<float>.Get(ns * (xSample + ySample));
+        for (int s = 0; s < ns; s++)
+        {
+            int n = n0 + s;
+            PadRows(g, x.Slice((n * g.C + grp * g.Cg) * g.HW, g.Cg * g.HW), 0, hp, wp, plane, scratch.Slice(s * xSample, xSample));
+            var ye = scratch.Slice(ns * xSample + s * ySample, ySample);
+            ye.Clear();
+            for (int o = 0; o < g.Og; o++)
+            {
+                var src = dy.Slice((n * g.O + grp * g.Og + o) * g.P, g.P);
+                for (int oh = 0; oh < g.OH; oh++) src.Slice(oh * g.OW, g.OW).CopyTo(ye.Slice(o * pe16 + oh * wp, g.OW));
+            }
+        }
+        Span<int> off = stackalloc int[RowDotTaps];
+        Span<float> sums = stackalloc float[RowDotO * RowDotTaps];
+        fixed (float* pscr = scratch)
+        {
+            float* px = pscr, py = pscr + ns * xSample;
+            for (int o0 = 0; o0 < g.Og; o0 += RowDotO)
+                for (int k0 = 0; k0 < g.K; k0 += RowDotTaps)
+                {
+                    // taps past K and channels past Og repeat the last one; their sums are dropped
+                    for (int t = 0; t < RowDotTaps; t++)
+                    {
+                        int k = Math.Min(k0 + t, g.K - 1), c = k / (g.KH * g.KW), kh = k / g.KW % g.KH, kw = k % g.KW;
+                        off[t] = c * plane + kh * g.DH * wp + kw * g.DW;
+                    }
+                    int o1 = Math.Min(o0 + 1, g.Og - 1), o2 = Math.Min(o0 + 2, g.Og - 1), o3 = Math.Min(o0 + 3, g.Og - 1),
+                        o4 = Math.Min(o0 + 4, g.Og - 1), o5 = Math.Min(o0 + 5, g.Og - 1);
+                    RowDotTile(px, xSample, py, ySample, ns, pe16, o0 * pe16, o1 * pe16, o2 * pe16, o3 * pe16, o4 * pe16, o5 * pe16,
+                        off[0], off[1], off[2], off[3], sums);
+                    for (int i = 0; i < RowDotO && o0 + i < g.Og; i++)
+                        for (int t = 0; t < RowDotTaps && k0 + t < g.K; t++)
+                            dst[(o0 + i) * g.K + k0 + t] = sums[i * RowDotTaps + t];
+                }
+        }
+    }
+
+    /// <summary>sums[i·4 + t] = Σ_samples Σ_j y[yo_i + j] · x[xo_t + j] over j in [0, len), 24 sums in registers.</summary>
+    private static unsafe void RowDotTile(float* x, int xSample, float* y, int ySample, int samples, int len,
+        int yo0, int yo1, int yo2, int yo3, int yo4, int yo5, int xo0, int xo1, int xo2, int xo3, Span<float> sums)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
+            a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default,
+            a40 = default, a41 = default, a42 = default, a43 = default, a50 = default, a51 = default, a52 = default, a53 = default;
+        for (int s = 0; s < samples; s++)
+        {
+            float* xs = x + (long)s * xSample, ys = y + (long)s * ySample;
+            for (int j = 0; j < len; j += 16)
+            {
+                var x0 = Vector512.Load(xs + xo0 + j);
+                var x1 = Vector512.Load(xs + xo1 + j);
+                var x2 = Vector512.Load(xs + xo2 + j);
+                var x3 = Vector512.Load(xs + xo3 + j);
+                var y0 = Vector512.Load(ys + yo0 + j);
+                a00 = Vector512.FusedMultiplyAdd(y0, x0, a00); a01 = Vector512.FusedMultiplyAdd(y0, x1, a01);
+                a02 = Vector512.FusedMultiplyAdd(y0, x2, a02); a03 = Vector512.FusedMultiplyAdd(y0, x3, a03);
+                var y1 = Vector512.Load(ys + yo1 + j);
+                a10 = Vector512.FusedMultiplyAdd(y1, x0, a10); a11 = Vector512.FusedMultiplyAdd(y1, x1, a11);
+                a12 = Vector512.FusedMultiplyAdd(y1, x2, a12); a13 = Vector512.FusedMultiplyAdd(y1, x3, a13);
+                var y2 = Vector512.Load(ys + yo2 + j);
+                a20 = Vector512.FusedMultiplyAdd(y2, x0, a20); a21 = Vector512.FusedMultiplyAdd(y2, x1, a21);
+                a22 = Vector512.FusedMultiplyAdd(y2, x2, a22); a23 = Vector512.FusedMultiplyAdd(y2, x3, a23);
+                var y3 = Vector512.Load(ys + yo3 + j);
+                a30 = Vector512.FusedMultiplyAdd(y3, x0, a30); a31 = Vector512.FusedMultiplyAdd(y3, x1, a31);
+                a32 = Vector512.FusedMultiplyAdd(y3, x2, a32); a33 = Vector512.FusedMultiplyAdd(y3, x3, a33);
+                var y4 = Vector512.Load(ys + yo4 + j);
+                a40 = Vector512.FusedMultiplyAdd(y4, x0, a40); a41 = Vector512.FusedMultiplyAdd(y4, x1, a41);
+                a42 = Vector512.FusedMultiplyAdd(y4, x2, a42); a43 = Vector512.FusedMultiplyAdd(y4, x3, a43);
+                var y5 = Vector512.Load(ys + yo5 + j);
+                a50 = Vector512.FusedMultiplyAdd(y5, x0, a50); a51 = Vector512.FusedMultiplyAdd(y5, x1, a51);
+                a52 = Vector512.FusedMultiplyAdd(y5, x2, a52); a53 = Vector512.FusedMultiplyAdd(y5, x3, a53);
+            }
+        }
+        sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02); sums[3] = Vector512.Sum(a03);
+        sums[4] = Vector512.Sum(a10); sums[5] = Vector512.Sum(a11); sums[6] = Vector512.Sum(a12); sums[7] = Vector512.Sum(a13);
+        sums[8] = Vector512.Sum(a20); sums[9] = Vector512.Sum(a21); sums[10] = Vector512.Sum(a22); sums[11] = Vector512.Sum(a23);
+        sums[12] = Vector512.Sum(a30); sums[13] = Vector512.Sum(a31); sums[14] = Vector512.Sum(a32); sums[15] = Vector512.Sum(a33);
+        sums[16] = Vector512.Sum(a40); sums[17] = Vector512.Sum(a41); sums[18] = Vector512.Sum(a42); sums[19] = Vector512.Sum(a43);
+        sums[20] = Vector512.Sum(a50); sums[21] = Vector512.Sum(a51); sums[22] = Vector512.Sum(a52); sums[23] = Vector512.Sum(a53);
+    }
+}
