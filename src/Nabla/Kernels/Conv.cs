@@ -20,23 +20,25 @@ internal static partial class Conv
     internal const int ColumnBudget = 1 << 18;
 
     /// <summary>How the forward is computed for a shape (exposed for tests and benchmarks).</summary>
-    internal enum Method { Im2ColGemm, Pointwise, Direct, Winograd, RowDot }
+    internal enum Method { Im2ColGemm, Pointwise, Direct, Winograd, RowDot, ShiftedRows }
 
     /// <summary>Which pass a method is chosen for: each picks on its own GEMM shape.</summary>
     internal enum Pass { Forward, BackwardData, BackwardWeight }
 
     /// <summary>
-    /// Picks the method per pass from the shape: pointwise GEMM for 1x1, the direct kernel where the GEMM would be
-    /// tiny (measured: one or two output channels per group, i.e. depthwise; and the input residual of a
-    /// few-channel layer such as LeNet's first, whose GEMM has k = C_out = 6), else tiled im2col + GEMM.
+    /// Picks the method per pass from the shape (measured with benchmarks/Nabla.Benchmarks convpasses): pointwise GEMM
+    /// for 1x1; the direct kernel for one or two output channels per group (depthwise); for float32, Winograd
+    /// F(2x2, 3x3) for 3x3 stride-1 layers with at least 8 channels each way, the row-dot weight gradient and the
+    /// shifted-rows forward for thin stride-1 layers; else tiled im2col + GEMM. Float64 (gradcheck) always takes the
+    /// exact-order paths: im2col + GEMM, pointwise or direct.
     /// </summary>
     internal static Method Choose(in ConvGeometry g, Pass pass = Pass.Forward, bool single = false)
     {
         if (g.IsPointwise) return Method.Pointwise;
         if (g.Og <= 2) return Method.Direct;
-        if (pass == Pass.BackwardData && g.Cg <= 2 && g.Og <= 8) return Method.Direct;
         if (single && WinogradFits(g) && g.C >= WinogradMinChannels && g.O >= WinogradMinChannels) return Method.Winograd;
         if (single && pass == Pass.BackwardWeight && RowDotFits(g) && g.Og <= RowDotMaxChannels) return Method.RowDot;
+        if (single && pass == Pass.Forward && RowDotFits(g) && g.K <= ShiftedRowsMaxK && g.Og <= 64) return Method.ShiftedRows;
         return Method.Im2ColGemm;
     }
 
@@ -45,6 +47,13 @@ internal static partial class Conv
 
     /// <summary>Most output channels per group for which the row-dot weight gradient beats im2col + GEMM (measured on LeNet and the conv benchmark).</summary>
     internal const int RowDotMaxChannels = 32;
+
+    /// <summary>
+    /// Largest Cg·KH·KW for which the shifted-rows forward is chosen (with at most 64 output channels per group): it
+    /// skips im2col, which costs as much as the GEMM when k is short. Measured: LeNet's layers (k = 25, 150) and
+    /// 3x3 layers with 3–8 input channels run 1.05–2.9x faster than im2col + GEMM.
+    /// </summary>
+    internal const int ShiftedRowsMaxK = 160;
 
     /// <summary>True when the row-dot weight gradient (Conv.RowDot.cs) can run: stride 1, hardware Vector512.</summary>
     internal static bool RowDotFits(in ConvGeometry g) => Vector512.IsHardwareAccelerated && g.SH == 1 && g.SW == 1;
@@ -73,7 +82,12 @@ internal static partial class Conv
             }
             method = Method.Im2ColGemm;
         }
-        if (method == Method.RowDot || (method == Method.Pointwise && !g.IsPointwise)) method = Method.Im2ColGemm;
+        if (method == Method.ShiftedRows && typeof(T) == typeof(float) && RowDotFits(g))
+        {
+            ForwardShiftedRows(g, AsFloat(x), AsFloat(w), AsFloat(bias), AsFloat(y));
+            return;
+        }
+        if (method is Method.RowDot or Method.ShiftedRows || (method == Method.Pointwise && !g.IsPointwise)) method = Method.Im2ColGemm;
         if (method == Method.Im2ColGemm)
         {
             ForwardPacked(g, x, w, bias, y, columnBudget);
@@ -119,7 +133,7 @@ internal static partial class Conv
             }
             method = Method.Im2ColGemm;
         }
-        if (method == Method.RowDot || (method == Method.Pointwise && !g.IsPointwise)) method = Method.Im2ColGemm;
+        if (method is Method.RowDot or Method.ShiftedRows || (method == Method.Pointwise && !g.IsPointwise)) method = Method.Im2ColGemm;
         if (method == Method.Im2ColGemm)
         {
             BackwardDataPacked(g, dy, w, dx, columnBudget);

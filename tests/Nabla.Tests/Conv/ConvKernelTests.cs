@@ -68,7 +68,7 @@ public class ConvKernelTests
         var methods = new List<K.Method> { K.Method.Im2ColGemm, K.Method.Direct };
         if (g.IsPointwise) methods.Add(K.Method.Pointwise);
         if (K.WinogradFits(g)) methods.Add(K.Method.Winograd);
-        if (K.RowDotFits(g)) methods.Add(K.Method.RowDot);
+        if (K.RowDotFits(g)) methods.AddRange([K.Method.RowDot, K.Method.ShiftedRows]);
         foreach (var m in methods)
             foreach (int budget in new[] { K.ColumnBudget, 37 })   // 37 elements: tiles of 16 pixels, the tiled im2col path
             {
