@@ -109,10 +109,14 @@ public class ConvKernelTests
         }
     }
 
-    [Fact]
-    public void ResultsAreBitIdenticalForAnyThreadCount()
+    [Theory]
+    [InlineData(new[] { 12, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1 })]   // Winograd, all three passes, several tile blocks
+    [InlineData(new[] { 16, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1 })]     // LeNet's first layer: shifted rows, row dot
+    [InlineData(new[] { 16, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1 })]    // LeNet's second layer
+    [InlineData(new[] { 12, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1 })]   // strided: im2col + GEMM
+    public void ResultsAreBitIdenticalForAnyThreadCount(int[] shape)
     {
-        var g = Geo([12, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
+        var g = Geo(shape);
         var x = Rand(g.N * g.C * g.HW, 6);
         var wt = Rand(g.O * g.K, 7);
         var dy = Rand(g.N * g.O * g.P, 8);
