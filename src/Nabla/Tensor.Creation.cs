@@ -2,7 +2,15 @@ namespace Nabla;
 
 public partial class Tensor
 {
-    internal static Array Allocate(DType dtype, int numel) => dtype == DType.Float32 ? new float[numel] : new double[numel];
+    /// <summary>Zeroed storage: a recycled array (<see cref="StoragePool"/>) cleared, or a new one.</summary>
+    internal static Array Allocate(DType dtype, int numel)
+    {
+        var storage = StoragePool.Rent(dtype, numel);
+        if (storage is not null) Array.Clear(storage);
+        else storage = dtype == DType.Float32 ? new float[numel] : new double[numel];
+        StoragePool.Allocated(storage);
+        return storage;
+    }
 
     /// <summary>A new tensor with uninitialised (zeroed) storage.</summary>
     internal static Tensor Empty(DType dtype, int[] shape) => new(Allocate(dtype, ShapeUtil.Numel(shape)), shape) { OwnsStorage = true };
@@ -17,7 +25,9 @@ public partial class Tensor
     internal static Tensor Uninitialized(DType dtype, int[] shape)
     {
         int n = ShapeUtil.Numel(shape);
-        Array storage = dtype == DType.Float32 ? GC.AllocateUninitializedArray<float>(n) : GC.AllocateUninitializedArray<double>(n);
+        Array storage = StoragePool.Rent(dtype, n)
+            ?? (dtype == DType.Float32 ? GC.AllocateUninitializedArray<float>(n) : GC.AllocateUninitializedArray<double>(n));
+        StoragePool.Allocated(storage);
         if (PoisonUninitialized)
         {
             if (storage is float[] f) Array.Fill(f, float.NaN);

@@ -40,6 +40,22 @@ internal static class Engine
 
         using var _ = Tensor.NoGrad();
         var order = TopologicalOrder(root);
+        var recorder = StoragePool.BeginRecording();
+        try
+        {
+            Run(root, gradient, order, retainGraph);
+        }
+        finally
+        {
+            StoragePool.EndRecording(recorder);
+        }
+    }
+
+    // Storage this pass allocated and nothing can reach any more goes back to the pool (StoragePool.Recycle checks
+    // the allocation): a used-up residual the engine owns, unless a backward passed it on or viewed it, a leaf or
+    // RetainGrad keeps it, or a user Function saw it.
+    private static void Run(Tensor root, Tensor gradient, List<Tensor> order, bool retainGraph)
+    {
         // each residual carries whether the engine owns its storage outright (then a leaf may keep it as its Grad)
         var residuals = new Dictionary<Tensor, (Tensor G, bool Owned)>(ReferenceEqualityComparer.Instance) { [root] = (gradient, false) };
         for (int i = order.Count - 1; i >= 0; i--)
@@ -48,12 +64,18 @@ internal static class Engine
             if (!residuals.Remove(t, out var entry)) continue;
             var residual = entry.G;
             if (t.IsLeaf || t.RetainsGrad) Accumulate(t, residual, owned: entry.Owned && t.IsLeaf);
-            if (t.IsLeaf) continue;
+            if (t.IsLeaf)
+            {
+                // added into an existing Grad: used up
+                if (entry.Owned && !ReferenceEquals(t.Grad!._storage, residual._storage)) StoragePool.Recycle(residual);
+                continue;
+            }
             var node = t.GradFn!;
             var grads = node.Apply(residual);
             if (!retainGraph) node.Free();
             if (grads.Length != node.Inputs.Length)
                 throw new InvalidOperationException($"Backward of {node.Name} returned {grads.Length} gradients for {node.Inputs.Length} inputs.");
+            if (entry.Owned && !t.RetainsGrad && !node.External && !SharesStorage(grads, residual)) StoragePool.Recycle(residual);
             for (int k = 0; k < grads.Length; k++)
             {
                 var input = node.Inputs[k];
@@ -62,9 +84,26 @@ internal static class Engine
                 if (!ShapeUtil.SameShape(g.Shape, input.Shape))
                     throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
                 // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
-                residuals[input] = residuals.TryGetValue(input, out var acc) ? (acc.G + g, true) : (g, IsOwned(node, g, residual, grads, k));
+                bool owned = IsOwned(node, g, residual, grads, k);
+                if (residuals.TryGetValue(input, out var acc))
+                {
+                    residuals[input] = (acc.G + g, true);
+                    if (acc.Owned) StoragePool.Recycle(acc.G);
+                    if (owned) StoragePool.Recycle(g);
+                }
+                else
+                {
+                    residuals[input] = (g, owned);
+                }
             }
         }
+    }
+
+    private static bool SharesStorage(Tensor?[] grads, Tensor t)
+    {
+        foreach (var g in grads)
+            if (g is not null && ReferenceEquals(g._storage, t._storage)) return true;
+        return false;
     }
 
     // A gradient the engine may hand to a leaf without copying: freshly allocated by a built-in op's backward, not the

@@ -1,0 +1,111 @@
+namespace Nabla;
+
+/// <summary>
+/// Recycles the storage of gradient tensors that a backward pass made and used up, so that the next training step's
+/// tensors reuse those arrays instead of fresh memory (fresh arrays cost page faults and GC work: a CNN step allocates
+/// tens of megabytes). Only arrays that <see cref="Autograd.Engine"/> allocated during the same backward call and
+/// that nothing else can reach are returned: an interior node's residual once its backward has run, residuals that
+/// were summed into a new one, a leaf's residual once added into its existing <see cref="Tensor.Grad"/>. Never the
+/// gradient a caller passed, a leaf's new <c>Grad</c>, a retained gradient, a residual a backward passed through or
+/// viewed, or anything a user <see cref="Autograd.Function"/> saw.
+/// </summary>
+/// <remarks>
+/// Arrays of at least <see cref="MinLength"/> elements, up to <see cref="MaxBytes"/> in all; exact lengths only.
+/// Thread-safe. A rented array holds stale values: <see cref="Tensor.Uninitialized"/> hands it out as is (or
+/// NaN-filled under <see cref="Tensor.PoisonUninitialized"/>), zeroed allocations clear it.
+/// </remarks>
+internal static class StoragePool
+{
+    /// <summary>Smallest array worth pooling (16 KiB of float32); smaller ones are cheap gen0 allocations.</summary>
+    public const int MinLength = 4096;
+
+    /// <summary>Most bytes the pool holds; arrays returned past it are left to the GC.</summary>
+    public const long MaxBytes = 256L << 20;
+
+    private static readonly object s_lock = new();
+    private static readonly Dictionary<(bool Single, int Length), Stack<Array>> s_free = new();
+    private static long s_bytes;
+
+    /// <summary>Off: nothing is returned or rented (tests compare against it).</summary>
+    public static bool Enabled { get; set; } = true;
+
+    /// <summary>Bytes held now.</summary>
+    public static long Bytes
+    {
+        get
+        {
+            lock (s_lock) return s_bytes;
+        }
+    }
+
+    /// <summary>Arrays handed out again since the process started (tests and benchmarks read it).</summary>
+    public static long Reused { get; private set; }
+
+    /// <summary>A pooled array of exactly <paramref name="length"/> elements of <paramref name="dtype"/>, or null.</summary>
+    public static Array? Rent(DType dtype, int length)
+    {
+        if (length < MinLength || !Enabled) return null;
+        lock (s_lock)
+        {
+            if (!s_free.TryGetValue((dtype == DType.Float32, length), out var stack) || stack.Count == 0) return null;
+            var a = stack.Pop();
+            s_bytes -= SizeOf(a);
+            Reused++;
+            return a;
+        }
+    }
+
+    /// <summary>Takes back an array nothing references any more (the caller guarantees it).</summary>
+    public static void Return(Array a)
+    {
+        if (a.Length < MinLength || !Enabled) return;
+        long size = SizeOf(a);
+        lock (s_lock)
+        {
+            if (s_bytes + size > MaxBytes) return;
+            var key = (a is float[], a.Length);
+            if (!s_free.TryGetValue(key, out var stack)) s_free[key] = stack = new Stack<Array>();
+            stack.Push(a);
+            s_bytes += size;
+        }
+    }
+
+    /// <summary>Drops every pooled array (the GC reclaims them).</summary>
+    public static void Clear()
+    {
+        lock (s_lock)
+        {
+            s_free.Clear();
+            s_bytes = 0;
+        }
+    }
+
+    private static long SizeOf(Array a) => (long)a.Length * (a is float[] ? sizeof(float) : sizeof(double));
+
+    // ---- which arrays a backward pass allocated: only those may come back
+
+    [ThreadStatic] private static HashSet<Array>? t_fresh;
+
+    /// <summary>Starts recording the arrays allocated on this thread (a backward pass); returns the previous recorder.</summary>
+    internal static HashSet<Array>? BeginRecording()
+    {
+        var previous = t_fresh;
+        t_fresh = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        return previous;
+    }
+
+    /// <summary>Stops recording and restores the recorder a nested backward interrupted.</summary>
+    internal static void EndRecording(HashSet<Array>? previous) => t_fresh = previous;
+
+    /// <summary>Notes an array allocated for a tensor on this thread.</summary>
+    internal static void Allocated(Array a)
+    {
+        if (a.Length >= MinLength) t_fresh?.Add(a);
+    }
+
+    /// <summary>Returns <paramref name="t"/>'s storage when this backward pass allocated it (and forgets it).</summary>
+    internal static void Recycle(Tensor t)
+    {
+        if (t_fresh is { } fresh && fresh.Remove(t._storage)) Return(t._storage);
+    }
+}

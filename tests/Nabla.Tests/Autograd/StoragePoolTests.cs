@@ -1,0 +1,137 @@
+using Nabla.Losses;
+using Nabla.NN;
+using Nabla.Optim;
+
+namespace Nabla.Tests.Autograd;
+
+[CollectionDefinition(nameof(StoragePoolTests), DisableParallelization = true)]
+public class StoragePoolCollection;
+
+/// <summary>
+/// The backward pass hands used-up residual storage back for reuse: training must give bit-identical results with
+/// and without it, the pool must actually be used, and nothing a caller can still reach may ever be handed out again.
+/// (These tests switch the global pool off and on, so they run alone.)
+/// </summary>
+[Collection(nameof(StoragePoolTests))]
+public class StoragePoolTests
+{
+    // conv, pooling, a branch whose output feeds two ops (residuals summed), views (flatten), linear: every large
+    // tensor is above StoragePool.MinLength
+    private sealed class Net : Module
+    {
+        private readonly Conv2d _conv1 = new(2, 8, 3, padding: 1, generator: new Generator(1));
+        private readonly Conv2d _conv2 = new(8, 8, 3, padding: 1, generator: new Generator(2));
+        private readonly Linear _fc = new(8 * 8 * 8, 10, generator: new Generator(3));
+
+        public Net()
+        {
+            RegisterModule("conv1", _conv1);
+            RegisterModule("conv2", _conv2);
+            RegisterModule("fc", _fc);
+        }
+
+        public override Tensor Forward(Tensor x)
+        {
+            var h = _conv1.Forward(x).Relu();
+            h = h + _conv2.Forward(h).Relu();      // h feeds two ops: its residual is a sum
+            h = h.MaxPool2d(2);
+            return _fc.Forward(h.Flatten(1));
+        }
+    }
+
+    private static (float[] Weights, float[] Losses) Train(bool pooled)
+    {
+        StoragePool.Clear();
+        StoragePool.Enabled = pooled;
+        try
+        {
+            var net = new Net();
+            var sgd = new SGD(net.Parameters(), 0.05, momentum: 0.9);
+            var loss = new CrossEntropyLoss();
+            var x = Tensor.Randn([16, 2, 16, 16], generator: new Generator(4));
+            var y = Tensor.RandInt(0, 10, [16], generator: new Generator(5));
+            var losses = new List<float>();
+            for (int step = 0; step < 4; step++)
+            {
+                sgd.ZeroGrad();
+                var j = loss.Forward(net.Forward(x), y);
+                j.Backward();
+                sgd.Step();
+                losses.Add((float)j.Item());
+            }
+            return (net.Parameters().SelectMany(p => p.ToArray()).ToArray(), losses.ToArray());
+        }
+        finally
+        {
+            StoragePool.Enabled = true;
+        }
+    }
+
+    [Fact]
+    public void TrainingIsBitIdenticalWithAndWithoutThePool()
+    {
+        var plain = Train(pooled: false);
+        long before = StoragePool.Reused;
+        var pooled = Train(pooled: true);
+        Assert.True(StoragePool.Reused > before, "the pooled run reused recycled storage");
+        Assert.Equal(plain.Losses, pooled.Losses);
+        Assert.Equal(plain.Weights, pooled.Weights);
+    }
+
+    [Fact]
+    public void NothingTheCallerHoldsIsHandedOutAgain()
+    {
+        StoragePool.Clear();
+        var net = new Net();
+        var x = Tensor.Randn([16, 2, 16, 16], generator: new Generator(6));
+        x.RequiresGrad = true;
+        var hidden = net.Forward(x);
+        hidden.RetainGrad();
+        var output = hidden * 2.0;
+        var upstream = Tensor.Randn([16, 10], generator: new Generator(7));
+        var kept = new List<(Tensor T, float[] Values)>();
+        output.Backward(upstream);
+        foreach (var t in new[] { hidden, output, upstream, hidden.Grad!, x.Grad! }.Concat(net.Parameters().Select(p => p.Grad!)))
+            kept.Add((t, t.ToArray()));
+        Assert.True(StoragePool.Bytes > 0, "the backward pass recycled residual storage");
+
+        // more steps rent the recycled arrays (uninitialised ones come back NaN-filled in the tests)
+        var x2 = Tensor.Randn([16, 2, 16, 16], generator: new Generator(9));
+        x2.RequiresGrad = true;   // a new input: x.Grad would accumulate
+        for (int step = 0; step < 3; step++)
+        {
+            net.ZeroGrad();
+            net.Forward(x2).Sum().Backward();
+        }
+        foreach (var (t, values) in kept) Assert.Equal(values, t.ToArray());
+    }
+
+    [Fact]
+    public void AFunctionsResidualIsNeverRecycled()
+    {
+        // a user Function may keep the residual it was given
+        StoragePool.Clear();
+        var keeper = new Keeper();
+        var x = Tensor.Randn([64, 128], generator: new Generator(8));
+        x.RequiresGrad = true;
+        var y = keeper.Apply(x * 1.0) * 3.0;
+        y.Sum().Backward();
+        var seen = keeper.Seen!.ToArray();
+        for (int step = 0; step < 3; step++) (x * 2.0 * 1.0).Sum().Backward();
+        Assert.Equal(seen, keeper.Seen!.ToArray());
+        Assert.All(seen, v => Assert.Equal(3f, v));
+    }
+
+    private sealed class Keeper : Nabla.Autograd.Function
+    {
+        public Tensor? Seen;
+
+        protected override Tensor Forward(Tensor[] inputs) => inputs[0].Clone();
+
+        protected override Tensor?[] Backward(Tensor grad)
+        {
+            Seen = grad;
+            return [grad.Clone()];
+        }
+    }
+}
