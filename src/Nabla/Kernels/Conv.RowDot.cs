@@ -14,7 +14,11 @@ internal static partial class Conv
 {
     private const int RowDotO = 6, RowDotTaps = 4;
 
-    private static void BackwardWeightRowDot(ConvGeometry g, ReadOnlyMemory<float> x, ReadOnlyMemory<float> dy, Memory<float> dw)
+    /// <summary>
+    /// The weight gradient; each thread lays out the padded rows of at most <paramref name="budget"/> elements of
+    /// samples at once (whole samples, at least one).
+    /// </summary>
+    private static void BackwardWeightRowDot(ConvGeometry g, ReadOnlyMemory<float> x, ReadOnlyMemory<float> dy, Memory<float> dw, int budget)
     {
         int chunks = WeightChunks(g.N), wsize = g.O * g.K;
         var partial = WeightPartials.Get(chunks * wsize);
@@ -22,16 +26,27 @@ internal static partial class Conv
         {
             int chunk = part / g.Groups, grp = part % g.Groups;
             int n0 = (int)((long)chunk * g.N / chunks), n1 = (int)((long)(chunk + 1) * g.N / chunks);
-            RowDotChunk(g, x.Span, dy.Span, grp, n0, n1, partial.AsSpan(chunk * wsize + grp * g.Og * g.K, g.Og * g.K));
+            RowDotChunk(g, x.Span, dy.Span, grp, n0, n1, partial.AsSpan(chunk * wsize + grp * g.Og * g.K, g.Og * g.K), budget);
         });
         var d = dw.Span.Slice(0, wsize);
         partial.AsSpan(0, wsize).CopyTo(d);
         for (int c = 1; c < chunks; c++) System.Numerics.Tensors.TensorPrimitives.Add(d, partial.AsSpan(c * wsize, wsize), d);
     }
 
-    /// <summary>dst (Og x K) = the weight gradient of group grp summed over samples [n0, n1).</summary>
+    /// <summary>dst (Og x K) = the weight gradient of group grp summed over samples [n0, n1), in groups of samples that fit the budget.</summary>
+    private static void RowDotChunk(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst, int budget)
+    {
+        var (wp, pe) = Extended(g);
+        int hp = g.OH + (g.KH - 1) * g.DH, pe16 = (pe + 15) & ~15;
+        long perSample = (long)g.Cg * (hp * wp + 16) + (long)g.Og * pe16;
+        int group = (int)Math.Clamp(budget / perSample, 1, n1 - n0);
+        for (int s0 = n0; s0 < n1; s0 += group)
+            RowDotSamples(g, x, dy, grp, s0, Math.Min(n1, s0 + group), dst, accumulate: s0 > n0);
+    }
+
+    /// <summary>dst (Og x K) = (or +=, when accumulating) the weight gradient of group grp summed over samples [n0, n1).</summary>
     [SkipLocalsInit]
-    private static unsafe void RowDotChunk(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst)
+    private static unsafe void RowDotSamples(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst, bool accumulate)
     {
         var (wp, pe) = Extended(g);
         int hp = g.OH + (g.KH - 1) * g.DH, pe16 = (pe + 15) & ~15;
@@ -70,7 +85,10 @@ internal static partial class Conv
                         off[0], off[1], off[2], off[3], sums);
                     for (int i = 0; i < RowDotO && o0 + i < g.Og; i++)
                         for (int t = 0; t < RowDotTaps && k0 + t < g.K; t++)
-                            dst[(o0 + i) * g.K + k0 + t] = sums[i * RowDotTaps + t];
+                        {
+                            ref float d = ref dst[(o0 + i) * g.K + k0 + t];
+                            d = accumulate ? d + sums[i * RowDotTaps + t] : sums[i * RowDotTaps + t];
+                        }
                 }
         }
     }

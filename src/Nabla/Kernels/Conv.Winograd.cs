@@ -64,7 +64,8 @@ internal static partial class Conv
     {
         var s = new WinogradShape(g.N, g.C, g.H, g.W, g.O, g.OH, g.OW, g.PH, g.PW);
         int block = s.Block, tiles = s.Tiles, blocks = (tiles + block - 1) / block;
-        int chunks = Math.Min(blocks, 8), wsize = 16 * g.O * g.C;
+        int wsize = 16 * g.O * g.C;
+        int chunks = Math.Clamp((1 << 23) / wsize, 1, Math.Min(blocks, 8));   // partial sums: at most 32 MiB (or one chunk)
         var partial = WeightPartials.Get(chunks * wsize);
         RunParts(chunks, 32L * s.Cin * s.Cout * tiles, chunk =>
         {

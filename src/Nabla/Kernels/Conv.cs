@@ -175,7 +175,7 @@ internal static partial class Conv
         }
         if (method == Method.RowDot && typeof(T) == typeof(float) && RowDotFits(g))
         {
-            BackwardWeightRowDot(g, AsFloat(x), AsFloat(dy), AsFloat(dw));
+            BackwardWeightRowDot(g, AsFloat(x), AsFloat(dy), AsFloat(dw), 4 * columnBudget);
             return;
         }
         int chunks = WeightChunks(g.N);
