@@ -146,7 +146,11 @@ public static partial class Gemm
         private static T DotRow(T* r, T* x, int k)
         {
             int p = 0;
-            if (!Vector512.IsHardwareAccelerated) return Tail(r, x, 0, k);
+            // narrower vectors: TensorPrimitives picks the width; a short row keeps the plain fused chain, as the wide
+            // path does below 2·Vector512<T>.Count (so a one-row product matches the same row of a batch there too)
+            if (!Vector512.IsHardwareAccelerated)
+                return k < 2 * Vector512<T>.Count ? Tail(r, x, 0, k)
+                    : System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<T>(r, k), new ReadOnlySpan<T>(x, k));
             int w = Vector512<T>.Count;
             Vector512<T> s0 = default, s1 = default;
             for (; p + 2 * w <= k; p += 2 * w)
@@ -172,6 +176,17 @@ public static partial class Gemm
 
         public void AxpyPart(int first, int last)
         {
+            if (!Vector512.IsHardwareAccelerated)
+            {
+                // narrower vectors: y[first..last) = Σ_p x[p]·row p, a row at a time (TensorPrimitives picks the width)
+                int len = last - first;
+                var acc = len <= 1024 ? stackalloc T[len] : new T[len];
+                acc.Clear();
+                for (int p = 0; p < _k; p++)
+                    System.Numerics.Tensors.TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<T>(_mat + (long)p * _ldm + first, len), _x[p], acc, acc);
+                for (int q = 0; q < len; q++) Store(first + q, acc[q]);
+                return;
+            }
             int w = Vector512<T>.Count;
             T* tmp = stackalloc T[8 * 64 / sizeof(T)];
             int j = first;

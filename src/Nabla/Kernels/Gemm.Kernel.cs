@@ -26,8 +26,12 @@ public static partial class Gemm
     private static unsafe void MicroKernel<T>(int nv, int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Vector512.IsHardwareAccelerated)
-            MicroKernelScalar(nv, kc, a, b, c, ldc, alpha, beta);
+        if (!Vector512.IsHardwareAccelerated || ForceVectorBits != 0)
+        {
+            int bits = NarrowBits;
+            if (bits != 0) NarrowKernel(bits, MR, MR, nv * Vector512<T>.Count, kc, a, b, c, ldc, alpha, beta);
+            else MicroKernelScalar(nv, kc, a, b, c, ldc, alpha, beta);
+        }
         else if (nv == 3)
             MicroKernel<T, Three>(kc, a, b, c, ldc, alpha, beta);
         else if (nv == 2)

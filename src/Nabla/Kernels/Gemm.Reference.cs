@@ -41,3 +41,18 @@ public static partial class Gemm
                 double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc);
     }
 }
+
+public static partial class Gemm
+{
+    /// <summary>
+    /// C += A·B (row-major, no transposes) always on the packed path, even for one row: every element gets the same
+    /// fused-multiply-add chain whatever m is (the recurrent layers' batch-invariance on machines without AVX-512).
+    /// </summary>
+    internal static unsafe void AccumulatePacked<T>(int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        fixed (T* pa = a, pb = b, pc = c)
+            Packed(false, false, m, n, k, T.One, pa, lda, pb, ldb, T.One, pc, ldc, Threading.MaxThreads > 1 && 2L * m * n * k >= ParallelFlops);
+    }
+}

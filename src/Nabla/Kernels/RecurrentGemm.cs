@@ -30,7 +30,8 @@ internal static unsafe class RecurrentGemm
             throw new ArgumentException($"RecurrentGemm: spans too short for m={m}, n={n}, k={k}, lda={lda}, ldb={ldb}, ldc={ldc}.");
         if (!Vector512.IsHardwareAccelerated)
         {
-            AccumulateReference(m, n, k, a, lda, b, ldb, c, ldc);
+            // narrower vectors: the general packed GEMM (it packs B every call, but runs its AVX2/NEON kernel)
+            Gemm.AccumulatePacked(m, n, k, a, lda, b, ldb, c, ldc);
             return;
         }
         int blockCols = NV * Vector512<T>.Count;

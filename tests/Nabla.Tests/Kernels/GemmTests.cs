@@ -286,3 +286,58 @@ public class GemmTests
         }
     }
 }
+
+/// <summary>
+/// The narrow (Vector256 / Vector128) micro-kernel that machines without AVX-512 run: forced here, it must give
+/// exactly the 512-bit kernel's results (same fused-multiply-add chain per element), in float and double, for
+/// every layout and edge. Forcing is global, but any concurrent test gets identical numbers either way.
+/// </summary>
+public class GemmNarrowKernelTests
+{
+    public static IEnumerable<object[]> Cases()
+    {
+        foreach (int bits in new[] { 256, 128 })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 5), (17, 49, 63), (49, 50, 700), (96, 144, 64), (8, 16, 3), (9, 17, 2) })
+                yield return [bits, m, n, k];
+    }
+
+    private static T[] Random<T>(int seed, int length) where T : IFloatingPointIeee754<T>
+    {
+        var rng = new Random(seed);
+        var v = new T[length];
+        for (int i = 0; i < length; i++) v[i] = T.CreateChecked(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+
+    private static T[] Product<T>(int bits, bool transA, bool transB, int m, int n, int k, T beta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = Random<T>(1, m * k);
+        var b = Random<T>(2, k * n);
+        var c = Random<T>(3, m * n);
+        int saved = Gemm.ForceVectorBits;
+        Gemm.ForceVectorBits = bits;
+        try
+        {
+            Gemm.Multiply(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, beta, c, n);
+        }
+        finally
+        {
+            Gemm.ForceVectorBits = saved;
+        }
+        return c;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void NarrowKernelMatchesTheWideOneBitForBit(int bits, int m, int n, int k)
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;   // nothing to compare against
+        foreach (bool transA in new[] { false, true })
+            foreach (bool transB in new[] { false, true })
+            {
+                Assert.Equal(Product(0, transA, transB, m, n, k, 0f), Product(bits, transA, transB, m, n, k, 0f));
+                Assert.Equal(Product(0, transA, transB, m, n, k, 0.5f), Product(bits, transA, transB, m, n, k, 0.5f));
+                Assert.Equal(Product(0, transA, transB, m, n, k, 1.0), Product(bits, transA, transB, m, n, k, 1.0));
+            }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels;
+
+// The micro-kernel for machines without 512-bit vectors (AVX2 x64, ARM64 NEON): the same packed panels (MR rows x
+// nv·Vector512<T>.Count columns), computed as sub-tiles of 4 rows x up to 3 narrower vectors, 12 accumulators (AVX2
+// has 16 vector registers). Each element of C gets the same fused-multiply-add chain over k as in the 512-bit kernel,
+// so results are bit-identical to it.
+public static partial class Gemm
+{
+    /// <summary>Tests set it to 256 or 128 to run the narrow kernel on a machine with 512-bit vectors.</summary>
+    internal static int ForceVectorBits { get; set; }
+
+    private interface IVectorOps<TV, T> where T : unmanaged
+    {
+        static abstract int Count { get; }
+
+        static abstract unsafe TV Load(T* p);
+
+        static abstract TV Broadcast(T x);
+
+        static abstract TV Fma(TV x, TV y, TV z);
+
+        /// <summary>C = alpha·acc + beta·C (beta == 0: C is not read), as <see cref="Update{T}"/>.</summary>
+        static abstract unsafe void Update(TV acc, T* c, T alpha, T beta);
+    }
+
+    private struct Ops256<T> : IVectorOps<Vector256<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static int Count => Vector256<T>.Count;
+
+        public static unsafe Vector256<T> Load(T* p) => Vector256.Load(p);
+
+        public static Vector256<T> Broadcast(T x) => Vector256.Create(x);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<T> Fma(Vector256<T> x, Vector256<T> y, Vector256<T> z) => typeof(T) == typeof(float)
+            ? Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
+            : Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Update(Vector256<T> acc, T* c, T alpha, T beta)
+        {
+            var va = Vector256.Create(alpha);
+            if (T.IsZero(beta)) Vector256.Store(va * acc, c);
+            else if (beta == T.One) Vector256.Store(Fma(va, acc, Vector256.Load(c)), c);
+            else Vector256.Store(Fma(va, acc, Vector256.Create(beta) * Vector256.Load(c)), c);
+        }
+    }
+
+    private struct Ops128<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static int Count => Vector128<T>.Count;
+
+        public static unsafe Vector128<T> Load(T* p) => Vector128.Load(p);
+
+        public static Vector128<T> Broadcast(T x) => Vector128.Create(x);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<T> Fma(Vector128<T> x, Vector128<T> y, Vector128<T> z) => typeof(T) == typeof(float)
+            ? Vector128.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
+            : Vector128.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Update(Vector128<T> acc, T* c, T alpha, T beta)
+        {
+            var va = Vector128.Create(alpha);
+            if (T.IsZero(beta)) Vector128.Store(va * acc, c);
+            else if (beta == T.One) Vector128.Store(Fma(va, acc, Vector128.Load(c)), c);
+            else Vector128.Store(Fma(va, acc, Vector128.Create(beta) * Vector128.Load(c)), c);
+        }
+    }
+
+    /// <summary>The narrow kernel to use, or 0 for scalar: 256 (AVX2), 128 (NEON, SSE), or <see cref="ForceVectorBits"/>.</summary>
+    private static int NarrowBits => ForceVectorBits != 0 ? ForceVectorBits
+        : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
+
+    /// <summary>
+    /// C[0..rows, 0..width] = alpha·(A panel · B panel) + beta·C with narrow vectors: A holds <paramref name="aStride"/>
+    /// values per k step (rows ≤ aStride, a multiple of 4), B <paramref name="width"/> values per k step.
+    /// </summary>
+    private static unsafe void NarrowKernel<T>(int bits, int rows, int aStride, int width, int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (bits == 256) NarrowKernel<T, Vector256<T>, Ops256<T>>(rows, aStride, width, kc, a, b, c, ldc, alpha, beta);
+        else NarrowKernel<T, Vector128<T>, Ops128<T>>(rows, aStride, width, kc, a, b, c, ldc, alpha, beta);
+    }
+
+    private static unsafe void NarrowKernel<T, TV, TOps>(int rows, int aStride, int width, int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int l = TOps.Count, vectors = width / l;
+        for (int v0 = 0; v0 < vectors; v0 += 3)
+        {
+            int nv = Math.Min(3, vectors - v0);
+            for (int r0 = 0; r0 < rows; r0 += 4)
+            {
+                T* cs = c + r0 * ldc + v0 * l;
+                if (nv == 3) SubTile<T, TV, TOps, Three>(kc, a + r0, aStride, b + v0 * l, width, cs, ldc, alpha, beta);
+                else if (nv == 2) SubTile<T, TV, TOps, Two>(kc, a + r0, aStride, b + v0 * l, width, cs, ldc, alpha, beta);
+                else SubTile<T, TV, TOps, One>(kc, a + r0, aStride, b + v0 * l, width, cs, ldc, alpha, beta);
+            }
+        }
+    }
+
+    /// <summary>A 4-row x nv-vector tile of C over kc steps (A: 4 values at a + p·aStride, B: nv vectors at b + p·bStride).</summary>
+    private static unsafe void SubTile<T, TV, TOps, TNv>(int kc, T* a, int aStride, T* b, int bStride, T* c, nint ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T> where TNv : struct, IVectorCount
+    {
+        int nv = TNv.Value;
+        nint l = TOps.Count;
+        TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default,
+            c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TOps.Load(b);
+            TV b1 = nv > 1 ? TOps.Load(b + l) : default;
+            TV b2 = nv > 2 ? TOps.Load(b + 2 * l) : default;
+            TV x = TOps.Broadcast(a[0]);
+            c00 = TOps.Fma(x, b0, c00);
+            if (nv > 1) c01 = TOps.Fma(x, b1, c01);
+            if (nv > 2) c02 = TOps.Fma(x, b2, c02);
+            x = TOps.Broadcast(a[1]);
+            c10 = TOps.Fma(x, b0, c10);
+            if (nv > 1) c11 = TOps.Fma(x, b1, c11);
+            if (nv > 2) c12 = TOps.Fma(x, b2, c12);
+            x = TOps.Broadcast(a[2]);
+            c20 = TOps.Fma(x, b0, c20);
+            if (nv > 1) c21 = TOps.Fma(x, b1, c21);
+            if (nv > 2) c22 = TOps.Fma(x, b2, c22);
+            x = TOps.Broadcast(a[3]);
+            c30 = TOps.Fma(x, b0, c30);
+            if (nv > 1) c31 = TOps.Fma(x, b1, c31);
+            if (nv > 2) c32 = TOps.Fma(x, b2, c32);
+            a += aStride;
+            b += bStride;
+        }
+        TOps.Update(c00, c, alpha, beta);
+        if (nv > 1) TOps.Update(c01, c + l, alpha, beta);
+        if (nv > 2) TOps.Update(c02, c + 2 * l, alpha, beta);
+        TOps.Update(c10, c + ldc, alpha, beta);
+        if (nv > 1) TOps.Update(c11, c + ldc + l, alpha, beta);
+        if (nv > 2) TOps.Update(c12, c + ldc + 2 * l, alpha, beta);
+        TOps.Update(c20, c + 2 * ldc, alpha, beta);
+        if (nv > 1) TOps.Update(c21, c + 2 * ldc + l, alpha, beta);
+        if (nv > 2) TOps.Update(c22, c + 2 * ldc + 2 * l, alpha, beta);
+        TOps.Update(c30, c + 3 * ldc, alpha, beta);
+        if (nv > 1) TOps.Update(c31, c + 3 * ldc + l, alpha, beta);
+        if (nv > 2) TOps.Update(c32, c + 3 * ldc + 2 * l, alpha, beta);
+    }
+}
