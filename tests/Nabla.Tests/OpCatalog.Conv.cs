@@ -26,6 +26,8 @@ public static partial class OpCatalog
         Add("conv2d_noncontiguous_input_and_weight", g => [Randn(g, 1, 5, 5, 2).Permute(0, 3, 1, 2), Randn(g, 2, 3, 3, 3).Permute(1, 0, 2, 3)],
             x => Tensor.Conv2d(x[0], x[1], padding: 1));
         Add("conv2d_unbatched", g => [Randn(g, 2, 4, 4), Randn(g, 2, 2, 3, 3)], x => Tensor.Conv2d(x[0], x[1]));
+        // 3x3 stride 1 with 8 channels each way: Winograd in float32 (the float32 comparisons), im2col in float64
+        Add("conv2d_3x3_8_channels_winograd", g => [Randn(g, 2, 8, 3, 5), Randn(g, 8, 8, 3, 3), Randn(g, 8)], x => Tensor.Conv2d(x[0], x[1], x[2], padding: 1));
         Add("conv2d_input_used_twice", g => [Randn(g, 1, 2, 4, 4), Randn(g, 2, 2, 3, 3)], x => Tensor.Conv2d(x[0], x[1], padding: 1) * x[0]);
 
         // ---- Conv1d ----

@@ -2,7 +2,7 @@ using Nabla.Autograd;
 
 namespace Nabla.Tests;
 
-/// <summary>Runs every <see cref="OpCatalog"/> entry through gradcheck and through a float32-vs-float64 forward comparison.</summary>
+/// <summary>Runs every <see cref="OpCatalog"/> entry through gradcheck and through float32-vs-float64 comparisons of the forward and of the gradients.</summary>
 public class OpCatalogTests
 {
     // float32 has a 2^-24 ≈ 6e-8 unit roundoff; these small ops chain a handful of roundings, so 1e-4 relative
@@ -53,6 +53,43 @@ public class OpCatalogTests
             double err = Math.Abs(a[i] - e[i]);
             Assert.True(err <= Float32AbsTol + Float32RelTol * Math.Abs(e[i]),
                 $"{name}: element {i}: float32 {a[i]:G9} vs float64 {e[i]:G17} (|diff| {err:G3})");
+        }
+    }
+
+    /// <summary>
+    /// The float32 backward kernels (which may differ from float64's: Winograd, row-dot, fast pooling) against float64:
+    /// the gradients of Σ op(x)·w for a fixed random w. Gradients are sums, so the tolerance also allows 1e-5 of each
+    /// gradient's largest element.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Float32GradientsMatchFloat64(string name)
+    {
+        var op = OpCatalog.Get(name);
+        double[][] Gradients(DType dtype)
+        {
+            var inputs = op.Inputs().Select(t => t.To(dtype).Detach()).ToArray();
+            foreach (var t in inputs) t.RequiresGrad = true;
+            var y = op.Op(inputs);
+            var w = Tensor.Randn(y.Shape.ToArray(), DType.Float64, new Generator(99)).To(dtype);
+            (y * w).Sum().Backward();
+            return inputs.Select(t => t.Grad?.ToDoubleArray() ?? []).ToArray();
+        }
+        var expected = Gradients(DType.Float64);
+        var actual = Gradients(DType.Float32);
+        for (int k = 0; k < expected.Length; k++)
+        {
+            Assert.Equal(expected[k].Length, actual[k].Length);
+            double scale = expected[k].Length == 0 ? 0 : expected[k].Max(Math.Abs);
+            // a gradient that is zero in exact arithmetic (LayerNorm over one feature) is float32 rounding noise,
+            // amplified by 1/sqrt(eps) ≈ 316 there
+            double absTol = scale < 1e-9 ? 1e-4 : Float32AbsTol;
+            for (int i = 0; i < expected[k].Length; i++)
+            {
+                double e = expected[k][i], err = Math.Abs(actual[k][i] - e);
+                Assert.True(err <= absTol + Float32RelTol * Math.Abs(e) + 1e-5 * scale,
+                    $"{name}: input {k} gradient element {i}: float32 {actual[k][i]:G9} vs float64 {e:G17} (|diff| {err:G3})");
+            }
         }
     }
 }
