@@ -20,10 +20,15 @@ namespace Nabla.Kernels;
 // bit-identical for any thread count. Reference: Conv.ForwardReference / BackwardDataReference (ConvKernelTests).
 internal static partial class Conv
 {
-    /// <summary>True when Winograd F(2x2, 3x3) can run a convolution and its input residual on this machine.</summary>
+    /// <summary>True when Winograd F(2x2, 3x3) can run a convolution and its input residual on this machine (AVX-512, or AVX2 and FMA).</summary>
     internal static bool WinogradFits(in ConvGeometry g) =>
-        Avx512F.IsSupported && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1
+        (Avx512F.IsSupported || (Avx2.IsSupported && Fma.IsSupported)) && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1
         && g.PH is >= 0 and <= 2 && g.PW is >= 0 and <= 2;
+
+    /// <summary>Tests set it to run the AVX2 variant (two ymm registers per 16 lanes) on an AVX-512 machine.</summary>
+    internal static bool WinogradForceAvx2 { get; set; }
+
+    private static bool WinogradWide => Avx512F.IsSupported && !WinogradForceAvx2;
 
     /// <summary>One Winograd problem: input (N, Cin, H, W), output (N, Cout, OH, OW), top/left padding PH, PW.</summary>
     private readonly record struct WinogradShape(int N, int Cin, int H, int W, int Cout, int OH, int OW, int PH, int PW)
@@ -72,7 +77,10 @@ internal static partial class Conv
             var acc = partial.AsSpan(chunk * wsize, wsize);
             acc.Clear();
             for (int b = chunk * blocks / chunks, b1 = (chunk + 1) * blocks / chunks; b < b1; b++)
-                WinogradWeightBlock(s, x.Span, dy.Span, acc, b * block, Math.Min(block, tiles - b * block));
+            {
+                if (WinogradWide) WinogradWeightBlock<Vector512<float>, Lanes512>(s, x.Span, dy.Span, acc, b * block, Math.Min(block, tiles - b * block));
+                else WinogradWeightBlock<Vector256x2, Lanes256x2>(s, x.Span, dy.Span, acc, b * block, Math.Min(block, tiles - b * block));
+            }
         });
         var total = partial.AsSpan(0, wsize);
         for (int c = 1; c < chunks; c++) System.Numerics.Tensors.TensorPrimitives.Add(total, partial.AsSpan(c * wsize, wsize), total);
@@ -94,7 +102,8 @@ internal static partial class Conv
 
     /// <summary>Tiles [q0, q0 + qn): V_ξ of the input patches, Ŷ_ξ of the dy blocks, acc_ξ (O x C) += Ŷ_ξ · V_ξᵀ.</summary>
     [SkipLocalsInit]
-    private static unsafe void WinogradWeightBlock(in WinogradShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> acc, int q0, int qn)
+    private static unsafe void WinogradWeightBlock<TV, TL>(in WinogradShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> acc, int q0, int qn)
+        where TV : struct where TL : struct, ILanes16<TV>
     {
         int ld = (qn + 15) & ~15, planeLen = ld + 32;
         int vStride = s.Cin * ld + 16, yStride = s.Cout * ld + 16;
@@ -107,13 +116,13 @@ internal static partial class Conv
             float* pv = pscr, py = pscr + 16 * vStride, planes = py + 16 * yStride;
             for (int c = 0; c < s.Cin; c++)
             {
-                GatherPatches(s, px, c, seg, segments, planes, planeLen);
-                for (int t = 0; t < ld; t += 16) InputTransform(planes + t, planeLen, pv + (long)c * ld + t, vStride);
+                GatherPatches<TV, TL>(s, px, c, seg, segments, planes, planeLen);
+                for (int t = 0; t < ld; t += 16) InputTransform<TV, TL>(planes + t, planeLen, pv + (long)c * ld + t, vStride);
             }
             for (int o = 0; o < s.Cout; o++)
             {
-                GatherBlocks(s, pdy, o, seg, segments, planes, planeLen);
-                for (int t = 0; t < ld; t += 16) GradTransform(planes + t, planeLen, py + (long)o * ld + t, yStride);
+                GatherBlocks<TV, TL>(s, pdy, o, seg, segments, planes, planeLen);
+                for (int t = 0; t < ld; t += 16) GradTransform<TV, TL>(planes + t, planeLen, py + (long)o * ld + t, yStride);
             }
             // lanes past qn hold leftovers: the products run over the first qn only
             for (int xi = 0; xi < 16; xi++)
@@ -126,10 +135,9 @@ internal static partial class Conv
     /// The 2x2 output blocks of the block's tiles in output channel o of dy (N, Cout, OH, OW), as 4 planes: plane
     /// 2a + b holds dy[2·th + a, 2·tw + b] of every tile (zero past the output) at planes + (2a + b)·planeLen.
     /// </summary>
-    private static unsafe void GatherBlocks(in WinogradShape s, float* dy, int o, ReadOnlySpan<int> seg, int segments, float* planes, int planeLen)
+    private static unsafe void GatherBlocks<TV, TL>(in WinogradShape s, float* dy, int o, ReadOnlySpan<int> seg, int segments, float* planes, int planeLen)
+        where TV : struct where TL : struct, ILanes16<TV>
     {
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = even + Vector512<int>.One;
         for (int sg = 0; sg < segments; sg++)
         {
             int off = seg[5 * sg], n = seg[5 * sg + 1], th = seg[5 * sg + 2], tw = seg[5 * sg + 3], len = seg[5 * sg + 4];
@@ -142,8 +150,8 @@ internal static partial class Conv
                 {
                     for (int t = 0; t < len; t += 16)
                     {
-                        Vector512.Store(Vector512<float>.Zero, p0 + t);
-                        Vector512.Store(Vector512<float>.Zero, p0 + planeLen + t);
+                        TL.Store(TL.Zero, p0 + t);
+                        TL.Store(TL.Zero, p0 + planeLen + t);
                     }
                     continue;
                 }
@@ -151,19 +159,9 @@ internal static partial class Conv
                 for (int t = 0; t < len; t += 16)
                 {
                     int col = 2 * (tw + t);
-                    Vector512<float> v0, v1;
-                    if (col + 32 <= s.OW)
-                    {
-                        v0 = Vector512.Load(src + col);
-                        v1 = Vector512.Load(src + col + 16);
-                    }
-                    else
-                    {
-                        v0 = LoadRow(src, col, s.OW);
-                        v1 = LoadRow(src, col + 16, s.OW);
-                    }
-                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, even, v1), p0 + t);
-                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, odd, v1), p0 + planeLen + t);
+                    TV v0 = TL.LoadWindow(src, col, s.OW), v1 = TL.LoadWindow(src, col + 16, s.OW);
+                    TL.Store(TL.Even(v0, v1), p0 + t);
+                    TL.Store(TL.Odd(v0, v1), p0 + planeLen + t);
                 }
             }
         }
@@ -171,28 +169,29 @@ internal static partial class Conv
 
     /// <summary>Ŷ = G y Gᵀ (4x4 from 2x2) for 16 tiles: y[a][b] at planes + (2a + b)·planeLen; Ŷ_ξ at dst + ξ·stride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void GradTransform(float* planes, int planeLen, float* dst, int stride)
+    private static unsafe void GradTransform<TV, TL>(float* planes, int planeLen, float* dst, int stride)
+        where TV : struct where TL : struct, ILanes16<TV>
     {
-        var half = Vector512.Create(0.5f);
-        var y00 = Vector512.Load(planes);
-        var y01 = Vector512.Load(planes + planeLen);
-        var y10 = Vector512.Load(planes + 2 * planeLen);
-        var y11 = Vector512.Load(planes + 3 * planeLen);
+        var half = TL.Splat(0.5f);
+        var y00 = TL.Load(planes);
+        var y01 = TL.Load(planes + planeLen);
+        var y10 = TL.Load(planes + 2 * planeLen);
+        var y11 = TL.Load(planes + 3 * planeLen);
         // rows of G y: (y0, (y0 + y1)/2, (y0 − y1)/2, −y1), then the same on each row's two columns
-        GradRow(y00, y01, dst, stride);
-        GradRow((y00 + y10) * half, (y01 + y11) * half, dst + 4L * stride, stride);
-        GradRow((y00 - y10) * half, (y01 - y11) * half, dst + 8L * stride, stride);
-        GradRow(-y10, -y11, dst + 12L * stride, stride);
+        GradRow<TV, TL>(y00, y01, dst, stride);
+        GradRow<TV, TL>(TL.Mul(TL.Add(y00, y10), half), TL.Mul(TL.Add(y01, y11), half), dst + 4L * stride, stride);
+        GradRow<TV, TL>(TL.Mul(TL.Sub(y00, y10), half), TL.Mul(TL.Sub(y01, y11), half), dst + 8L * stride, stride);
+        GradRow<TV, TL>(TL.Sub(TL.Zero, y10), TL.Sub(TL.Zero, y11), dst + 12L * stride, stride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void GradRow(Vector512<float> a, Vector512<float> b, float* d, int stride)
+    private static unsafe void GradRow<TV, TL>(TV a, TV b, float* d, int stride) where TV : struct where TL : struct, ILanes16<TV>
     {
-        var half = Vector512.Create(0.5f);
-        Vector512.Store(a, d);
-        Vector512.Store((a + b) * half, d + stride);
-        Vector512.Store((a - b) * half, d + 2L * stride);
-        Vector512.Store(-b, d + 3L * stride);
+        var half = TL.Splat(0.5f);
+        TL.Store(a, d);
+        TL.Store(TL.Mul(TL.Add(a, b), half), d + stride);
+        TL.Store(TL.Mul(TL.Sub(a, b), half), d + 2L * stride);
+        TL.Store(TL.Sub(TL.Zero, b), d + 3L * stride);
     }
 
     /// <summary>dw (3x3 per kernel) = Aᵀ Ŵ A for each of the count kernels; Ŵ_ξ of kernel i at w[ξ·count + i].</summary>
@@ -270,14 +269,15 @@ internal static partial class Conv
         RunParts(parts, 32L * s.Cin * s.Cout * tiles, part =>
         {
             int q0 = part * block;
-            WinogradBlock(s, x.Span, packedU, aSize, bias.Span, y.Span, q0, Math.Min(block, tiles - q0));
+            if (WinogradWide) WinogradBlock<Vector512<float>, Lanes512>(s, x.Span, packedU, aSize, bias.Span, y.Span, q0, Math.Min(block, tiles - q0));
+            else WinogradBlock<Vector256x2, Lanes256x2>(s, x.Span, packedU, aSize, bias.Span, y.Span, q0, Math.Min(block, tiles - q0));
         });
     }
 
     /// <summary>Tiles [q0, q0 + qn) of the problem: gather, transform, 16 products, inverse transform, scatter.</summary>
     [SkipLocalsInit]
-    private static unsafe void WinogradBlock(in WinogradShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> packedU, int aSize,
-        ReadOnlySpan<float> bias, Span<float> y, int q0, int qn)
+    private static unsafe void WinogradBlock<TV, TL>(in WinogradShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> packedU, int aSize,
+        ReadOnlySpan<float> bias, Span<float> y, int q0, int qn) where TV : struct where TL : struct, ILanes16<TV>
     {
         int ld = (qn + 15) & ~15;                  // lanes per plane / product row, whole vectors
         int planeLen = ld + 32;                    // gathers write whole vectors past a segment's end
@@ -289,8 +289,6 @@ internal static partial class Conv
         Span<int> seg = maxSegments <= 128 ? stackalloc int[5 * maxSegments] : new int[5 * maxSegments];
         int segments = Segments(s, q0, qn, seg);
 
-        var lo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        var hi = lo + Vector512.Create(8);
         fixed (float* px = x, pu = packedU, pscr = scratch, py = y)
         {
             float* pv = pscr, pm = pscr + vLen, planes = pm + mLen, yb = planes + 16 * planeLen;
@@ -298,14 +296,14 @@ internal static partial class Conv
             // 1. per input channel: gather the 16 planes, transform into V_ξ (packed B, row c)
             for (int c = 0; c < s.Cin; c++)
             {
-                GatherPatches(s, px, c, seg, segments, planes, planeLen);
+                GatherPatches<TV, TL>(s, px, c, seg, segments, planes, planeLen);
                 int kb = c / lb.Kc, pp = c - kb * lb.Kc, kcb = Math.Min(lb.Kc, lb.K - kb * lb.Kc);
                 long rowBase = (long)kb * lb.Kc * lb.NPadW;
                 for (int t = 0; t < ld; t += 16)
                 {
                     int jp = t / lb.Nr, width = jp == lb.NPanels - 1 ? lb.LastW : lb.Nr;
                     float* dst = pv + rowBase + (long)jp * lb.Nr * kcb + (long)pp * width + (t - jp * lb.Nr);
-                    InputTransform(planes + t, planeLen, dst, vStride);
+                    InputTransform<TV, TL>(planes + t, planeLen, dst, vStride);
                 }
             }
 
@@ -317,9 +315,9 @@ internal static partial class Conv
             // 3. per output channel: inverse transform to 2x2 outputs (+ bias), interleave into the output rows
             for (int o = 0; o < s.Cout; o++)
             {
-                var b = Vector512.Create(bias.IsEmpty ? 0f : bias[o]);
+                var b = TL.Splat(bias.IsEmpty ? 0f : bias[o]);
                 for (int t = 0; t < ld; t += 16)
-                    OutputTransform(pm + (long)o * ld + t, mStride, b, yb + t, ld);
+                    OutputTransform<TV, TL>(pm + (long)o * ld + t, mStride, b, yb + t, ld);
                 for (int sg = 0; sg < segments; sg++)
                 {
                     int off = seg[5 * sg], n = seg[5 * sg + 1], th = seg[5 * sg + 2], tw = seg[5 * sg + 3], len = seg[5 * sg + 4];
@@ -330,22 +328,8 @@ internal static partial class Conv
                         if (oh >= s.OH) break;
                         float* dst = py + (((long)n * s.Cout + o) * s.OH + oh) * s.OW + 2 * tw;
                         float* e = yb + 2 * a * ld + off, f = e + ld;
-                        int k = 0;
-                        for (; k + 32 <= cols; k += 32)
-                        {
-                            var ve = Vector512.Load(e + k / 2);
-                            var vf = Vector512.Load(f + k / 2);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(ve, lo, vf), dst + k);
-                            Vector512.Store(Avx512F.PermuteVar16x32x2(ve, hi, vf), dst + k + 16);
-                        }
-                        if (k < cols)
-                        {
-                            var ve = Vector512.Load(e + k / 2);
-                            var vf = Vector512.Load(f + k / 2);
-                            int rest = cols - k;
-                            Avx512F.MaskStore(dst + k, FirstLanes(rest), Avx512F.PermuteVar16x32x2(ve, lo, vf));
-                            if (rest > 16) Avx512F.MaskStore(dst + k + 16, FirstLanes(rest - 16), Avx512F.PermuteVar16x32x2(ve, hi, vf));
-                        }
+                        for (int k = 0; k < cols; k += 32)
+                            TL.StoreInterleaved(TL.Load(e + k / 2), TL.Load(f + k / 2), dst + k, Math.Min(32, cols - k));
                     }
                 }
             }
@@ -376,10 +360,9 @@ internal static partial class Conv
     /// The 4x4 input patches of the block's tiles in input channel c, as 16 planes: plane 4r + j holds d[r][j] of
     /// every tile (input row 2·th + r − PH, column 2·tw + j − PW; zero outside the input) at planes + (4r + j)·planeLen.
     /// </summary>
-    private static unsafe void GatherPatches(in WinogradShape s, float* x, int c, ReadOnlySpan<int> seg, int segments, float* planes, int planeLen)
+    private static unsafe void GatherPatches<TV, TL>(in WinogradShape s, float* x, int c, ReadOnlySpan<int> seg, int segments, float* planes, int planeLen)
+        where TV : struct where TL : struct, ILanes16<TV>
     {
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = even + Vector512<int>.One;
         for (int sg = 0; sg < segments; sg++)
         {
             int off = seg[5 * sg], n = seg[5 * sg + 1], th = seg[5 * sg + 2], tw = seg[5 * sg + 3], len = seg[5 * sg + 4];
@@ -392,7 +375,7 @@ internal static partial class Conv
                 if ((uint)ih >= (uint)s.H)
                 {
                     for (int t = 0; t < len; t += 16)
-                        for (int j = 0; j < 4; j++) Vector512.Store(Vector512<float>.Zero, p0 + j * planeLen + t);
+                        for (int j = 0; j < 4; j++) TL.Store(TL.Zero, p0 + j * planeLen + t);
                     continue;
                 }
                 // plane j, tile t: input column c0 + 2t + j; whole vectors, written past len (later runs overwrite)
@@ -400,109 +383,80 @@ internal static partial class Conv
                 for (int t = 0; t < len; t += 16)
                 {
                     int col = c0 + 2 * t;
-                    Vector512<float> v0, v1, w0, w1;
-                    if (col >= 0 && col + 34 <= s.W)
-                    {
-                        v0 = Vector512.Load(src + col);
-                        v1 = Vector512.Load(src + col + 16);
-                        w0 = Vector512.Load(src + col + 2);
-                        w1 = Vector512.Load(src + col + 18);
-                    }
-                    else
-                    {
-                        v0 = LoadRow(src, col, s.W);
-                        v1 = LoadRow(src, col + 16, s.W);
-                        w0 = LoadRow(src, col + 2, s.W);
-                        w1 = LoadRow(src, col + 18, s.W);
-                    }
-                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, even, v1), p0 + t);
-                    Vector512.Store(Avx512F.PermuteVar16x32x2(v0, odd, v1), p0 + planeLen + t);
-                    Vector512.Store(Avx512F.PermuteVar16x32x2(w0, even, w1), p0 + 2 * planeLen + t);
-                    Vector512.Store(Avx512F.PermuteVar16x32x2(w0, odd, w1), p0 + 3 * planeLen + t);
+                    TV v0 = TL.LoadWindow(src, col, s.W), v1 = TL.LoadWindow(src, col + 16, s.W);
+                    TV w0 = TL.LoadWindow(src, col + 2, s.W), w1 = TL.LoadWindow(src, col + 18, s.W);
+                    TL.Store(TL.Even(v0, v1), p0 + t);
+                    TL.Store(TL.Odd(v0, v1), p0 + planeLen + t);
+                    TL.Store(TL.Even(w0, w1), p0 + 2 * planeLen + t);
+                    TL.Store(TL.Odd(w0, w1), p0 + 3 * planeLen + t);
                 }
             }
         }
     }
 
-    private static readonly Vector512<int> s_iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-
-    /// <summary>A mask of the first <paramref name="count"/> lanes (all when count ≥ 16).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> FirstLanes(int count) => Vector512.LessThan(s_iota, Vector512.Create(count)).AsSingle();
-
-    /// <summary>row[col .. col + 16), with zeros for columns outside [0, width): masked lanes are never read.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<float> LoadRow(float* row, int col, int width)
-    {
-        var idx = s_iota + Vector512.Create(col);
-        var inside = Vector512.GreaterThanOrEqual(idx, Vector512<int>.Zero) & Vector512.LessThan(idx, Vector512.Create(width));
-        return Avx512F.MaskLoad(row + col, inside.AsSingle(), Vector512<float>.Zero);
-    }
-
     /// <summary>V = Bᵀ d B for 16 tiles: d[r][j] at planes + (4r + j)·planeLen; V_ξ (ξ = 4i + j) at dst + ξ·stride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void InputTransform(float* planes, int planeLen, float* dst, int stride)
+    private static unsafe void InputTransform<TV, TL>(float* planes, int planeLen, float* dst, int stride) where TV : struct where TL : struct, ILanes16<TV>
     {
         // e = d B row by row, then Bᵀ e column by column
-        RowTransform(planes, planeLen, out var e00, out var e01, out var e02, out var e03);
-        RowTransform(planes + 4 * planeLen, planeLen, out var e10, out var e11, out var e12, out var e13);
-        RowTransform(planes + 8 * planeLen, planeLen, out var e20, out var e21, out var e22, out var e23);
-        RowTransform(planes + 12 * planeLen, planeLen, out var e30, out var e31, out var e32, out var e33);
-        Column(e00, e10, e20, e30, dst, stride);
-        Column(e01, e11, e21, e31, dst + stride, stride);
-        Column(e02, e12, e22, e32, dst + 2L * stride, stride);
-        Column(e03, e13, e23, e33, dst + 3L * stride, stride);
+        RowTransform<TV, TL>(planes, planeLen, out var e00, out var e01, out var e02, out var e03);
+        RowTransform<TV, TL>(planes + 4 * planeLen, planeLen, out var e10, out var e11, out var e12, out var e13);
+        RowTransform<TV, TL>(planes + 8 * planeLen, planeLen, out var e20, out var e21, out var e22, out var e23);
+        RowTransform<TV, TL>(planes + 12 * planeLen, planeLen, out var e30, out var e31, out var e32, out var e33);
+        Column<TV, TL>(e00, e10, e20, e30, dst, stride);
+        Column<TV, TL>(e01, e11, e21, e31, dst + stride, stride);
+        Column<TV, TL>(e02, e12, e22, e32, dst + 2L * stride, stride);
+        Column<TV, TL>(e03, e13, e23, e33, dst + 3L * stride, stride);
     }
 
     /// <summary>One row of d B: (d0 − d2, d1 + d2, d2 − d1, d1 − d3).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void RowTransform(float* p, int planeLen, out Vector512<float> a0, out Vector512<float> a1, out Vector512<float> a2, out Vector512<float> a3)
+    private static unsafe void RowTransform<TV, TL>(float* p, int planeLen, out TV a0, out TV a1, out TV a2, out TV a3)
+        where TV : struct where TL : struct, ILanes16<TV>
     {
-        var d0 = Vector512.Load(p);
-        var d1 = Vector512.Load(p + planeLen);
-        var d2 = Vector512.Load(p + 2 * planeLen);
-        var d3 = Vector512.Load(p + 3 * planeLen);
-        a0 = d0 - d2;
-        a1 = d1 + d2;
-        a2 = d2 - d1;
-        a3 = d1 - d3;
+        var d0 = TL.Load(p);
+        var d1 = TL.Load(p + planeLen);
+        var d2 = TL.Load(p + 2 * planeLen);
+        var d3 = TL.Load(p + 3 * planeLen);
+        a0 = TL.Sub(d0, d2);
+        a1 = TL.Add(d1, d2);
+        a2 = TL.Sub(d2, d1);
+        a3 = TL.Sub(d1, d3);
     }
 
     /// <summary>Column j of Bᵀ e: V_(4i + j) for i = 0..3, stored 4·stride apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Column(Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3, float* d, int stride)
+    private static unsafe void Column<TV, TL>(TV e0, TV e1, TV e2, TV e3, float* d, int stride) where TV : struct where TL : struct, ILanes16<TV>
     {
-        Vector512.Store(e0 - e2, d);
-        Vector512.Store(e1 + e2, d + 4L * stride);
-        Vector512.Store(e2 - e1, d + 8L * stride);
-        Vector512.Store(e1 - e3, d + 12L * stride);
+        TL.Store(TL.Sub(e0, e2), d);
+        TL.Store(TL.Add(e1, e2), d + 4L * stride);
+        TL.Store(TL.Sub(e2, e1), d + 8L * stride);
+        TL.Store(TL.Sub(e1, e3), d + 12L * stride);
     }
 
     /// <summary>Y = Aᵀ m A + b for 16 tiles: m_ξ at src + ξ·stride; y_ab (a, b in 0..1) at dst + (2a + b)·ld.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void OutputTransform(float* src, long stride, Vector512<float> b, float* dst, int ld)
+    private static unsafe void OutputTransform<TV, TL>(float* src, long stride, TV b, float* dst, int ld) where TV : struct where TL : struct, ILanes16<TV>
     {
         // column j of Aᵀ m: s0j = m0j + m1j + m2j, s1j = m1j − m2j − m3j
-        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
-        for (int j = 0; j < 4; j++)
-        {
-            var m0 = Vector512.Load(src + j * stride);
-            var m1 = Vector512.Load(src + (4 + j) * stride);
-            var m2 = Vector512.Load(src + (8 + j) * stride);
-            var m3 = Vector512.Load(src + (12 + j) * stride);
-            var a = m0 + m1 + m2;
-            var c = m1 - m2 - m3;
-            switch (j)
-            {
-                case 0: s00 = a; s10 = c; break;
-                case 1: s01 = a; s11 = c; break;
-                case 2: s02 = a; s12 = c; break;
-                default: s03 = a; s13 = c; break;
-            }
-        }
-        Vector512.Store(s00 + s01 + s02 + b, dst);
-        Vector512.Store(s01 - s02 - s03 + b, dst + ld);
-        Vector512.Store(s10 + s11 + s12 + b, dst + 2 * ld);
-        Vector512.Store(s11 - s12 - s13 + b, dst + 3 * ld);
+        OutputColumn<TV, TL>(src, stride, out var s00, out var s10);
+        OutputColumn<TV, TL>(src + stride, stride, out var s01, out var s11);
+        OutputColumn<TV, TL>(src + 2 * stride, stride, out var s02, out var s12);
+        OutputColumn<TV, TL>(src + 3 * stride, stride, out var s03, out var s13);
+        TL.Store(TL.Add(TL.Add(TL.Add(s00, s01), s02), b), dst);
+        TL.Store(TL.Add(TL.Sub(TL.Sub(s01, s02), s03), b), dst + ld);
+        TL.Store(TL.Add(TL.Add(TL.Add(s10, s11), s12), b), dst + 2 * ld);
+        TL.Store(TL.Add(TL.Sub(TL.Sub(s11, s12), s13), b), dst + 3 * ld);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void OutputColumn<TV, TL>(float* src, long stride, out TV s0, out TV s1) where TV : struct where TL : struct, ILanes16<TV>
+    {
+        var m0 = TL.Load(src);
+        var m1 = TL.Load(src + 4 * stride);
+        var m2 = TL.Load(src + 8 * stride);
+        var m3 = TL.Load(src + 12 * stride);
+        s0 = TL.Add(TL.Add(m0, m1), m2);
+        s1 = TL.Sub(TL.Sub(m1, m2), m3);
     }
 }

@@ -82,6 +82,27 @@ public class ConvKernelTests
                 Close(yRef, y, what + " forward");
                 Close(dxRef, dx, what + " input residual");
                 Close(dwRef, dwt, what + " weight gradient");
+                if (m == K.Method.Winograd && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                {
+                    // the AVX2 variant does the same arithmetic in the same order: bit-identical
+                    var y2 = new float[yRef.Length];
+                    var dx2 = new float[x.Length];
+                    var dw2 = new float[wt.Length];
+                    K.WinogradForceAvx2 = true;
+                    try
+                    {
+                        K.Forward<float>(g, x, wt, b, y2, m, budget);
+                        K.BackwardData<float>(g, dy, wt, dx2, m, budget);
+                        K.BackwardWeight<float>(g, x, dy, dw2, m, budget);
+                    }
+                    finally
+                    {
+                        K.WinogradForceAvx2 = false;
+                    }
+                    Assert.Equal(y, y2);
+                    Assert.Equal(dx, dx2);
+                    Assert.Equal(dwt, dw2);
+                }
             }
         var db = new float[o];
         K.BiasGrad<float>(n, o, g.P, dy, db);
