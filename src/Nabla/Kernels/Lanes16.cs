@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Nabla.Kernels;
 
 /// <summary>
-/// Sixteen float lanes and the few operations the Winograd convolution needs on them, so that one kernel runs on
+/// Sixteen float lanes and the few operations the Winograd convolution and the 2x2 max pool need on them, so that one kernel runs on
 /// AVX-512 (<see cref="Lanes512"/>: one zmm register) and on AVX2 (<see cref="Lanes256x2"/>: two ymm registers) with
 /// the same arithmetic in the same order: both give bit-identical results.
 /// </summary>
@@ -36,6 +36,30 @@ internal interface ILanes16<TV> where TV : struct
 
     /// <summary>Writes e0, o0, e1, o1, … (the first <paramref name="count"/> of those 32 values, count ≥ 1) to dst.</summary>
     static abstract unsafe void StoreInterleaved(TV e, TV o, float* dst, int count);
+
+    /// <summary>first + 2·lane, as floats (exact below 2^24).</summary>
+    static abstract TV EvenIndices(int first);
+
+    /// <summary>All-ones lanes where a == b (false for NaN).</summary>
+    static abstract TV Equal(TV a, TV b);
+
+    /// <summary>All-ones lanes where a &gt; b.</summary>
+    static abstract TV GreaterThan(TV a, TV b);
+
+    static abstract TV And(TV a, TV b);
+
+    static abstract TV Or(TV a, TV b);
+
+    static abstract TV Not(TV a);
+
+    /// <summary>mask ? a : b, lane by lane.</summary>
+    static abstract TV Select(TV mask, TV a, TV b);
+
+    /// <summary>Stores the first <paramref name="count"/> lanes (1..16).</summary>
+    static abstract unsafe void StoreFirst(TV v, float* dst, int count);
+
+    /// <summary>Stores the first <paramref name="count"/> lanes (1..16) converted to int (whole numbers).</summary>
+    static abstract unsafe void StoreFirstAsInt(TV v, int* dst, int count);
 }
 
 /// <summary>16 lanes in one AVX-512 register.</summary>
@@ -92,7 +116,44 @@ internal struct Lanes512 : ILanes16<Vector512<float>>
         else Avx512F.MaskStore(dst + 16, FirstLanes(count - 16), hi);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> FirstLanes(int count) => Vector512.LessThan(s_iota, Vector512.Create(count)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> EvenIndices(int first) => Vector512.ConvertToSingle(s_even + Vector512.Create(first));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Equal(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> GreaterThan(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Or(Vector512<float> a, Vector512<float> b) => a | b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Not(Vector512<float> a) => ~a;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Select(Vector512<float> mask, Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(mask, a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirst(Vector512<float> v, float* dst, int count)
+    {
+        if (count >= 16) Vector512.Store(v, dst);
+        else Avx512F.MaskStore(dst, FirstLanes(count), v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirstAsInt(Vector512<float> v, int* dst, int count)
+    {
+        var i = Vector512.ConvertToInt32(v);
+        if (count >= 16) Vector512.Store(i, dst);
+        else Avx512F.MaskStore(dst, FirstLanes(count).AsInt32(), i);
+    }
 }
 
 /// <summary>Two AVX2 registers: lanes 0–7 and 8–15.</summary>
@@ -181,5 +242,52 @@ internal struct Lanes256x2 : ILanes16<Vector256x2>
     {
         if (count >= 8) Vector256.Store(v, dst);
         else Avx.MaskStore(dst, Vector256.LessThan(s_iota, Vector256.Create(count)).AsSingle(), v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 EvenIndices(int first)
+    {
+        var lo = Vector256.ConvertToSingle(s_iota * 2 + Vector256.Create(first));
+        return new(lo, lo + Vector256.Create(16f));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 Equal(Vector256x2 a, Vector256x2 b) => new(Vector256.Equals(a.Lo, b.Lo), Vector256.Equals(a.Hi, b.Hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 GreaterThan(Vector256x2 a, Vector256x2 b) => new(Vector256.GreaterThan(a.Lo, b.Lo), Vector256.GreaterThan(a.Hi, b.Hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 And(Vector256x2 a, Vector256x2 b) => new(a.Lo & b.Lo, a.Hi & b.Hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 Or(Vector256x2 a, Vector256x2 b) => new(a.Lo | b.Lo, a.Hi | b.Hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 Not(Vector256x2 a) => new(~a.Lo, ~a.Hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 Select(Vector256x2 mask, Vector256x2 a, Vector256x2 b) =>
+        new(Vector256.ConditionalSelect(mask.Lo, a.Lo, b.Lo), Vector256.ConditionalSelect(mask.Hi, a.Hi, b.Hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirst(Vector256x2 v, float* dst, int count)
+    {
+        StoreFirst(v.Lo, dst, count);
+        if (count > 8) StoreFirst(v.Hi, dst + 8, count - 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirstAsInt(Vector256x2 v, int* dst, int count)
+    {
+        StoreFirstInt(Vector256.ConvertToInt32(v.Lo), dst, count);
+        if (count > 8) StoreFirstInt(Vector256.ConvertToInt32(v.Hi), dst + 8, count - 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreFirstInt(Vector256<int> v, int* dst, int count)
+    {
+        if (count >= 8) Vector256.Store(v, dst);
+        else Avx2.MaskStore(dst, Vector256.LessThan(s_iota, Vector256.Create(count)), v);
     }
 }

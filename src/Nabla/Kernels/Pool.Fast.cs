@@ -6,22 +6,30 @@ namespace Nabla.Kernels;
 
 /// <summary>
 /// Max pooling with a 2x2 window, stride 2, no padding or dilation (the common case) on float planes: 16 outputs per
-/// step with AVX-512, picking exactly what <see cref="Pool.MaxForwardGeneral{T}"/> picks (window order (0,0), (0,1),
-/// (1,0), (1,1); first maximum on ties; the first NaN wins).
+/// step (AVX-512, or AVX2 with two registers; <see cref="ILanes16{TV}"/>), picking exactly what
+/// <see cref="Pool.MaxForwardGeneral{T}"/> picks (window order (0,0), (0,1), (1,0), (1,1); first maximum on ties; the
+/// first NaN wins). Positions are tracked as floats, exact for planes below 2^24 pixels.
 /// </summary>
 internal static class PoolFast
 {
     /// <summary>True when the fast path applies to this geometry on this machine.</summary>
     public static bool Supports(in PoolGeometry g) =>
         g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 && g.DH == 1 && g.DW == 1
-        && 2 * g.OH <= g.H && 2 * g.OW <= g.W && Avx512F.IsSupported;
+        && 2 * g.OH <= g.H && 2 * g.OW <= g.W && (long)g.H * g.W < 1 << 24 && (Avx512F.IsSupported || Avx2.IsSupported);
 
     /// <summary>One plane: y[oh, ow] = max of the 2x2 window, idx = its position in the plane.</summary>
-    public static unsafe void Max2x2Plane(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> idx)
+    public static void Max2x2Plane(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> idx)
     {
-        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odds = evens + Vector512<int>.One;
+        if (Avx512F.IsSupported) Max2x2Plane<Vector512<float>, Lanes512>(g, x, y, idx);
+        else Max2x2Plane<Vector256x2, Lanes256x2>(g, x, y, idx);
+    }
+
+    internal static unsafe void Max2x2Plane<TV, TL>(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<int> idx)
+        where TV : struct where TL : struct, ILanes16<TV>
+    {
         int w = g.W;
+        var one = TL.Splat(1f);
+        var down = TL.Splat(w);
         fixed (float* px = x, py = y)
         fixed (int* pi = idx)
             for (int oh = 0; oh < g.OH; oh++)
@@ -31,62 +39,28 @@ internal static class PoolFast
                 int* io = pi + oh * g.OW;
                 for (int ow = 0; ow < g.OW; ow += 16)
                 {
-                    // 16 outputs read 32 input columns of each row; a narrower last chunk uses masked loads and stores
-                    int rest = Math.Min(16, g.OW - ow);
-                    Vector512<float> l0, h0, l1, h1;
-                    if (rest == 16)
-                    {
-                        l0 = Avx512F.LoadVector512(r0 + 2 * ow);
-                        h0 = Avx512F.LoadVector512(r0 + 2 * ow + 16);
-                        l1 = Avx512F.LoadVector512(r1 + 2 * ow);
-                        h1 = Avx512F.LoadVector512(r1 + 2 * ow + 16);
-                    }
-                    else
-                    {
-                        var ml = FirstLanes(2 * rest);
-                        var mh = FirstLanes(2 * rest - 16);
-                        l0 = Avx512F.MaskLoad(r0 + 2 * ow, ml, Vector512<float>.Zero);
-                        h0 = Avx512F.MaskLoad(r0 + 2 * ow + 16, mh, Vector512<float>.Zero);
-                        l1 = Avx512F.MaskLoad(r1 + 2 * ow, ml, Vector512<float>.Zero);
-                        h1 = Avx512F.MaskLoad(r1 + 2 * ow + 16, mh, Vector512<float>.Zero);
-                    }
-                    var a = Avx512F.PermuteVar16x32x2(l0, evens, h0);
-                    var b = Avx512F.PermuteVar16x32x2(l0, odds, h0);
-                    var c = Avx512F.PermuteVar16x32x2(l1, evens, h1);
-                    var d = Avx512F.PermuteVar16x32x2(l1, odds, h1);
-                    var ia = Vector512.Create(2 * oh * w + 2 * ow) + evens;
-                    var best = a;
+                    // 16 outputs read 32 input columns of each row; a narrower last chunk reads (and writes) fewer
+                    int rest = Math.Min(16, g.OW - ow), cols = 2 * rest;
+                    TV l0 = TL.LoadWindow(r0 + 2 * ow, 0, cols), h0 = TL.LoadWindow(r0 + 2 * ow + 16, 0, cols - 16);
+                    TV l1 = TL.LoadWindow(r1 + 2 * ow, 0, cols), h1 = TL.LoadWindow(r1 + 2 * ow + 16, 0, cols - 16);
+                    var ia = TL.EvenIndices(2 * oh * w + 2 * ow);
+                    var best = TL.Even(l0, h0);
                     var bi = ia;
-                    Step(ref best, ref bi, b, ia + Vector512<int>.One);
-                    Step(ref best, ref bi, c, ia + Vector512.Create(w));
-                    Step(ref best, ref bi, d, ia + Vector512.Create(w + 1));
-                    if (rest == 16)
-                    {
-                        Avx512F.Store(yo + ow, best);
-                        Avx512F.Store(io + ow, bi);
-                    }
-                    else
-                    {
-                        var m = FirstLanes(rest);
-                        Avx512F.MaskStore(yo + ow, m, best);
-                        Avx512F.MaskStore(io + ow, m.AsInt32(), bi);
-                    }
+                    Step<TV, TL>(ref best, ref bi, TL.Odd(l0, h0), TL.Add(ia, one));
+                    Step<TV, TL>(ref best, ref bi, TL.Even(l1, h1), TL.Add(ia, down));
+                    Step<TV, TL>(ref best, ref bi, TL.Odd(l1, h1), TL.Add(TL.Add(ia, down), one));
+                    TL.StoreFirst(best, yo + ow, rest);
+                    TL.StoreFirstAsInt(bi, io + ow, rest);
                 }
             }
     }
 
-    /// <summary>A mask of the first <paramref name="count"/> lanes (none when count ≤ 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> FirstLanes(int count) =>
-        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(ref Vector512<float> best, ref Vector512<int> bi, Vector512<float> v, Vector512<int> iv)
+    private static void Step<TV, TL>(ref TV best, ref TV bi, TV v, TV iv) where TV : struct where TL : struct, ILanes16<TV>
     {
         // update where best is not NaN and (v > best or v is NaN)
-        var alive = Vector512.Equals(best, best);
-        var take = alive & (Vector512.GreaterThan(v, best) | ~Vector512.Equals(v, v));
-        best = Vector512.ConditionalSelect(take, v, best);
-        bi = Vector512.ConditionalSelect(take.AsInt32(), iv, bi);
+        var take = TL.And(TL.Equal(best, best), TL.Or(TL.GreaterThan(v, best), TL.Not(TL.Equal(v, v))));
+        best = TL.Select(take, v, best);
+        bi = TL.Select(take, iv, bi);
     }
 }

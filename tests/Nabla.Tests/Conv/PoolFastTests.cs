@@ -30,5 +30,14 @@ public class PoolFastTests
         Assert.Equal(idxRef, idx);
         for (int i = 0; i < y.Length; i++)
             Assert.True(yRef[i].Equals(y[i]), $"output {i}: {y[i]} vs {yRef[i]}");
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
+        // the AVX2 variant (two registers per 16 lanes), whatever this machine would pick
+        Array.Fill(y, float.NaN);
+        Array.Fill(idx, -7);
+        for (int pl = 0; pl < planes; pl++)
+            PoolFast.Max2x2Plane<Vector256x2, Lanes256x2>(g, x.AsSpan(pl * h * w, h * w), y.AsSpan(pl * g.P, g.P), idx.AsSpan(pl * g.P, g.P));
+        Assert.Equal(idxRef, idx);
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(yRef[i].Equals(y[i]), $"AVX2 output {i}: {y[i]} vs {yRef[i]}");
     }
 }
