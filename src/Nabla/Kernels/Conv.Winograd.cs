@@ -438,25 +438,18 @@ internal static partial class Conv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void OutputTransform<TV, TL>(float* src, long stride, TV b, float* dst, int ld) where TV : struct where TL : struct, ILanes16<TV>
     {
-        // column j of Aᵀ m: s0j = m0j + m1j + m2j, s1j = m1j − m2j − m3j
-        OutputColumn<TV, TL>(src, stride, out var s00, out var s10);
-        OutputColumn<TV, TL>(src + stride, stride, out var s01, out var s11);
-        OutputColumn<TV, TL>(src + 2 * stride, stride, out var s02, out var s12);
-        OutputColumn<TV, TL>(src + 3 * stride, stride, out var s03, out var s13);
+        // column j of Aᵀ m: s0j = m0j + m1j + m2j, s1j = m1j − m2j − m3j; then y_a0 = sa0 + sa1 + sa2, y_a1 = sa1 − sa2 − sa3
+        TV m0 = TL.Load(src), m1 = TL.Load(src + 4 * stride), m2 = TL.Load(src + 8 * stride), m3 = TL.Load(src + 12 * stride);
+        TV s00 = TL.Add(TL.Add(m0, m1), m2), s10 = TL.Sub(TL.Sub(m1, m2), m3);
+        m0 = TL.Load(src + stride); m1 = TL.Load(src + 5 * stride); m2 = TL.Load(src + 9 * stride); m3 = TL.Load(src + 13 * stride);
+        TV s01 = TL.Add(TL.Add(m0, m1), m2), s11 = TL.Sub(TL.Sub(m1, m2), m3);
+        m0 = TL.Load(src + 2 * stride); m1 = TL.Load(src + 6 * stride); m2 = TL.Load(src + 10 * stride); m3 = TL.Load(src + 14 * stride);
+        TV s02 = TL.Add(TL.Add(m0, m1), m2), s12 = TL.Sub(TL.Sub(m1, m2), m3);
+        m0 = TL.Load(src + 3 * stride); m1 = TL.Load(src + 7 * stride); m2 = TL.Load(src + 11 * stride); m3 = TL.Load(src + 15 * stride);
+        TV s03 = TL.Add(TL.Add(m0, m1), m2), s13 = TL.Sub(TL.Sub(m1, m2), m3);
         TL.Store(TL.Add(TL.Add(TL.Add(s00, s01), s02), b), dst);
         TL.Store(TL.Add(TL.Sub(TL.Sub(s01, s02), s03), b), dst + ld);
         TL.Store(TL.Add(TL.Add(TL.Add(s10, s11), s12), b), dst + 2 * ld);
         TL.Store(TL.Add(TL.Sub(TL.Sub(s11, s12), s13), b), dst + 3 * ld);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void OutputColumn<TV, TL>(float* src, long stride, out TV s0, out TV s1) where TV : struct where TL : struct, ILanes16<TV>
-    {
-        var m0 = TL.Load(src);
-        var m1 = TL.Load(src + 4 * stride);
-        var m2 = TL.Load(src + 8 * stride);
-        var m3 = TL.Load(src + 12 * stride);
-        s0 = TL.Add(TL.Add(m0, m1), m2);
-        s1 = TL.Sub(TL.Sub(m1, m2), m3);
     }
 }
