@@ -10,8 +10,8 @@ import sys
 
 
 def parse(path):
-    side, meta = None, {"nabla": [], "torch": [], "run": []}
-    results = {"nabla": {}, "torch": {}}
+    side, meta = None, {"nabla": [], "torch": [], "nabla_avx2": [], "torch_avx2": [], "run": []}
+    results = {"nabla": {}, "torch": {}, "nabla_avx2": {}, "torch_avx2": {}}
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -211,6 +211,32 @@ def main():
     timed_table("LSTM train step (LSTM(28→128, batch_first) over 28 steps, batch 64, fc 128→10 on the last step, cross-entropy, Adam)",
                 [("lstm_train_b64", "train step b64 (~0.86 GFLOP)", "ms/step")])
 
+    # ---- the same CPU restricted to AVX2 (what most Intel client CPUs have): Nabla with DOTNET_EnableAVX512=0,
+    # PyTorch with ATEN_CPU_CAPABILITY=avx2 and OPENBLAS_CORETYPE=Haswell
+    na, ta = res["nabla_avx2"], res["torch_avx2"]
+    if na or ta:
+        L.append("## Without AVX-512: the same workloads on AVX2 code paths")
+        L.append("")
+        L.append("Most Intel client CPUs have no AVX-512. Here both sides are restricted to AVX2 on this CPU: Nabla with "
+                 "`DOTNET_EnableAVX512=0`, PyTorch with `ATEN_CPU_CAPABILITY=avx2` and OpenBLAS with "
+                 "`OPENBLAS_CORETYPE=Haswell`. (This Zen 4 runs 512-bit FMAs as two 256-bit halves, so its AVX2 FMA peak "
+                 "is the same.)")
+        L.append("")
+        L.append("| workload | unit | Nabla median | PyTorch median | PyTorch time / Nabla time (median) | conditions (Nabla; PyTorch) |")
+        L.append("| --- | --- | ---: | ---: | ---: | --- |")
+        rows = [(f"sgemm_{n}_time", f"SGEMM n={n}", "ms") for n in (256, 512, 1024, 2048)] + [
+            ("mlp_train_b128", "MLP train step b128", "ms/step"),
+            ("lenet_train_b64", "LeNet-5 train step b64", "ms/step"),
+            ("cnn_nobn_train_b32", "conv3x3 CNN train step b32", "ms/step"),
+            ("conv2d_fwd_resnet_b8", "Conv2d(64→64, 3x3) forward b8", "ms/call")]
+        for key, label, unit in rows:
+            a, b = na.get(key), ta.get(key)
+            if not a and not b:
+                continue
+            L.append(f"| {label} | {unit} | {fmt(a['median']) if a else '–'} | {fmt(b['median']) if b else '–'} "
+                     f"| {ratio(b['median'] if b else None, a['median'] if a else None)} | {note(a)}; {note(b)} |")
+        L.append("")
+
     L.append("Ratios > 1 mean Nabla is faster. \"conditions\" are the harness's notes per attempt: `others` is the CPU "
              "share used by other processes during the timed loop, `steal` the hypervisor's; an attempt with others > 5% "
              "is retried while the retry budget lasts. This machine is shared: compare only numbers taken side by side "
@@ -219,7 +245,7 @@ def main():
     L.append("Rerun: `benchmarks/run.sh` from the repository root (`benchmarks/run.sh --quick` skips the quiet-machine "
              "wait and retries). It rebuilds Release, runs `Nabla.Benchmarks` and `bench_torch.py` interleaved, keeps "
              "the raw RESULT lines in `benchmarks/results/latest.tsv` and rewrites this file. One workload alone: "
-             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile]`; "
+             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|convpasses]` (`convpasses`: each conv pass alone, per method); "
              "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`.")
     L.append("")
     with open(dst, "w", encoding="utf-8") as f:

@@ -74,6 +74,21 @@ for w in norm conv; do
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" "$layers_script" "$w" | tee -a "$tmp" >&2
   fi
 done
+# the same CPU restricted to AVX2, both sides: Nabla's narrow kernels, PyTorch's avx2 kernels and OpenBLAS's Haswell ones
+if grep -q avx512f /proc/cpuinfo 2>/dev/null; then
+  for w in gemm mlp lenet conv; do
+    echo "== nabla (AVX2) $w" >&2
+    echo "# == side=nabla_avx2 workload=$w" >>"$tmp"
+    DOTNET_EnableAVX512=0 "$nabla" "$w" | tee -a "$tmp" >&2
+    if [ "$have_torch" = 1 ]; then
+      echo "== torch (AVX2) $w" >&2
+      echo "# == side=torch_avx2 workload=$w" >>"$tmp"
+      script="$torch_script"
+      [ "$w" = conv ] && script="$layers_script"
+      env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 "$python" "$script" "$w" | tee -a "$tmp" >&2
+    fi
+  done
+fi
 echo "# run.sh finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >>"$tmp"
 cp "$tmp" "$out" && chmod 644 "$out"
 

@@ -14,6 +14,26 @@ internal static partial class Conv
 {
     private const int RowDotO = 6, RowDotTaps = 4;
 
+    [ThreadStatic] private static bool t_rowsForce256;
+
+    /// <summary>
+    /// Tests set it to run the 256-bit variants (AVX2: 6 x 2 register tiles) on an AVX-512 machine; per calling thread
+    /// (those variants round differently, so other tests must not see it), read before the work is split.
+    /// </summary>
+    internal static bool RowsForce256 { get => t_rowsForce256; set => t_rowsForce256 = value; }
+
+    /// <summary>512-bit tiles (6 x 4 vectors, 32 registers) or 256-bit ones (6 x 2 vectors, AVX2's 16 registers).</summary>
+    private static bool RowsWide => Vector512.IsHardwareAccelerated && !t_rowsForce256;
+
+    private interface ITileWidth
+    {
+        static abstract int Value { get; }
+    }
+
+    private struct TwoVectors : ITileWidth { public static int Value => 2; }
+
+    private struct FourVectors : ITileWidth { public static int Value => 4; }
+
     /// <summary>
     /// The weight gradient; each thread lays out the padded rows of at most <paramref name="budget"/> elements of
     /// samples at once (whole samples, at least one).
@@ -22,11 +42,12 @@ internal static partial class Conv
     {
         int chunks = WeightChunks(g.N), wsize = g.O * g.K;
         var partial = WeightPartials.Get(chunks * wsize);
+        bool wide = RowsWide;
         RunParts(chunks * g.Groups, 2L * g.N * g.O * g.P * g.K, part =>
         {
             int chunk = part / g.Groups, grp = part % g.Groups;
             int n0 = (int)((long)chunk * g.N / chunks), n1 = (int)((long)(chunk + 1) * g.N / chunks);
-            RowDotChunk(g, x.Span, dy.Span, grp, n0, n1, partial.AsSpan(chunk * wsize + grp * g.Og * g.K, g.Og * g.K), budget);
+            RowDotChunk(g, x.Span, dy.Span, grp, n0, n1, partial.AsSpan(chunk * wsize + grp * g.Og * g.K, g.Og * g.K), budget, wide);
         });
         var d = dw.Span.Slice(0, wsize);
         partial.AsSpan(0, wsize).CopyTo(d);
@@ -34,19 +55,19 @@ internal static partial class Conv
     }
 
     /// <summary>dst (Og x K) = the weight gradient of group grp summed over samples [n0, n1), in groups of samples that fit the budget.</summary>
-    private static void RowDotChunk(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst, int budget)
+    private static void RowDotChunk(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst, int budget, bool wide)
     {
         var (wp, pe) = Extended(g);
         int hp = g.OH + (g.KH - 1) * g.DH, pe16 = (pe + 15) & ~15;
         long perSample = (long)g.Cg * (hp * wp + 16) + (long)g.Og * pe16;
         int group = (int)Math.Clamp(budget / perSample, 1, n1 - n0);
         for (int s0 = n0; s0 < n1; s0 += group)
-            RowDotSamples(g, x, dy, grp, s0, Math.Min(n1, s0 + group), dst, accumulate: s0 > n0);
+            RowDotSamples(g, x, dy, grp, s0, Math.Min(n1, s0 + group), dst, accumulate: s0 > n0, wide);
     }
 
     /// <summary>dst (Og x K) = (or +=, when accumulating) the weight gradient of group grp summed over samples [n0, n1).</summary>
     [SkipLocalsInit]
-    private static unsafe void RowDotSamples(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst, bool accumulate)
+    private static unsafe void RowDotSamples(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int grp, int n0, int n1, Span<float> dst, bool accumulate, bool wide)
     {
         var (wp, pe) = Extended(g);
         int hp = g.OH + (g.KH - 1) * g.DH, pe16 = (pe + 15) & ~15;
@@ -70,8 +91,9 @@ internal static partial class Conv
         fixed (float* pscr = scratch)
         {
             float* px = pscr, py = pscr + ns * xSample;
+            int taps = wide ? 4 : 2;
             for (int o0 = 0; o0 < g.Og; o0 += RowDotO)
-                for (int k0 = 0; k0 < g.K; k0 += RowDotTaps)
+                for (int k0 = 0; k0 < g.K; k0 += taps)
                 {
                     // taps past K and channels past Og repeat the last one; their sums are dropped
                     for (int t = 0; t < RowDotTaps; t++)
@@ -81,10 +103,14 @@ internal static partial class Conv
                     }
                     int o1 = Math.Min(o0 + 1, g.Og - 1), o2 = Math.Min(o0 + 2, g.Og - 1), o3 = Math.Min(o0 + 3, g.Og - 1),
                         o4 = Math.Min(o0 + 4, g.Og - 1), o5 = Math.Min(o0 + 5, g.Og - 1);
-                    RowDotTile(px, xSample, py, ySample, ns, pe16, o0 * pe16, o1 * pe16, o2 * pe16, o3 * pe16, o4 * pe16, o5 * pe16,
-                        off[0], off[1], off[2], off[3], sums);
+                    if (taps == 4)
+                        RowDotTile<Vector512<float>, Ops512<float>, FourVectors>(px, xSample, py, ySample, ns, pe16,
+                            o0 * pe16, o1 * pe16, o2 * pe16, o3 * pe16, o4 * pe16, o5 * pe16, off[0], off[1], off[2], off[3], sums);
+                    else
+                        RowDotTile<Vector256<float>, Ops256<float>, TwoVectors>(px, xSample, py, ySample, ns, pe16,
+                            o0 * pe16, o1 * pe16, o2 * pe16, o3 * pe16, o4 * pe16, o5 * pe16, off[0], off[1], off[2], off[3], sums);
                     for (int i = 0; i < RowDotO && o0 + i < g.Og; i++)
-                        for (int t = 0; t < RowDotTaps && k0 + t < g.K; t++)
+                        for (int t = 0; t < taps && k0 + t < g.K; t++)
                         {
                             ref float d = ref dst[(o0 + i) * g.K + k0 + t];
                             d = accumulate ? d + sums[i * RowDotTaps + t] : sums[i * RowDotTaps + t];
@@ -93,48 +119,53 @@ internal static partial class Conv
         }
     }
 
-    /// <summary>sums[i·4 + t] = Σ_samples Σ_j y[yo_i + j] · x[xo_t + j] over j in [0, len), 24 sums in registers.</summary>
-    private static unsafe void RowDotTile(float* x, int xSample, float* y, int ySample, int samples, int len,
+    /// <summary>
+    /// sums[i·4 + t] = Σ_samples Σ_j y[yo_i + j] · x[xo_t + j] over j in [0, len) for 6 channels i and TTaps taps t
+    /// (4 with 512-bit vectors, 2 with 256-bit ones): 24 or 12 vector sums in registers.
+    /// </summary>
+    private static unsafe void RowDotTile<TV, TOps, TTaps>(float* x, int xSample, float* y, int ySample, int samples, int len,
         int yo0, int yo1, int yo2, int yo3, int yo4, int yo5, int xo0, int xo1, int xo2, int xo3, Span<float> sums)
+        where TV : struct where TOps : struct, IVectorOps<TV, float> where TTaps : struct, ITileWidth
     {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
+        bool four = TTaps.Value == 4;
+        int l = TOps.Count;
+        TV a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
             a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default,
             a40 = default, a41 = default, a42 = default, a43 = default, a50 = default, a51 = default, a52 = default, a53 = default;
         for (int s = 0; s < samples; s++)
         {
             float* xs = x + (long)s * xSample, ys = y + (long)s * ySample;
-            for (int j = 0; j < len; j += 16)
+            for (int j = 0; j < len; j += l)
             {
-                var x0 = Vector512.Load(xs + xo0 + j);
-                var x1 = Vector512.Load(xs + xo1 + j);
-                var x2 = Vector512.Load(xs + xo2 + j);
-                var x3 = Vector512.Load(xs + xo3 + j);
-                var y0 = Vector512.Load(ys + yo0 + j);
-                a00 = Vector512.FusedMultiplyAdd(y0, x0, a00); a01 = Vector512.FusedMultiplyAdd(y0, x1, a01);
-                a02 = Vector512.FusedMultiplyAdd(y0, x2, a02); a03 = Vector512.FusedMultiplyAdd(y0, x3, a03);
-                var y1 = Vector512.Load(ys + yo1 + j);
-                a10 = Vector512.FusedMultiplyAdd(y1, x0, a10); a11 = Vector512.FusedMultiplyAdd(y1, x1, a11);
-                a12 = Vector512.FusedMultiplyAdd(y1, x2, a12); a13 = Vector512.FusedMultiplyAdd(y1, x3, a13);
-                var y2 = Vector512.Load(ys + yo2 + j);
-                a20 = Vector512.FusedMultiplyAdd(y2, x0, a20); a21 = Vector512.FusedMultiplyAdd(y2, x1, a21);
-                a22 = Vector512.FusedMultiplyAdd(y2, x2, a22); a23 = Vector512.FusedMultiplyAdd(y2, x3, a23);
-                var y3 = Vector512.Load(ys + yo3 + j);
-                a30 = Vector512.FusedMultiplyAdd(y3, x0, a30); a31 = Vector512.FusedMultiplyAdd(y3, x1, a31);
-                a32 = Vector512.FusedMultiplyAdd(y3, x2, a32); a33 = Vector512.FusedMultiplyAdd(y3, x3, a33);
-                var y4 = Vector512.Load(ys + yo4 + j);
-                a40 = Vector512.FusedMultiplyAdd(y4, x0, a40); a41 = Vector512.FusedMultiplyAdd(y4, x1, a41);
-                a42 = Vector512.FusedMultiplyAdd(y4, x2, a42); a43 = Vector512.FusedMultiplyAdd(y4, x3, a43);
-                var y5 = Vector512.Load(ys + yo5 + j);
-                a50 = Vector512.FusedMultiplyAdd(y5, x0, a50); a51 = Vector512.FusedMultiplyAdd(y5, x1, a51);
-                a52 = Vector512.FusedMultiplyAdd(y5, x2, a52); a53 = Vector512.FusedMultiplyAdd(y5, x3, a53);
+                TV x0 = TOps.Load(xs + xo0 + j), x1 = TOps.Load(xs + xo1 + j);
+                TV x2 = four ? TOps.Load(xs + xo2 + j) : default, x3 = four ? TOps.Load(xs + xo3 + j) : default;
+                TV v = TOps.Load(ys + yo0 + j);
+                a00 = TOps.Fma(v, x0, a00); a01 = TOps.Fma(v, x1, a01);
+                if (four) { a02 = TOps.Fma(v, x2, a02); a03 = TOps.Fma(v, x3, a03); }
+                v = TOps.Load(ys + yo1 + j);
+                a10 = TOps.Fma(v, x0, a10); a11 = TOps.Fma(v, x1, a11);
+                if (four) { a12 = TOps.Fma(v, x2, a12); a13 = TOps.Fma(v, x3, a13); }
+                v = TOps.Load(ys + yo2 + j);
+                a20 = TOps.Fma(v, x0, a20); a21 = TOps.Fma(v, x1, a21);
+                if (four) { a22 = TOps.Fma(v, x2, a22); a23 = TOps.Fma(v, x3, a23); }
+                v = TOps.Load(ys + yo3 + j);
+                a30 = TOps.Fma(v, x0, a30); a31 = TOps.Fma(v, x1, a31);
+                if (four) { a32 = TOps.Fma(v, x2, a32); a33 = TOps.Fma(v, x3, a33); }
+                v = TOps.Load(ys + yo4 + j);
+                a40 = TOps.Fma(v, x0, a40); a41 = TOps.Fma(v, x1, a41);
+                if (four) { a42 = TOps.Fma(v, x2, a42); a43 = TOps.Fma(v, x3, a43); }
+                v = TOps.Load(ys + yo5 + j);
+                a50 = TOps.Fma(v, x0, a50); a51 = TOps.Fma(v, x1, a51);
+                if (four) { a52 = TOps.Fma(v, x2, a52); a53 = TOps.Fma(v, x3, a53); }
             }
         }
-        sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02); sums[3] = Vector512.Sum(a03);
-        sums[4] = Vector512.Sum(a10); sums[5] = Vector512.Sum(a11); sums[6] = Vector512.Sum(a12); sums[7] = Vector512.Sum(a13);
-        sums[8] = Vector512.Sum(a20); sums[9] = Vector512.Sum(a21); sums[10] = Vector512.Sum(a22); sums[11] = Vector512.Sum(a23);
-        sums[12] = Vector512.Sum(a30); sums[13] = Vector512.Sum(a31); sums[14] = Vector512.Sum(a32); sums[15] = Vector512.Sum(a33);
-        sums[16] = Vector512.Sum(a40); sums[17] = Vector512.Sum(a41); sums[18] = Vector512.Sum(a42); sums[19] = Vector512.Sum(a43);
-        sums[20] = Vector512.Sum(a50); sums[21] = Vector512.Sum(a51); sums[22] = Vector512.Sum(a52); sums[23] = Vector512.Sum(a53);
+        sums[0] = TOps.Sum(a00); sums[1] = TOps.Sum(a01); sums[4] = TOps.Sum(a10); sums[5] = TOps.Sum(a11);
+        sums[8] = TOps.Sum(a20); sums[9] = TOps.Sum(a21); sums[12] = TOps.Sum(a30); sums[13] = TOps.Sum(a31);
+        sums[16] = TOps.Sum(a40); sums[17] = TOps.Sum(a41); sums[20] = TOps.Sum(a50); sums[21] = TOps.Sum(a51);
+        if (!four) return;
+        sums[2] = TOps.Sum(a02); sums[3] = TOps.Sum(a03); sums[6] = TOps.Sum(a12); sums[7] = TOps.Sum(a13);
+        sums[10] = TOps.Sum(a22); sums[11] = TOps.Sum(a23); sums[14] = TOps.Sum(a32); sums[15] = TOps.Sum(a33);
+        sums[18] = TOps.Sum(a42); sums[19] = TOps.Sum(a43); sums[22] = TOps.Sum(a52); sums[23] = TOps.Sum(a53);
     }
 }
 
@@ -148,17 +179,18 @@ internal static partial class Conv
 {
     private static void ForwardShiftedRows(ConvGeometry g, ReadOnlyMemory<float> x, ReadOnlyMemory<float> w, ReadOnlyMemory<float> bias, Memory<float> y)
     {
+        bool wide = RowsWide;
         RunParts(g.N * g.Groups, 2L * g.N * g.O * g.P * g.K, part =>
         {
             int n = part / g.Groups, grp = part % g.Groups;
-            ShiftedRowsSample(g, x.Span.Slice((n * g.C + grp * g.Cg) * g.HW, g.Cg * g.HW), w.Span.Slice(grp * g.Og * g.K, g.Og * g.K),
+            ShiftedRowsSample(g, wide, x.Span.Slice((n * g.C + grp * g.Cg) * g.HW, g.Cg * g.HW), w.Span.Slice(grp * g.Og * g.K, g.Og * g.K),
                 bias.IsEmpty ? default : bias.Span.Slice(grp * g.Og, g.Og), y.Span.Slice((n * g.O + grp * g.Og) * g.P, g.Og * g.P));
         });
     }
 
     /// <summary>One sample and group: x (Cg, H, W), w (Og, K), b (Og) or empty, y (Og, OH, OW).</summary>
     [SkipLocalsInit]
-    private static unsafe void ShiftedRowsSample(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y)
+    private static unsafe void ShiftedRowsSample(in ConvGeometry g, bool wide, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y)
     {
         var (wp, pe) = Extended(g);
         int hp = g.OH + (g.KH - 1) * g.DH, pe64 = (pe + 63) & ~63;
@@ -180,8 +212,12 @@ internal static partial class Conv
                 int last = g.Og - 1;
                 float* w0 = pw + (long)o0 * g.K, w1 = pw + (long)Math.Min(o0 + 1, last) * g.K, w2 = pw + (long)Math.Min(o0 + 2, last) * g.K,
                     w3 = pw + (long)Math.Min(o0 + 3, last) * g.K, w4 = pw + (long)Math.Min(o0 + 4, last) * g.K, w5 = pw + (long)Math.Min(o0 + 5, last) * g.K;
-                for (int j = 0; j < pe; j += 64)
-                    ShiftedRowsTile(px + j, poff, g.K, w0, w1, w2, w3, w4, w5, pye + j, pe64);
+                if (wide)
+                    for (int j = 0; j < pe; j += 64)
+                        ShiftedRowsTile<Vector512<float>, Ops512<float>, FourVectors>(px + j, poff, g.K, w0, w1, w2, w3, w4, w5, pye + j, pe64);
+                else
+                    for (int j = 0; j < pe; j += 16)
+                        ShiftedRowsTile<Vector256<float>, Ops256<float>, TwoVectors>(px + j, poff, g.K, w0, w1, w2, w3, w4, w5, pye + j, pe64);
                 for (int i = 0; i < RowDotO && o0 + i < g.Og; i++)
                 {
                     var ye = new ReadOnlySpan<float>(pye + (long)i * pe64, pe64);
@@ -198,53 +234,59 @@ internal static partial class Conv
             }
     }
 
-    /// <summary>ye[i·stride + 0..64) = Σ_k w_i[k] · x[off[k] + 0..64) for the 6 channels i, 24 vector sums in registers.</summary>
-    private static unsafe void ShiftedRowsTile(float* x, int* off, int k, float* w0, float* w1, float* w2, float* w3, float* w4, float* w5,
-        float* ye, int stride)
+    /// <summary>
+    /// ye[i·stride + j] = Σ_k w_i[k] · x[off[k] + j] for the 6 channels i and j in one tile of TVecs vectors (64 pixels
+    /// with 512-bit vectors, 16 with 256-bit ones): 24 or 12 vector sums in registers.
+    /// </summary>
+    private static unsafe void ShiftedRowsTile<TV, TOps, TVecs>(float* x, int* off, int k, float* w0, float* w1, float* w2, float* w3,
+        float* w4, float* w5, float* ye, int stride)
+        where TV : struct where TOps : struct, IVectorOps<TV, float> where TVecs : struct, ITileWidth
     {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
+        bool four = TVecs.Value == 4;
+        int l = TOps.Count;
+        TV a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
             a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default,
             a40 = default, a41 = default, a42 = default, a43 = default, a50 = default, a51 = default, a52 = default, a53 = default;
         for (int p = 0; p < k; p++)
         {
             float* s = x + off[p];
-            var x0 = Vector512.Load(s);
-            var x1 = Vector512.Load(s + 16);
-            var x2 = Vector512.Load(s + 32);
-            var x3 = Vector512.Load(s + 48);
-            var b = Vector512.Create(w0[p]);
-            a00 = Vector512.FusedMultiplyAdd(b, x0, a00); a01 = Vector512.FusedMultiplyAdd(b, x1, a01);
-            a02 = Vector512.FusedMultiplyAdd(b, x2, a02); a03 = Vector512.FusedMultiplyAdd(b, x3, a03);
-            b = Vector512.Create(w1[p]);
-            a10 = Vector512.FusedMultiplyAdd(b, x0, a10); a11 = Vector512.FusedMultiplyAdd(b, x1, a11);
-            a12 = Vector512.FusedMultiplyAdd(b, x2, a12); a13 = Vector512.FusedMultiplyAdd(b, x3, a13);
-            b = Vector512.Create(w2[p]);
-            a20 = Vector512.FusedMultiplyAdd(b, x0, a20); a21 = Vector512.FusedMultiplyAdd(b, x1, a21);
-            a22 = Vector512.FusedMultiplyAdd(b, x2, a22); a23 = Vector512.FusedMultiplyAdd(b, x3, a23);
-            b = Vector512.Create(w3[p]);
-            a30 = Vector512.FusedMultiplyAdd(b, x0, a30); a31 = Vector512.FusedMultiplyAdd(b, x1, a31);
-            a32 = Vector512.FusedMultiplyAdd(b, x2, a32); a33 = Vector512.FusedMultiplyAdd(b, x3, a33);
-            b = Vector512.Create(w4[p]);
-            a40 = Vector512.FusedMultiplyAdd(b, x0, a40); a41 = Vector512.FusedMultiplyAdd(b, x1, a41);
-            a42 = Vector512.FusedMultiplyAdd(b, x2, a42); a43 = Vector512.FusedMultiplyAdd(b, x3, a43);
-            b = Vector512.Create(w5[p]);
-            a50 = Vector512.FusedMultiplyAdd(b, x0, a50); a51 = Vector512.FusedMultiplyAdd(b, x1, a51);
-            a52 = Vector512.FusedMultiplyAdd(b, x2, a52); a53 = Vector512.FusedMultiplyAdd(b, x3, a53);
+            TV x0 = TOps.Load(s), x1 = TOps.Load(s + l);
+            TV x2 = four ? TOps.Load(s + 2 * l) : default, x3 = four ? TOps.Load(s + 3 * l) : default;
+            TV b = TOps.Broadcast(w0[p]);
+            a00 = TOps.Fma(b, x0, a00); a01 = TOps.Fma(b, x1, a01);
+            if (four) { a02 = TOps.Fma(b, x2, a02); a03 = TOps.Fma(b, x3, a03); }
+            b = TOps.Broadcast(w1[p]);
+            a10 = TOps.Fma(b, x0, a10); a11 = TOps.Fma(b, x1, a11);
+            if (four) { a12 = TOps.Fma(b, x2, a12); a13 = TOps.Fma(b, x3, a13); }
+            b = TOps.Broadcast(w2[p]);
+            a20 = TOps.Fma(b, x0, a20); a21 = TOps.Fma(b, x1, a21);
+            if (four) { a22 = TOps.Fma(b, x2, a22); a23 = TOps.Fma(b, x3, a23); }
+            b = TOps.Broadcast(w3[p]);
+            a30 = TOps.Fma(b, x0, a30); a31 = TOps.Fma(b, x1, a31);
+            if (four) { a32 = TOps.Fma(b, x2, a32); a33 = TOps.Fma(b, x3, a33); }
+            b = TOps.Broadcast(w4[p]);
+            a40 = TOps.Fma(b, x0, a40); a41 = TOps.Fma(b, x1, a41);
+            if (four) { a42 = TOps.Fma(b, x2, a42); a43 = TOps.Fma(b, x3, a43); }
+            b = TOps.Broadcast(w5[p]);
+            a50 = TOps.Fma(b, x0, a50); a51 = TOps.Fma(b, x1, a51);
+            if (four) { a52 = TOps.Fma(b, x2, a52); a53 = TOps.Fma(b, x3, a53); }
         }
-        Store4(ye, a00, a01, a02, a03);
-        Store4(ye + stride, a10, a11, a12, a13);
-        Store4(ye + 2L * stride, a20, a21, a22, a23);
-        Store4(ye + 3L * stride, a30, a31, a32, a33);
-        Store4(ye + 4L * stride, a40, a41, a42, a43);
-        Store4(ye + 5L * stride, a50, a51, a52, a53);
+        StoreTile<TV, TOps>(ye, l, four, a00, a01, a02, a03);
+        StoreTile<TV, TOps>(ye + stride, l, four, a10, a11, a12, a13);
+        StoreTile<TV, TOps>(ye + 2L * stride, l, four, a20, a21, a22, a23);
+        StoreTile<TV, TOps>(ye + 3L * stride, l, four, a30, a31, a32, a33);
+        StoreTile<TV, TOps>(ye + 4L * stride, l, four, a40, a41, a42, a43);
+        StoreTile<TV, TOps>(ye + 5L * stride, l, four, a50, a51, a52, a53);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store4(float* d, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> e)
+    private static unsafe void StoreTile<TV, TOps>(float* d, int l, bool four, TV a, TV b, TV c, TV e)
+        where TV : struct where TOps : struct, IVectorOps<TV, float>
     {
-        Vector512.Store(a, d);
-        Vector512.Store(b, d + 16);
-        Vector512.Store(c, d + 32);
-        Vector512.Store(e, d + 48);
+        TOps.Store(a, d);
+        TOps.Store(b, d + l);
+        if (!four) return;
+        TOps.Store(c, d + 2 * l);
+        TOps.Store(e, d + 3 * l);
     }
 }

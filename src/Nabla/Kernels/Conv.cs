@@ -55,8 +55,9 @@ internal static partial class Conv
     /// </summary>
     internal const int ShiftedRowsMaxK = 160;
 
-    /// <summary>True when the row-dot weight gradient (Conv.RowDot.cs) can run: stride 1, hardware Vector512.</summary>
-    internal static bool RowDotFits(in ConvGeometry g) => Vector512.IsHardwareAccelerated && g.SH == 1 && g.SW == 1;
+    /// <summary>True when the row kernels (Conv.RowDot.cs) can run: stride 1, and 512-bit vectors or AVX2 with FMA.</summary>
+    internal static bool RowDotFits(in ConvGeometry g) =>
+        (Vector512.IsHardwareAccelerated || (Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported)) && g.SH == 1 && g.SW == 1;
 
     // pixels per im2col tile: the whole image when it fits the budget, else as many as fit (at least 16)
     private static int TileP(in ConvGeometry g, int budget) => Math.Clamp(budget / Math.Max(g.K, 1), Math.Min(g.P, 16), Math.Max(g.P, 1));

@@ -13,66 +13,6 @@ public static partial class Gemm
     /// <summary>Tests set it to 256 or 128 to run the narrow kernel on a machine with 512-bit vectors.</summary>
     internal static int ForceVectorBits { get; set; }
 
-    private interface IVectorOps<TV, T> where T : unmanaged
-    {
-        static abstract int Count { get; }
-
-        static abstract unsafe TV Load(T* p);
-
-        static abstract TV Broadcast(T x);
-
-        static abstract TV Fma(TV x, TV y, TV z);
-
-        /// <summary>C = alpha·acc + beta·C (beta == 0: C is not read), as <see cref="Update{T}"/>.</summary>
-        static abstract unsafe void Update(TV acc, T* c, T alpha, T beta);
-    }
-
-    private struct Ops256<T> : IVectorOps<Vector256<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static int Count => Vector256<T>.Count;
-
-        public static unsafe Vector256<T> Load(T* p) => Vector256.Load(p);
-
-        public static Vector256<T> Broadcast(T x) => Vector256.Create(x);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<T> Fma(Vector256<T> x, Vector256<T> y, Vector256<T> z) => typeof(T) == typeof(float)
-            ? Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
-            : Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe void Update(Vector256<T> acc, T* c, T alpha, T beta)
-        {
-            var va = Vector256.Create(alpha);
-            if (T.IsZero(beta)) Vector256.Store(va * acc, c);
-            else if (beta == T.One) Vector256.Store(Fma(va, acc, Vector256.Load(c)), c);
-            else Vector256.Store(Fma(va, acc, Vector256.Create(beta) * Vector256.Load(c)), c);
-        }
-    }
-
-    private struct Ops128<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static int Count => Vector128<T>.Count;
-
-        public static unsafe Vector128<T> Load(T* p) => Vector128.Load(p);
-
-        public static Vector128<T> Broadcast(T x) => Vector128.Create(x);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<T> Fma(Vector128<T> x, Vector128<T> y, Vector128<T> z) => typeof(T) == typeof(float)
-            ? Vector128.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
-            : Vector128.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static unsafe void Update(Vector128<T> acc, T* c, T alpha, T beta)
-        {
-            var va = Vector128.Create(alpha);
-            if (T.IsZero(beta)) Vector128.Store(va * acc, c);
-            else if (beta == T.One) Vector128.Store(Fma(va, acc, Vector128.Load(c)), c);
-            else Vector128.Store(Fma(va, acc, Vector128.Create(beta) * Vector128.Load(c)), c);
-        }
-    }
-
     /// <summary>The narrow kernel to use, or 0 for scalar: 256 (AVX2), 128 (NEON, SSE), or <see cref="ForceVectorBits"/>.</summary>
     private static int NarrowBits => ForceVectorBits != 0 ? ForceVectorBits
         : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;

@@ -103,6 +103,24 @@ public class ConvKernelTests
                     Assert.Equal(dx, dx2);
                     Assert.Equal(dwt, dw2);
                 }
+                if (m is K.Method.RowDot or K.Method.ShiftedRows && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                {
+                    // the 256-bit (AVX2) tiles: another summation order, so against the reference
+                    var y2 = new float[yRef.Length];
+                    var dw2 = new float[wt.Length];
+                    K.RowsForce256 = true;
+                    try
+                    {
+                        K.Forward<float>(g, x, wt, b, y2, m, budget);
+                        K.BackwardWeight<float>(g, x, dy, dw2, m, budget);
+                    }
+                    finally
+                    {
+                        K.RowsForce256 = false;
+                    }
+                    Close(yRef, y2, what + " forward (256-bit)");
+                    Close(dwRef, dw2, what + " weight gradient (256-bit)");
+                }
             }
         var db = new float[o];
         K.BiasGrad<float>(n, o, g.P, dy, db);
