@@ -10,9 +10,12 @@ namespace Nabla.Kernels;
 /// 2-D convolution kernels on dense (N, C, H, W) data: forward, the input residual (backward-data), the weight
 /// gradient and the bias gradient, each its own kernel. The general path is tiled im2col + GEMM: forward and input
 /// residual on pre-packed operands (Conv.Packed.cs; stride 1 on zero-padded rows, Conv.Padded.cs), the weight gradient per (sample chunk, group);
-/// a 1x1 stride-1 unpadded convolution skips im2col (its input is the column matrix); depthwise and few-channel
-/// convolutions run a direct kernel (<see cref="ConvDirect"/>). Parts are (sample, group) pairs or fixed sample chunks,
-/// chosen from the shape only, so results are bit-identical for any <see cref="Threading.MaxThreads"/>.
+/// a 1x1 stride-1 unpadded convolution skips im2col (its input is the column matrix); depthwise convolutions run a
+/// direct kernel (<see cref="ConvDirect"/>). Float32 also has Winograd F(2x2, 3x3) for 3x3 layers (Conv.Winograd.cs,
+/// Conv.WinogradWeight.cs) and, for thin stride-1 layers, a forward and a weight gradient that read padded rows in
+/// place (Conv.ShiftedRows.cs, Conv.RowDot.cs); <see cref="Choose"/> picks per pass. Parts are (sample, group) pairs,
+/// fixed sample chunks or tile blocks, chosen from the shape only, so results are bit-identical for any
+/// <see cref="Threading.MaxThreads"/>.
 /// </summary>
 internal static partial class Conv
 {
