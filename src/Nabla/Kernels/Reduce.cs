@@ -26,6 +26,20 @@ internal static class Reduce
     /// <summary>d[j] = Σ_r x[r, j] for an [outer, inner] block (a sum over leading dims, e.g. a bias gradient).</summary>
     public static void SumColumns<T>(ReadOnlySpan<T> x, int outer, int inner, Span<T> d) where T : IFloatingPointIeee754<T>
     {
+        if (inner == 1)
+        {
+            // a full reduction (the sum or mean of a loss): one SIMD sum, not a call per element
+            d[0] = TensorPrimitives.Sum(x.Slice(0, outer));
+            return;
+        }
+        if (inner < 16)
+        {
+            // rows too short for a SIMD add each: a plain loop, each column summed in row order
+            d.Slice(0, inner).Clear();
+            for (int r = 0; r < outer; r++)
+                for (int j = 0; j < inner; j++) d[j] += x[r * inner + j];
+            return;
+        }
         d.Slice(0, inner).Clear();
         for (int r = 0; r < outer; r++) TensorPrimitives.Add(d.Slice(0, inner), x.Slice(r * inner, inner), d.Slice(0, inner));
     }

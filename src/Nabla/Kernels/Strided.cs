@@ -90,6 +90,12 @@ internal static class Strided
                 Array.Copy(src, o0, dst, o1, n);
                 return;
             }
+            if (s0 == 0 && s1 == 1)
+            {
+                // a broadcast row (an expanded gradient of a sum or mean): one value repeated
+                dst.AsSpan(o1, n).Fill(src[o0]);
+                return;
+            }
             for (int i = 0; i < n; i++) dst[o1 + i * s1] = src[o0 + i * s0];
         });
     }

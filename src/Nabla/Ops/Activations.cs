@@ -39,6 +39,17 @@ public partial class Tensor
                 (Vector512.GreaterThan(vy, Vector512<T>.Zero) & vg).CopyTo(dx.Slice(i, w));
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            // the same with 256-bit vectors (CPUs without AVX-512)
+            int w = Vector256<T>.Count;
+            for (; i <= dx.Length - w; i += w)
+            {
+                var vy = Vector256.Create(y.Slice(i, w));
+                var vg = Vector256.Create(g.Slice(i, w));
+                (Vector256.GreaterThan(vy, Vector256<T>.Zero) & vg).CopyTo(dx.Slice(i, w));
+            }
+        }
         ReluMaskReference(g[i..], y[i..], dx[i..]);
     }
 
