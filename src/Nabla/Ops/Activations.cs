@@ -127,6 +127,7 @@ public partial class Tensor
     public Tensor Softmax(int dim)
     {
         int d = ShapeUtil.Dim("Softmax", dim, Rank);
+        if (d == Rank - 1 && Numel > 0) return SoftmaxRows(log: false);
         Tensor y;
         using (NoGrad())
         {
@@ -142,6 +143,7 @@ public partial class Tensor
     public Tensor LogSoftmax(int dim)
     {
         int d = ShapeUtil.Dim("LogSoftmax", dim, Rank);
+        if (d == Rank - 1 && Numel > 0) return SoftmaxRows(log: true);
         Tensor y;
         using (NoGrad())
         {
@@ -150,5 +152,23 @@ public partial class Tensor
             y = shifted - shifted.Exp().Sum([d], keepDim: true).Log();
         }
         return Engine.Record(y, "LogSoftmaxBackward", [this], g => [g - y.Exp() * g.Sum([d], keepDim: true)]);
+    }
+
+    // over the last dim: one fused kernel pass per row (Kernels/Softmax.cs), forward and backward
+    private Tensor SoftmaxRows(bool log)
+    {
+        int n = _shape[^1], rows = Numel / n;
+        var x = Detach().Contiguous();
+        var y = Uninitialized(DType, _shape.ToArray());
+        if (DType == DType.Float32) Kernels.Softmax.Forward<float>(Mem<float>(x), rows, n, Mem<float>(y), log);
+        else Kernels.Softmax.Forward<double>(Mem<double>(x), rows, n, Mem<double>(y), log);
+        return Engine.Record(y, log ? "LogSoftmaxBackward" : "SoftmaxBackward", [this], g =>
+        {
+            var gc = g.Contiguous();
+            var dx = Uninitialized(g.DType, _shape.ToArray());
+            if (DType == DType.Float32) Kernels.Softmax.Backward<float>(Mem<float>(y), Mem<float>(gc), rows, n, Mem<float>(dx), log);
+            else Kernels.Softmax.Backward<double>(Mem<double>(y), Mem<double>(gc), rows, n, Mem<double>(dx), log);
+            return [dx];
+        });
     }
 }

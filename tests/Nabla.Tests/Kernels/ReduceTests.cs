@@ -31,3 +31,34 @@ public class ReduceTests
         }
     }
 }
+
+/// <summary>The fused row softmax and log-softmax against plain double loops, on one and on many parts.</summary>
+public class SoftmaxKernelTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(256, 1024)]
+    [InlineData(4096, 33)]
+    public void FusedRowsMatchThePlainLoops(int rows, int n)
+    {
+        var rng = new Random(rows + n);
+        var x = new double[rows * n];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextDouble() * 20 - 10;
+        foreach (bool log in new[] { false, true })
+        {
+            var expected = new double[x.Length];
+            Softmax.ForwardReference(x, rows, n, expected, log);
+            var xf = x.Select(v => (float)v).ToArray();
+            var yf = new float[x.Length];
+            Softmax.Forward<float>(xf, rows, n, yf, log);
+            var yd = new double[x.Length];
+            Softmax.Forward<double>(x, rows, n, yd, log);
+            for (int i = 0; i < x.Length; i++)
+            {
+                Assert.True(Math.Abs(yd[i] - expected[i]) <= 1e-12 * (1 + Math.Abs(expected[i])), $"float64 {(log ? "log-" : "")}softmax {i}: {yd[i]} vs {expected[i]}");
+                Assert.True(Math.Abs(yf[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"float32 {(log ? "log-" : "")}softmax {i}: {yf[i]} vs {expected[i]}");
+            }
+        }
+    }
+}
