@@ -77,7 +77,65 @@ internal static class Strided
     public static void Copy<T>(T[] src, int srcOffset, ReadOnlySpan<int> srcStrides, ReadOnlySpan<int> shape, T[] dst, int dstOffset)
     {
         var dstStrides = Nabla.ShapeUtil.ContiguousStrides(shape);
+        if (TransposeCopy(src, srcOffset, srcStrides, shape, dst, dstOffset, dstStrides)) return;
         CopyStrided(src, srcOffset, srcStrides, shape, dst, dstOffset, dstStrides);
+    }
+
+    /// <summary>
+    /// A transposed view (the source's unit-stride dim b is not the last): copies each [b, last] plane in 16 x 16
+    /// tiles, so both the strided reads and the contiguous writes stay in cache (an element-by-element walk down a
+    /// column touches a new cache line per element). False when the layout is not of that kind.
+    /// </summary>
+    private static bool TransposeCopy<T>(T[] src, int srcOffset, ReadOnlySpan<int> srcStrides, ReadOnlySpan<int> shape, T[] dst, int dstOffset,
+        ReadOnlySpan<int> dstStrides)
+    {
+        const int Tile = 16;
+        int rank = shape.Length, last = rank - 1;
+        if (rank < 2 || shape[last] < Tile || srcStrides[last] == 1) return false;
+        int b = -1;
+        for (int i = last - 1; i >= 0; i--)
+            if (srcStrides[i] == 1 && shape[i] >= Tile)
+            {
+                b = i;
+                break;
+            }
+        if (b < 0) return false;
+        int nb = shape[b], nl = shape[last], sl = srcStrides[last], db = dstStrides[b];
+        // the other dims: an odometer over their indices
+        int outer = 1;
+        for (int i = 0; i < last; i++) if (i != b) outer *= shape[i];
+        Span<int> idx = stackalloc int[rank];
+        idx.Clear();
+        int so = srcOffset, d0 = dstOffset;
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i0 = 0; i0 < nb; i0 += Tile)
+            {
+                int i1 = Math.Min(nb, i0 + Tile);
+                for (int j0 = 0; j0 < nl; j0 += Tile)
+                {
+                    int j1 = Math.Min(nl, j0 + Tile);
+                    for (int i = i0; i < i1; i++)
+                    {
+                        var row = dst.AsSpan(d0 + i * db + j0, j1 - j0);
+                        int s = so + i + j0 * sl;
+                        for (int j = 0; j < row.Length; j++, s += sl) row[j] = src[s];
+                    }
+                }
+            }
+            for (int d = last - 1; d >= 0; d--)
+            {
+                if (d == b) continue;
+                idx[d]++;
+                so += srcStrides[d];
+                d0 += dstStrides[d];
+                if (idx[d] < shape[d]) break;
+                so -= srcStrides[d] * shape[d];
+                d0 -= dstStrides[d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+        return true;
     }
 
     /// <summary>Copies between two strided layouts of the same shape.</summary>
