@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels;
@@ -23,10 +24,37 @@ internal interface IVectorOps<TV, T> where T : unmanaged
 
     /// <summary>The sum of the lanes.</summary>
     static abstract T Sum(TV v);
+
+    static abstract TV Add(TV a, TV b);
+
+    static abstract TV Sub(TV a, TV b);
+
+    static abstract TV Mul(TV a, TV b);
+
+    /// <summary>The vector at s[i..] (the caller keeps i + Count ≤ s.Length).</summary>
+    static abstract TV Load(ReadOnlySpan<T> s, int i);
+
+    /// <summary>Stores v at s[i..] (the caller keeps i + Count ≤ s.Length).</summary>
+    static abstract void Store(TV v, Span<T> s, int i);
 }
 
 internal struct Ops256<T> : IVectorOps<Vector256<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Sub(Vector256<T> a, Vector256<T> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Mul(Vector256<T> a, Vector256<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Load(ReadOnlySpan<T> s, int i) => Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<T> v, Span<T> s, int i) => v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
     public static int Count => Vector256<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -58,6 +86,21 @@ internal struct Ops256<T> : IVectorOps<Vector256<T>, T> where T : unmanaged, IFl
 
 internal struct Ops128<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Add(Vector128<T> a, Vector128<T> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Sub(Vector128<T> a, Vector128<T> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Mul(Vector128<T> a, Vector128<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Load(ReadOnlySpan<T> s, int i) => Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector128<T> v, Span<T> s, int i) => v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
     public static int Count => Vector128<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -89,6 +132,21 @@ internal struct Ops128<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, IFl
 
 internal struct Ops512<T> : IVectorOps<Vector512<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Sub(Vector512<T> a, Vector512<T> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Mul(Vector512<T> a, Vector512<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Load(ReadOnlySpan<T> s, int i) => Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<T> v, Span<T> s, int i) => v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
     public static int Count => Vector512<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
