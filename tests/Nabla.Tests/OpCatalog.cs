@@ -109,6 +109,7 @@ public static partial class OpCatalog
         Add("maximum_broadcast", g => [Randn(g, 3, 4), Randn(g, 4)], x => Tensor.Maximum(x[0], x[1]));
         Add("minimum", g => [Randn(g, 3, 4), Randn(g, 3, 4)], x => Tensor.Minimum(x[0], x[1]));
         Add("pow_scalar_fractional", g => [Positive(g, 2, 3)], x => x[0].Pow(2.5));
+        Add("pow_scalar_square_fast_path", g => [Randn(g, 2, 5)], x => x[0].Pow(2));
         Add("pow_scalar_integer_negative_base", g => [Randn(g, 5)], x => x[0].Pow(3));
         Add("pow_scalar_negative_exponent", g => [Positive(g, 4)], x => x[0].Pow(-1.5));
         Add("pow_tensor_tensor", g => [Positive(g, 2, 3), Randn(g, 2, 3)], x => Tensor.Pow(x[0], x[1]));

@@ -44,8 +44,12 @@ internal static partial class Conv
         }
     }
 
-    /// <summary>A per-thread buffer for the packed weights (separate from <see cref="Scratch{T}"/>, which parts use).</summary>
-    private static class PackedWeights<T>
+    /// <summary>
+    /// A per-thread buffer for a call's weight-sized data, held by the calling thread while its parts run (separate
+    /// from <see cref="Scratch{T}"/>, which parts use): the packed weights of a forward or input residual, or the
+    /// per-chunk sums of a weight gradient.
+    /// </summary>
+    private static class WeightBuffer<T>
     {
         [ThreadStatic] private static T[]? t_buffer;
 
@@ -61,7 +65,7 @@ internal static partial class Conv
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int aSize = Gemm.PackedASize(g.Og, g.K);
-        var packedW = PackedWeights<T>.Get(aSize * g.Groups);
+        var packedW = WeightBuffer<T>.Get(aSize * g.Groups);
         for (int grp = 0; grp < g.Groups; grp++)
             Gemm.PackA<T>(false, g.Og, g.K, w.Span.Slice(grp * g.Og * g.K, g.Og * g.K), g.K, packedW.AsSpan(grp * aSize, aSize));
         if (g.SH == 1 && g.SW == 1)
@@ -124,7 +128,7 @@ internal static partial class Conv
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int aSize = Gemm.PackedASize(g.K, g.Og);
-        var packedW = PackedWeights<T>.Get(aSize * g.Groups);
+        var packedW = WeightBuffer<T>.Get(aSize * g.Groups);
         for (int grp = 0; grp < g.Groups; grp++)
             Gemm.PackA<T>(true, g.K, g.Og, w.Span.Slice(grp * g.Og * g.K, g.Og * g.K), g.K, packedW.AsSpan(grp * aSize, aSize));
         if (g.SH == 1 && g.SW == 1)

@@ -41,7 +41,7 @@ internal static partial class Conv
     private static void BackwardWeightRowDot(ConvGeometry g, ReadOnlyMemory<float> x, ReadOnlyMemory<float> dy, Memory<float> dw, int budget)
     {
         int chunks = WeightChunks(g.N), wsize = g.O * g.K;
-        var partial = WeightPartials.Get(chunks * wsize);
+        var partial = WeightBuffer<float>.Get(chunks * wsize);
         bool wide = RowsWide;
         RunParts(chunks * g.Groups, 2L * g.N * g.O * g.P * g.K, part =>
         {

@@ -65,7 +65,7 @@ internal static partial class Conv
     {
         int m = flip ? c : o, k = flip ? o : c;
         int aSize = Gemm.PackedASize(m, k);
-        var packed = PackedWeights<float>.Get(16 * aSize);
+        var packed = WeightBuffer<float>.Get(16 * aSize);
         var u = Scratch<float>.Get(16 * m * k);
         Span<double> gg = stackalloc double[12];
         for (int oc = 0; oc < o; oc++)

@@ -21,7 +21,7 @@ internal static partial class Conv
         int block = s.Block, tiles = s.Tiles, blocks = (tiles + block - 1) / block;
         int wsize = 16 * g.O * g.C;
         int chunks = Math.Clamp((1 << 23) / wsize, 1, Math.Min(blocks, 8));   // partial sums: at most 32 MiB (or one chunk)
-        var partial = WeightPartials.Get(chunks * wsize);
+        var partial = WeightBuffer<float>.Get(chunks * wsize);
         RunParts(chunks, 32L * s.Cin * s.Cout * tiles, chunk =>
         {
             var acc = partial.AsSpan(chunk * wsize, wsize);
@@ -35,19 +35,6 @@ internal static partial class Conv
         var total = partial.AsSpan(0, wsize);
         for (int c = 1; c < chunks; c++) System.Numerics.Tensors.TensorPrimitives.Add(total, partial.AsSpan(c * wsize, wsize), total);
         WeightOutputTransform(g.O * g.C, total, dw.Span);
-    }
-
-    /// <summary>A per-thread buffer for the weight gradient's per-chunk sums.</summary>
-    private static class WeightPartials
-    {
-        [ThreadStatic] private static float[]? t_buffer;
-
-        public static float[] Get(int length)
-        {
-            var b = t_buffer;
-            if (b is null || b.Length < length) t_buffer = b = new float[length];
-            return b;
-        }
     }
 
     /// <summary>Tiles [q0, q0 + qn): V_ξ of the input patches, Ŷ_ξ of the dy blocks, acc_ξ (O x C) += Ŷ_ξ · V_ξᵀ.</summary>

@@ -184,7 +184,7 @@ internal static partial class Conv
         }
         int chunks = WeightChunks(g.N);
         int wsize = g.O * g.K;
-        T[]? partial = chunks > 1 ? new T[chunks * wsize] : null;
+        T[]? partial = chunks > 1 ? WeightBuffer<T>.Get(chunks * wsize) : null;   // each part clears its own chunk
         bool direct = method == Method.Direct;
         bool pointwise = !direct && g.IsPointwise && force != Method.Im2ColGemm;
         long flops = 2L * g.N * g.O * g.P * g.K;
