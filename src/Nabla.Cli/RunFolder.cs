@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Nabla.IO;
 using Nabla.Training;
 
 namespace Nabla.Cli;
@@ -49,9 +50,7 @@ internal sealed class RunFolder
             foreach (var (k, v) in config) w.WriteString(k, v);
             w.WriteEndObject();
         }
-        string tmp = ConfigFile + ".tmp";
-        File.WriteAllText(tmp, Encoding.UTF8.GetString(ms.ToArray()) + "\n");
-        File.Move(tmp, ConfigFile, overwrite: true);
+        AtomicFile.WriteAllText(ConfigFile, Encoding.UTF8.GetString(ms.ToArray()) + "\n");
     }
 
     /// <summary>Reads run.json.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Nabla.IO;
 
 namespace Nabla.Data;
 
@@ -62,47 +63,17 @@ public static partial class Idx
         ArgumentNullException.ThrowIfNull(array);
         ThrowIfInvalid(array);
 
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
-        string temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            if (!gzip)
             {
-                if (gzip)
-                {
-                    using (var compressor = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true))
-                    {
-                        WriteCore(compressor, array);
-                    }
-                }
-                else
-                {
-                    WriteCore(file, array);
-                }
-
-                file.Flush(flushToDisk: true);
+                WriteCore(file, array);
+                return;
             }
 
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (IOException)
-            {
-                // Best effort: the original exception matters more.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Same.
-            }
-
-            throw;
-        }
+            using var compressor = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true);
+            WriteCore(compressor, array);
+        });
     }
 
     /// <summary>Writes an IDX array, uncompressed, to a stream (which is neither flushed nor disposed).</summary>

@@ -34,25 +34,7 @@ public static partial class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var plan = Plan(tensors, metadata); // validate before touching the disk
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"SafeTensors.Save: '{path}' has no folder.", nameof(path));
-        string temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                WritePlan(file, plan);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); }
-            catch (IOException) { /* best effort: the original exception matters more */ }
-            catch (UnauthorizedAccessException) { /* same */ }
-            throw;
-        }
+        AtomicFile.Write(path, file => WritePlan(file, plan));
     }
 
     /// <summary>Writes the safetensors bytes to <paramref name="stream"/> (not atomic; see <see cref="Save"/>).</summary>

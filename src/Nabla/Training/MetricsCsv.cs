@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Nabla.IO;
 
 namespace Nabla.Training;
 
@@ -58,21 +59,4 @@ public static class MetricsCsv
 
     /// <summary>Writes a metrics.csv file atomically (a temporary file renamed over the old one).</summary>
     public static void Write(string path, IEnumerable<EpochMetrics> rows) => AtomicFile.WriteAllText(path, Format(rows));
-}
-
-/// <summary>Writes files so a crash leaves either the old or the new content, never a torn file.</summary>
-internal static class AtomicFile
-{
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
-
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
-    {
-        string tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            fs.Write(bytes);
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
 }
