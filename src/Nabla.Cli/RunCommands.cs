@@ -60,7 +60,7 @@ internal static class RunCommands
         if (o.String("data") is string d) config = config with { Data = d };
         var data = RunData.Load(config with { ValSplit = 0 }, "eval", needTrain: false);
         var loss = new CrossEntropyLoss();
-        var (l, acc) = Metrics.Evaluate(model, loss.Forward, new DataLoader(data.Test, 1000));
+        var (l, acc) = Metrics.Evaluate(model, loss.Forward, new DataLoader(data.Test, Evaluate.BatchSize(model, config.SampleShape(data.Pixels))));
         stdout.WriteLine($"run: {run.Path} ({(o.Has("best") ? "best.safetensors" : "model.safetensors")}, model {config.Model})");
         stdout.WriteLine($"data: {data.Dir} ({data.Test.Count} test images)");
         stdout.WriteLine(string.Create(s_inv, $"test loss: {l:F4}"));

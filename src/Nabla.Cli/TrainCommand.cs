@@ -140,7 +140,8 @@ internal static class TrainCommand
         var loader = new DataLoader(data.Train, c.BatchSize, shuffle: true, seed: (ulong)c.Seed + 1,
             transform: c.TrainTransform(data.Rows, data.Cols));
         string valName = data.Validation is null ? "test" : "val", valLabel = data.Validation is null ? "test" : "validation";
-        var valLoader = new DataLoader(data.Validation ?? data.Test, 1000);
+        int evalBatch = Evaluate.BatchSize(model, c.SampleShape(data.Pixels));
+        var valLoader = new DataLoader(data.Validation ?? data.Test, evalBatch);
         var optimizer = c.BuildOptimizer(model);
         var (scheduler, interval) = c.BuildScheduler(optimizer, loader.BatchCount);
         var trainer = new Trainer(model, optimizer, lossFn.Forward) { Scheduler = scheduler, ScheduleInterval = interval };
@@ -202,7 +203,7 @@ internal static class TrainCommand
             stdout.WriteLine(string.Create(inv, $"interrupted at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
             return 130;
         }
-        var (testLoss, testAcc) = Metrics.Evaluate(model, lossFn.Forward, new DataLoader(data.Test, 1000));
+        var (testLoss, testAcc) = Metrics.Evaluate(model, lossFn.Forward, new DataLoader(data.Test, evalBatch));
         SafeTensors.Save(run.ModelFile, model.StateDict());
         if (best.BestEpoch > 0) stdout.WriteLine(string.Create(inv, $"best {valName} accuracy: {100 * best.Best:F2}% at epoch {best.BestEpoch} (best.safetensors)"));
         stdout.WriteLine(string.Create(inv, $"test loss: {testLoss:F4}"));
