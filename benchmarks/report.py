@@ -248,6 +248,12 @@ def main():
              "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|convpasses]` (`convpasses`: each conv pass alone, per method); "
              "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`.")
     L.append("")
+    # ---- peak memory of the CLI: benchmarks/memory.sh writes this section
+    memory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "memory.md")
+    if os.path.exists(memory):
+        with open(memory, encoding="utf-8") as f:
+            L.append(f.read().rstrip("\n"))
+        L.append("")
     with open(dst, "w", encoding="utf-8") as f:
         f.write("\n".join(L))
     return 0

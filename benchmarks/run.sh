@@ -92,5 +92,8 @@ fi
 echo "# run.sh finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >>"$tmp"
 cp "$tmp" "$out" && chmod 644 "$out"
 
+# peak memory of the CLI per preset (writes results/memory.md, a section of the report)
+"$here/memory.sh" || echo "warning: benchmarks/memory.sh failed; BENCHMARKS.md keeps the last memory section" >&2
+
 "$python" "$here/report.py" "$out" "$repo/BENCHMARKS.md"
 echo "wrote $repo/BENCHMARKS.md and $out" >&2
