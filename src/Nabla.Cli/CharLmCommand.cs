@@ -85,6 +85,7 @@ internal static class CharLmCommand
         int sample = o.Int("sample", 300, min: 0), seed = o.Int("seed", 1, min: 0);
         double lr = o.Double("lr", 0.003, min: 0, exclusiveMin: true), temperature = o.Double("temperature", 0.8, min: 0, exclusiveMin: true);
         Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
+        if (o.String("prompt") is { Length: 0 }) throw new CliException("nabla charlm: --prompt must not be empty (leave it out to start from the text's first character).");
 
         string text = File.ReadAllText(path, Encoding.UTF8);
         int split = (int)(text.Length * 0.9);

@@ -40,7 +40,7 @@ public static class Cli
             {
                 "train" => TrainCommand.Run(args[1..], stdout),
                 "eval" => RunCommands.Eval(args[1..], stdout),
-                "predict" => RunCommands.Predict(args[1..], stdout),
+                "predict" => RunCommands.Predict(args[1..], stdout, stderr),
                 "plot" => RunCommands.Plot(args[1..], stdout),
                 "summary" => InspectCommands.Summary(args[1..], stdout),
                 "explain" => InspectCommands.Explain(args[1..], stdout),

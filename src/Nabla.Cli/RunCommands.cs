@@ -21,9 +21,10 @@ internal static class RunCommands
         Usage: nabla predict DIR IMAGE.png [--best]
 
         Classifies one image with a run's model and prints the probability of each class. The PNG (8-bit gray,
-        gray+alpha, RGB, RGBA or palette; transparency counts as white) is converted to gray, resized to the run's
-        image size (28x28 for MNIST) by area averaging, and inverted when its background is light, since MNIST digits
-        are white on black.
+        gray+alpha, RGB, RGBA or palette; transparency counts as white) of any size is converted to gray and prepared
+        as MNIST's digits were: inverted when its background is light (MNIST digits are white on black), the ink's
+        bounding box scaled to fit a 20x20 box keeping its aspect ratio (area averaging), and placed in the 28x28
+        field with its centre of mass at the centre. A blank image gets a warning.
         """;
 
     private const string PlotHelp = """
@@ -39,12 +40,20 @@ internal static class RunCommands
     {
         var raw = run.ReadConfig();
         var config = TrainConfig.FromDictionary(raw, run.ConfigFile);
-        int rows = int.Parse(raw.GetValueOrDefault("rows", "28"), s_inv), cols = int.Parse(raw.GetValueOrDefault("cols", "28"), s_inv);
+        var (rows, cols) = ImageSize(raw);
         int classes = int.Parse(raw.GetValueOrDefault("classes", "10"), s_inv);
         var model = config.BuildModel(rows * cols, classes, new Generator((ulong)config.Seed));
         string file = bestWeights ? run.BestFile : run.ModelFile;
         if (!File.Exists(file)) throw new CliException($"nabla {command}: '{run.Path}' has no {Path.GetFileName(file)} yet (train it first).");
         model.LoadStateDict(SafeTensors.Load(file).Tensors);
+        // a diverged run saves NaN weights, which would score "test loss: NaN" and predict nothing
+        foreach (var (name, t) in model.StateDict())
+        {
+            var values = t.ToDoubleArray();
+            int bad = Array.FindIndex(values, v => !double.IsFinite(v));
+            if (bad >= 0)
+                throw new InvalidDataException($"nabla {command}: {file}: tensor '{name}' holds {values[bad].ToString(s_inv)} at index {bad}; these weights cannot be used (the run diverged or the file is damaged).");
+        }
         model.Eval();
         return (config, model, raw);
     }
@@ -56,9 +65,12 @@ internal static class RunCommands
         if (o.Positionals.Count != 1) throw new CliException("nabla eval: give exactly one run folder. See 'nabla eval --help'.");
         Kernels.Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
         var run = RunFolder.Open("eval", o.Positionals[0]);
-        var (config, model, _) = LoadModel("eval", run, o.Has("best"));
+        var (config, model, raw) = LoadModel("eval", run, o.Has("best"));
         if (o.String("data") is string d) config = config with { Data = d };
         var data = RunData.Load(config with { ValSplit = 0 }, "eval", needTrain: false);
+        var (rows, cols) = ImageSize(raw);
+        if (data.Rows != rows || data.Cols != cols)
+            throw new CliException($"nabla eval: the model of '{run.Path}' takes {rows}x{cols} images but the test images in '{data.Dir}' are {data.Rows}x{data.Cols}.");
         var loss = new CrossEntropyLoss();
         var (l, acc) = Metrics.Evaluate(model, loss.Forward, new DataLoader(data.Test, Evaluate.BatchSize(model, config.SampleShape(data.Pixels))));
         stdout.WriteLine($"run: {run.Path} ({(o.Has("best") ? "best.safetensors" : "model.safetensors")}, model {config.Model})");
@@ -68,7 +80,11 @@ internal static class RunCommands
         return 0;
     }
 
-    public static int Predict(string[] args, TextWriter stdout)
+    /// <summary>The image size a run's model was built for (run.json's rows and cols).</summary>
+    private static (int Rows, int Cols) ImageSize(Dictionary<string, string> raw) =>
+        (int.Parse(raw.GetValueOrDefault("rows", "28"), s_inv), int.Parse(raw.GetValueOrDefault("cols", "28"), s_inv));
+
+    public static int Predict(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var o = new Options("predict", args, new HashSet<string> { "help", "best" }, new HashSet<string>());
         if (o.Has("help")) { stdout.Write(PredictHelp); return 0; }
@@ -78,17 +94,18 @@ internal static class RunCommands
         if (!File.Exists(image)) throw new CliException($"nabla predict: image '{image}' does not exist.");
         var (gray, h, w) = Png.ReadGray(image);
         var (config, model, raw) = LoadModel("predict", run, o.Has("best"));
-        int rows = int.Parse(raw.GetValueOrDefault("rows", "28"), s_inv), cols = int.Parse(raw.GetValueOrDefault("cols", "28"), s_inv);
-        var x = Png.Resize(gray, h, w, rows, cols);
-        bool invert = x.Average() > 0.5;
-        if (invert) for (int i = 0; i < x.Length; i++) x[i] = 1 - x[i];
+        var (rows, cols) = ImageSize(raw);
+        var digit = DigitImage.Prepare(gray, h, w, rows, cols);
+        if (digit.Blank) stderr.WriteLine(string.Create(s_inv, $"warning: '{image}' is blank (no ink: its pixels differ by less than {DigitImage.MinContrast:P0}); the prediction means nothing."));
+        var x = digit.Pixels;
         var shape = config.SampleShape(rows * cols);
         config.NormalizeInPlace(x);
         Tensor probs;
         using (Tensor.NoGrad()) probs = model.Forward(Tensor.FromArray(x, [1, .. shape])).Softmax(1);
         var p = probs.ToArray();
         int best = Array.IndexOf(p, p.Max());
-        stdout.WriteLine($"image: {image} ({w}x{h}{(w != cols || h != rows ? $" → {cols}x{rows}" : "")}{(invert ? ", inverted: light background" : "")})");
+        string how = digit.Blank ? "blank" : $"digit {digit.Box.W}x{digit.Box.H} → {digit.Scaled.W}x{digit.Scaled.H}, centred by its centre of mass in {cols}x{rows}";
+        stdout.WriteLine($"image: {image} ({w}x{h}{(digit.Inverted ? ", inverted: light background" : "")}; {how})");
         for (int k = 0; k < p.Length; k++)
             stdout.WriteLine(string.Create(s_inv, $"  {k}  {100 * p[k],6:F2}%  {new string('#', (int)Math.Round(p[k] * 40))}"));
         stdout.WriteLine(string.Create(s_inv, $"prediction: {best} ({100 * p[best]:F2}%)"));

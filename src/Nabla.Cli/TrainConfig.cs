@@ -145,13 +145,16 @@ internal sealed record RunData(TensorDataset Train, TensorDataset? Validation, T
         var test = Mnist.LoadFolder(dir, train: false);
         var train = needTrain ? Mnist.LoadFolder(dir, train: true) : test;
         if (train.Count == 0 || test.Count == 0) throw new CliException($"nabla {command}: the data in '{dir}' is empty ({train.Count} training and {test.Count} test images).");
-        if (test.Rows * test.Cols != train.Rows * train.Cols)
+        if (test.Rows != train.Rows || test.Cols != train.Cols)
             throw new CliException($"nabla {command}: training images are {train.Rows}x{train.Cols} but test images are {test.Rows}x{test.Cols}.");
         int pixels = train.Rows * train.Cols;
         int classes = Math.Max(10, Math.Max(train.Labels.Max(), test.Labels.Max()) + 1);
         var shape = c.SampleShape(pixels);
-        if (shape.Aggregate(1, (a, b) => a * b) != pixels)
-            throw new CliException($"nabla {command}: model '{c.Model}' expects {string.Join("x", shape)} inputs but the images are {train.Rows}x{train.Cols}.");
+        // the image presets take rows x cols as the last two dimensions: 784x1 images hold 784 pixels but are no 28x28 digit
+        if (c.Model != "mlp" && (shape[^2] != train.Rows || shape[^1] != train.Cols))
+            throw new CliException($"nabla {command}: model '{c.Model}' takes {shape[^2]}x{shape[^1]} images but the images in '{dir}' are {train.Rows}x{train.Cols}.");
+        if (needTrain && c.Shift >= Math.Min(train.Rows, train.Cols))
+            throw new CliException($"nabla {command}: --shift must be smaller than the images ({train.Rows}x{train.Cols}: at most {Math.Min(train.Rows, train.Cols) - 1}), got {c.Shift}.");
         var trainSet = new TensorDataset(train.Images, train.Labels, shape);
         TensorDataset? val = null;
         if (c.ValSplit > 0)

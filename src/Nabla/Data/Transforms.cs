@@ -64,7 +64,7 @@ public static class Transforms
 
     /// <summary>
     /// Shifts an H×W image (or each channel of a C×H×W image) by a random whole number of pixels in [−max, max]
-    /// along each axis, filling with zeros.
+    /// along each axis, filling with zeros (a shift by the image's size or more leaves only zeros).
     /// </summary>
     public static SampleTransform RandomShift(int maxShift, int height, int width)
     {
@@ -85,8 +85,8 @@ public static class Transforms
                 for (int r = 0; r < height; r++)
                 {
                     int sr = r - dy;
-                    if ((uint)sr >= (uint)height) continue;
                     int c0 = Math.Max(0, dx), c1 = Math.Min(width, width + dx);
+                    if ((uint)sr >= (uint)height || c1 <= c0) continue;
                     copy.Slice(sr * width + c0 - dx, c1 - c0).CopyTo(img.Slice(r * width + c0, c1 - c0));
                 }
             }

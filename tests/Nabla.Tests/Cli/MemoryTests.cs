@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Nabla.Data;
 
 namespace Nabla.Tests.Cli;
 
@@ -20,10 +19,7 @@ public sealed class MemoryTests : IDisposable
     {
         // 64 training images keep the run short; the 1,000 test images are what validation and eval push through
         string data = Path.Combine(_root, "data");
-        Directory.CreateDirectory(data);
-        var bundled = Mnist.FindBundledData();
-        Subset(Mnist.LoadFolder(bundled, train: true), 64, data, "train");
-        Subset(Mnist.LoadFolder(bundled, train: false), 1000, data, "t10k");
+        TinyRun.WriteSubset(data, train: 64, test: 1000);
 
         var (code, output, peak) = RunMeasured("train", "--model", "cnn", "--epochs", "1", "--data", data, "--runs-dir", _root, "--run", "cnn", "--threads", "2", "--plain");
         Assert.True(code == 0, output);
@@ -32,13 +28,6 @@ public sealed class MemoryTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("test accuracy", output);
         Assert.True(peak < Bound, $"eval peaked at {peak >> 20} MB");
-    }
-
-    private static void Subset(MnistSplit split, int n, string dir, string prefix)
-    {
-        var pixels = split.Images.AsSpan(0, n * split.Rows * split.Cols).ToArray().Select(v => (byte)Math.Round(v * 255)).ToArray();
-        Idx.Write(Path.Combine(dir, $"{prefix}-images-idx3-ubyte"), new IdxArray([n, split.Rows, split.Cols], pixels), gzip: false);
-        Idx.Write(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte"), new IdxArray([n], split.Labels.Take(n).Select(l => (byte)l).ToArray()), gzip: false);
     }
 
     // the peak resident set (VmHWM on Linux), read while the process runs: it only grows, so the last read is the peak

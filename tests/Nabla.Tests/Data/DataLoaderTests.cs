@@ -34,6 +34,29 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void RandomShiftPastTheImageLeavesZeros()
+    {
+        // a 4x1 image shifted by up to 3 pixels (it threw "out of range"): any sideways shift leaves zeros, a vertical
+        // one moves the column
+        float[] src = [1, 2, 3, 4];
+        var shift = Transforms.RandomShift(3, 4, 1);
+        var g = new Generator(2);
+        int cleared = 0;
+        for (int trial = 0; trial < 40; trial++)
+        {
+            var img = (float[])src.Clone();
+            shift(img, g);
+            if (img.All(v => v == 0))
+            {
+                cleared++;
+                continue;
+            }
+            Assert.Contains(Enumerable.Range(-3, 7), dy => Enumerable.Range(0, 4).All(r => img[r] == ((uint)(r - dy) < 4 ? src[r - dy] : 0)));
+        }
+        Assert.InRange(cleared, 20, 39); // dx = 0 with probability 1/7
+    }
+
+    [Fact]
     public void RandomShiftMovesPixelsWithinBounds()
     {
         var shift = Transforms.RandomShift(2, 5, 5);
