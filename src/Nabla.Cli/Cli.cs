@@ -38,7 +38,7 @@ public static class Cli
             }
             return args[0] switch
             {
-                "train" => TrainCommand.Run(args[1..], stdout),
+                "train" => TrainCommand.Run(args[1..], stdout, stderr),
                 "eval" => RunCommands.Eval(args[1..], stdout),
                 "predict" => RunCommands.Predict(args[1..], stdout, stderr),
                 "plot" => RunCommands.Plot(args[1..], stdout),

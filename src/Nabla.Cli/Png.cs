@@ -213,4 +213,7 @@ public static class PngTestHook
 {
     /// <summary>An 8-bit grayscale PNG of <paramref name="pixels"/> (row-major, height × width).</summary>
     public static byte[] EncodeGray(byte[] pixels, int height, int width) => Png.EncodeGray(pixels, height, width);
+
+    /// <summary>A PNG file's luminance in [0, 1], row by row, as `nabla predict` reads it (the plots are checked with it).</summary>
+    public static (float[] Gray, int Height, int Width) DecodeGray(byte[] file) => Png.Decode(file);
 }

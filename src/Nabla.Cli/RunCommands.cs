@@ -1,4 +1,5 @@
 using System.Globalization;
+using Nabla.Cli.Plotting;
 using Nabla.Data;
 using Nabla.IO;
 using Nabla.Losses;
@@ -125,7 +126,6 @@ internal static class RunCommands
         if (history.Count == 0) throw new CliException($"nabla plot: '{run.MetricsFile}' has no epochs yet.");
         string valLabel = File.Exists(run.ConfigFile) && run.ReadConfig().GetValueOrDefault("val_split", "0") is not ("0" or "") ? "validation" : "test";
         foreach (var f in Plots.Write(run.Path, history, run.Name, valLabel)) stdout.WriteLine($"wrote {f}");
-        if (Plots.FontFamily is null) stdout.WriteLine("warning: no known font installed (apt-get install fonts-dejavu-core); the plots may have no text.");
         return 0;
     }
 }

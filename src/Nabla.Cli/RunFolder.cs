@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Nabla.Cli.Plotting;
 using Nabla.IO;
 using Nabla.Training;
 
@@ -13,6 +14,8 @@ namespace Nabla.Cli;
 /// </summary>
 internal sealed class RunFolder
 {
+    private bool _plotsWarned;
+
     public RunFolder(string path) => Path = System.IO.Path.GetFullPath(path);
 
     public string Path { get; }
@@ -70,10 +73,21 @@ internal sealed class RunFolder
     /// <summary>A default run name: the model and the local time, e.g. mlp-20250101-120000.</summary>
     public static string DefaultName(string model) => $"{model}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}";
 
-    /// <summary>Writes metrics.csv and the plots from the history.</summary>
-    public void WriteMetrics(IReadOnlyList<EpochMetrics> history, string valLabel)
+    /// <summary>
+    /// Draws the plots from the history; a failure (a plot file that cannot be written) is a one-line warning on
+    /// <paramref name="stderr"/>, given once per run, since the plots can always be redrawn with `nabla plot`.
+    /// </summary>
+    public void TryWritePlots(IReadOnlyList<EpochMetrics> history, string valLabel, TextWriter stderr)
     {
-        MetricsCsv.Write(MetricsFile, history);
-        Plots.Write(Path, history, Name, valLabel);
+        try
+        {
+            Plots.Write(Path, history, Name, valLabel);
+        }
+        catch (Exception e)
+        {
+            if (_plotsWarned) return;
+            _plotsWarned = true;
+            stderr.WriteLine($"warning: could not draw the plots: {e.Message.ReplaceLineEndings(" ")}");
+        }
     }
 }

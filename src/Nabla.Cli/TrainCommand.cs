@@ -63,7 +63,7 @@ internal static class TrainCommand
     private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "rotate", "scale", "shear", "seed", "threads",
         "optimizer", "momentum", "weight-decay", "warmup", "val-split", "early-stopping", "run", "runs-dir", "resume"];
 
-    public static int Run(string[] args, TextWriter stdout)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var o = new Options("train", args, s_flags, s_valued);
         if (o.Has("help"))
@@ -96,7 +96,7 @@ internal static class TrainCommand
             if (File.Exists(run.ConfigFile))
                 throw new CliException($"nabla train: run folder '{run.Path}' already holds a run; continue it with --resume or choose another --run.");
         }
-        return Train(config, run, resume, stdout, plain: o.Has("plain"));
+        return Train(config, run, resume, stdout, stderr, plain: o.Has("plain"));
     }
 
     private static TrainConfig Parse(Options o)
@@ -134,7 +134,7 @@ internal static class TrainCommand
             Rotate: o.Double("rotate", preset.Rotate, min: 0), Scale: scale, Shear: shear);
     }
 
-    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, bool plain)
+    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain)
     {
         var inv = CultureInfo.InvariantCulture;
         var data = RunData.Load(c, "train");
@@ -155,7 +155,7 @@ internal static class TrainCommand
         var best = new KeepBest(MonitoredMetric.ValAccuracy) { Saved = (m, _) => SafeTensors.Save(run.BestFile, m.StateDict()) };
         trainer.Callbacks.Add(best);
         // last, so the checkpoint holds the other callbacks' counters
-        trainer.Callbacks.Add(new LambdaCallback((t, _) => SaveRun(t, run, valLabel)));
+        trainer.Callbacks.Add(new LambdaCallback((t, _) => SaveRun(t, run, valLabel, stderr)));
 
         stdout.WriteLine(string.Create(inv, $"data: {data.Dir} ({data.Train.Count} train, {(data.Validation is null ? "" : $"{data.Validation.Count} val, ")}{data.Test.Count} test, {data.Rows}x{data.Cols})"));
         stdout.WriteLine(c.Describe(data.Pixels, data.Classes, model.ParameterCount(), Threading.MaxThreads));
@@ -203,7 +203,7 @@ internal static class TrainCommand
         }
         if (!completed)
         {
-            SaveRun(trainer, run, valLabel);
+            SaveRun(trainer, run, valLabel, stderr);
             stdout.WriteLine(string.Create(inv, $"interrupted at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
             return 130;
         }
@@ -228,11 +228,12 @@ internal static class TrainCommand
         }
     }
 
-    /// <summary>Writes what a crash must not lose: metrics and plots, the weights, and last the checkpoint (all atomically).</summary>
-    private static void SaveRun(Trainer trainer, RunFolder run, string valLabel)
+    /// <summary>Writes what a crash must not lose: metrics, the weights, the checkpoint (all atomically); then the plots, which may fail.</summary>
+    private static void SaveRun(Trainer trainer, RunFolder run, string valLabel, TextWriter stderr)
     {
-        run.WriteMetrics(trainer.History, valLabel);
+        MetricsCsv.Write(run.MetricsFile, trainer.History);
         SafeTensors.Save(run.ModelFile, trainer.Model.StateDict());
         trainer.SaveCheckpoint(run.CheckpointFile);
+        run.TryWritePlots(trainer.History, valLabel, stderr);
     }
 }
