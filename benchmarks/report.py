@@ -117,6 +117,20 @@ def note(r):
     return r["note"] if r else ""
 
 
+def plots_section(results_dir):
+    """benchmarks/results/plots.tsv (benchmarks/plots.sh) as its own section; nothing when absent."""
+    path = os.path.join(results_dir, "plots.tsv")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        rows = [l.rstrip("\n").split("\t") for l in f if l.strip()][1:]
+    out = ["## Plots: `nabla plot` (managed renderer, in-process, per chart = one 800x500 PNG + its SVG)", "",
+           "| measure | min | median | unit | iterations | note |", "| --- | ---: | ---: | --- | ---: | --- |"]
+    out += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in rows if len(r) >= 6]
+    out += ["", "Rerun: `benchmarks/plots.sh` (writes `benchmarks/results/plots.tsv`).", ""]
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -254,6 +268,7 @@ def main():
         with open(memory, encoding="utf-8") as f:
             L.append(f.read().rstrip("\n"))
         L.append("")
+    L.extend(plots_section(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")))
     with open(dst, "w", encoding="utf-8") as f:
         f.write("\n".join(L))
     return 0

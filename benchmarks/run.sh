@@ -89,6 +89,8 @@ if grep -q avx512f /proc/cpuinfo 2>/dev/null; then
     fi
   done
 fi
+echo "== plots" >&2
+"$here/plots.sh" >&2
 echo "# run.sh finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >>"$tmp"
 cp "$tmp" "$out" && chmod 644 "$out"
 

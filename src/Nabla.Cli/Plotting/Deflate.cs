@@ -8,7 +8,7 @@ namespace Nabla.Cli.Plotting;
 /// </summary>
 internal static class Deflate
 {
-    private const int Window = 1 << 15, MinMatch = 3, MaxMatch = 258, MaxChain = 64, HashBits = 15;
+    private const int Window = 1 << 15, MinMatch = 3, MaxMatch = 258, MaxChain = 32, NiceMatch = 128, MaxInsert = 32, HashBits = 15;
 
     private static readonly int[] s_lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
     private static readonly int[] s_lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
@@ -34,18 +34,18 @@ internal static class Deflate
                 int h = Hash(data, at), limit = Math.Min(MaxMatch, data.Length - at);
                 for (int candidate = head[h], chain = MaxChain; candidate >= 0 && at - candidate <= Window - 1 && chain > 0; candidate = prev[candidate % Window], chain--)
                 {
-                    int n = 0;
-                    while (n < limit && data[candidate + n] == data[at + n]) n++;
+                    int n = data.Slice(candidate, limit).CommonPrefixLength(data.Slice(at, limit));
                     if (n > bestLength) (bestLength, bestDistance) = (n, at - candidate);
-                    if (n == limit) break;
+                    if (n >= Math.Min(limit, NiceMatch)) break;
                 }
             }
             int step = bestLength >= MinMatch ? bestLength : 1;
             if (step > 1) Match(w, bestLength, bestDistance);
             else Symbol(w, data[at]);
-            for (int end = at + step; at < end; at++)
+            // as zlib's faster levels do, the positions inside a long match are not worth indexing
+            for (int end = at + step, indexed = step <= MaxInsert ? end : at + 1; at < end; at++)
             {
-                if (at + MinMatch > data.Length) continue;
+                if (at >= indexed || at + MinMatch > data.Length) continue;
                 int h = Hash(data, at);
                 prev[at % Window] = head[h];
                 head[h] = at;
@@ -54,10 +54,16 @@ internal static class Deflate
         Symbol(w, 256); // end of block
         w.Flush();
         uint a = 1, b = 0;
-        foreach (byte x in data)
+        // Adler-32, reduced modulo 65521 every 5552 bytes (the most that cannot overflow 32 bits)
+        for (int block = 0; block < data.Length; block += 5552)
         {
-            a = (a + x) % 65521;
-            b = (b + a) % 65521;
+            foreach (byte x in data.Slice(block, Math.Min(5552, data.Length - block)))
+            {
+                a += x;
+                b += a;
+            }
+            a %= 65521;
+            b %= 65521;
         }
         w.Bytes((byte)(b >> 8), (byte)b, (byte)(a >> 8), (byte)a);
         return w.ToArray();

@@ -23,22 +23,18 @@ internal static class PngEncoder
             var up = r > 0 ? rgb.Slice((r - 1) * stride, stride) : new byte[stride];
             long bestSum = long.MaxValue;
             int bestFilter = 0;
-            foreach (int filter in (ReadOnlySpan<int>)[0, 1, 2, 4])
+            // up first: a row like the one above becomes zeros, and nothing beats a sum of 0
+            foreach (int filter in (ReadOnlySpan<int>)[2, 1, 0, 4])
             {
+                Filter(filter, row, up, candidate);
                 long sum = 0;
-                for (int i = 0; i < stride; i++)
-                {
-                    int a = i >= 3 ? row[i - 3] : 0, b = up[i], c = i >= 3 ? up[i - 3] : 0;
-                    byte f = (byte)(row[i] - filter switch { 0 => 0, 1 => a, 2 => b, _ => Paeth(a, b, c) });
-                    candidate[i] = f;
-                    int signed = (sbyte)f;
-                    sum += signed < 0 ? -signed : signed;
-                }
+                for (int i = 0; i < stride && sum < bestSum; i++) sum += candidate[i] < 128 ? candidate[i] : 256 - candidate[i]; // |signed byte|
                 if (sum < bestSum)
                 {
                     (bestSum, bestFilter) = (sum, filter);
                     candidate.CopyTo(best, 0);
                 }
+                if (bestSum == 0) break;
             }
             filtered[r * (stride + 1)] = (byte)bestFilter;
             best.CopyTo(filtered, r * (stride + 1) + 1);
@@ -85,6 +81,28 @@ internal static class PngEncoder
         png.Write(data);
         BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(data, Crc32(type)));
         png.Write(word);
+    }
+
+    // PNG filter types 0 (none), 1 (sub), 2 (up) and 4 (Paeth), three bytes a pixel
+    private static void Filter(int filter, ReadOnlySpan<byte> row, ReadOnlySpan<byte> up, Span<byte> output)
+    {
+        switch (filter)
+        {
+            case 0:
+                row.CopyTo(output);
+                break;
+            case 1:
+                row[..3].CopyTo(output);
+                for (int i = 3; i < row.Length; i++) output[i] = (byte)(row[i] - row[i - 3]);
+                break;
+            case 2:
+                for (int i = 0; i < row.Length; i++) output[i] = (byte)(row[i] - up[i]);
+                break;
+            default:
+                for (int i = 0; i < 3; i++) output[i] = (byte)(row[i] - up[i]);
+                for (int i = 3; i < row.Length; i++) output[i] = (byte)(row[i] - Paeth(row[i - 3], up[i], up[i - 3]));
+                break;
+        }
     }
 
     private static int Paeth(int a, int b, int c)

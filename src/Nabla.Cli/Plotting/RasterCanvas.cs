@@ -116,9 +116,13 @@ internal sealed class RasterCanvas : ICanvas
 
     private void Blend(int pixel, Rgb color, double coverage)
     {
-        int a = (int)(coverage * 255 + 0.5);
+        int a = (int)(coverage * 255 + 0.5), at = pixel * 3;
         if (a <= 0) return;
-        int at = pixel * 3;
+        if (a >= 255)
+        {
+            (_rgb[at], _rgb[at + 1], _rgb[at + 2]) = (color.R, color.G, color.B);
+            return;
+        }
         _rgb[at] = Mix(_rgb[at], color.R, a);
         _rgb[at + 1] = Mix(_rgb[at + 1], color.G, a);
         _rgb[at + 2] = Mix(_rgb[at + 2], color.B, a);

@@ -159,7 +159,7 @@ public sealed class PlotTests : IDisposable
         Assert.Equal(PinnedLossPng, Convert.ToHexStringLower(SHA256.HashData(first)));
     }
 
-    private const string PinnedLossPng = "eed13a9bce59e8ce1e87ab81b9814d6bdfcaa354cd2aa7314a443d76794907b7";
+    private const string PinnedLossPng = "0fa8da49e56736be2a57258d1ca18f42bd4edbe9784657273d0fb3f203a8353a";
 
     [Fact]
     public void TheCliCarriesNoNativeLibraries()
