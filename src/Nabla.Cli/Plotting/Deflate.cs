@@ -43,13 +43,14 @@ internal static class Deflate
             if (step > 1) Match(w, bestLength, bestDistance);
             else Symbol(w, data[at]);
             // as zlib's faster levels do, the positions inside a long match are not worth indexing
-            for (int end = at + step, indexed = step <= MaxInsert ? end : at + 1; at < end; at++)
+            int end = at + step, indexed = Math.Min(step <= MaxInsert ? end : at + 1, data.Length - MinMatch + 1);
+            for (; at < indexed; at++)
             {
-                if (at >= indexed || at + MinMatch > data.Length) continue;
                 int h = Hash(data, at);
                 prev[at % Window] = head[h];
                 head[h] = at;
             }
+            at = end;
         }
         Symbol(w, 256); // end of block
         w.Flush();

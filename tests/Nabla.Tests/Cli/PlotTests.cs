@@ -103,6 +103,7 @@ public sealed class PlotTests : IDisposable
             var svg = XDocument.Parse(File.ReadAllText(Path.Combine(dir, stem + ".svg")));
             var ticks = Assert.Single(Groups(svg, "x-ticks")).Elements(s_svg + "text").Select(t => t.Value).ToArray();
             Assert.Equal(Enumerable.Range(1, epochs).Select(e => e.ToString(CultureInfo.InvariantCulture)), ticks);
+            Assert.Equal(500, PngTestHook.DecodeGray(File.ReadAllBytes(Path.Combine(dir, stem + ".png"))).Height);
         }
     }
 
@@ -133,6 +134,7 @@ public sealed class PlotTests : IDisposable
             return (1 + y, 1.05 + 0.9 * y);
         }).ToArray();
         string dir = Plot(end, losses);
+        Assert.Equal(800, PngTestHook.DecodeGray(File.ReadAllBytes(Path.Combine(dir, "loss.png"))).Width);
         var svg = XDocument.Parse(File.ReadAllText(Path.Combine(dir, "loss.svg")));
         var box = Assert.Single(Groups(svg, "legend")).Elements(s_svg + "rect").First();
         double D(string a) => double.Parse(box.Attribute(a)!.Value, CultureInfo.InvariantCulture);
