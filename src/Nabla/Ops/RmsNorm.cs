@@ -15,8 +15,7 @@ public partial class Tensor
     {
         int d = CheckNormalizedShape(op, input, normalizedShape);
         CheckNormParam(op, "weight", weight, normalizedShape, input);
-        // torch.finfo(dtype).eps: 2^-23 and 2^-52 (.NET's float.Epsilon is the smallest subnormal, not this)
-        double e = eps ?? (input.DType == DType.Float32 ? Math.Pow(2, -23) : Math.Pow(2, -52));
+        double e = eps ?? input.DType.Eps();   // torch.finfo(dtype).eps, as PyTorch
         if (e < 0 || double.IsNaN(e)) throw new ArgumentOutOfRangeException(nameof(eps), $"{op}: eps must be ≥ 0, got {e}.");
         return RowNorm(op, input, d, normalizedShape, weight, null, e, rms: true);
     }
