@@ -18,7 +18,12 @@ public partial class Tensor
     /// running statistics normalise the input. Shape: input (N, C, *), weight/bias/running stats (C) → (N, C, *).
     /// </summary>
     public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
-        bool training = false, double momentum = 0.1, double eps = 1e-5, string op = "BatchNorm")
+        bool training = false, double momentum = 0.1, double eps = 1e-5) =>
+        BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, "BatchNorm");
+
+    /// <summary>BatchNorm with <paramref name="op"/> naming the caller (BatchNorm1d/2d, InstanceNorm in eval) in errors and the graph node.</summary>
+    internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, double momentum, double eps, string op)
     {
         var (n, c, l) = ChannelLayout(op, input);
         CheckNormParam(op, "weight", weight, [c], input);

@@ -25,8 +25,9 @@ public partial class Tensor
     /// Cross-entropy between logits and class indices: loss_i = log Σ_c e^(x_ic) − x_i,t_i, computed stably.
     /// Shape: logits (N, C), target (N) holding class indices in [0, C) (or <paramref name="ignoreIndex"/>) → scalar, or (N) with <see cref="Reduction.None"/>.
     /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean, int ignoreIndex = -100, string op = "CrossEntropyLoss")
+    public static Tensor CrossEntropy(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean, int ignoreIndex = -100)
     {
+        const string op = "CrossEntropyLoss";
         if (logits.Rank != 2) throw new ArgumentException($"{op}: expected logits of shape (N, C), got {ShapeUtil.Format(logits._shape)}.");
         int n = logits._shape[0], c = logits._shape[1];
         if (target.Rank != 1 || target._shape[0] != n)

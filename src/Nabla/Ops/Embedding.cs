@@ -12,8 +12,9 @@ public partial class Tensor
     /// floats, as class targets are). The row <paramref name="paddingIdx"/> (negative counts from the end; null for
     /// none) receives no gradient. Shape: weight (N, D), indices (*) → (*, D).
     /// </summary>
-    public static Tensor Embedding(Tensor weight, Tensor indices, int? paddingIdx = null, string op = "Embedding")
+    public static Tensor Embedding(Tensor weight, Tensor indices, int? paddingIdx = null)
     {
+        const string op = "Embedding";
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(indices);
         if (weight.Rank != 2) throw new ArgumentException($"{op}: weight must be 2-D (num_embeddings, embedding_dim), got {ShapeUtil.Format(weight._shape)}.");

@@ -15,8 +15,8 @@ public partial class Tensor
     /// groups and each sample's group is normalised by its own mean and biased variance, then scaled per channel.
     /// Shape: input (N, C, *) with C divisible by numGroups, weight/bias (C) → (N, C, *).
     /// </summary>
-    public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5, string op = "GroupNorm") =>
-        GroupNormCore(op, input, numGroups, weight, bias, eps, out _, out _);
+    public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
+        GroupNormCore("GroupNorm", input, numGroups, weight, bias, eps, out _, out _);
 
     /// <summary>
     /// Instance normalisation (as torch.nn.functional.instance_norm): each sample's channel is normalised by its own
@@ -25,7 +25,12 @@ public partial class Tensor
     /// Shape: input (N, C, *), weight/bias/running stats (C) → (N, C, *).
     /// </summary>
     public static Tensor InstanceNorm(Tensor input, Tensor? runningMean = null, Tensor? runningVar = null, Tensor? weight = null, Tensor? bias = null,
-        bool useInputStats = true, double momentum = 0.1, double eps = 1e-5, string op = "InstanceNorm")
+        bool useInputStats = true, double momentum = 0.1, double eps = 1e-5) =>
+        InstanceNorm(input, runningMean, runningVar, weight, bias, useInputStats, momentum, eps, "InstanceNorm");
+
+    /// <summary>InstanceNorm with <paramref name="op"/> naming the caller (InstanceNorm1d/2d) in errors and the graph node.</summary>
+    internal static Tensor InstanceNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool useInputStats, double momentum, double eps, string op)
     {
         var (n, c, l) = ChannelLayout(op, input);
         CheckRunningStat(op, "running_mean", runningMean, c, input);

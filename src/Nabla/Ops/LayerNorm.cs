@@ -15,8 +15,9 @@ public partial class Tensor
     /// <paramref name="normalizedShape"/>, with the biased variance. Shape: input (*, normalized_shape),
     /// weight/bias (normalized_shape) → same as input.
     /// </summary>
-    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5, string op = "LayerNorm")
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
+        const string op = "LayerNorm";
         int d = CheckNormalizedShape(op, input, normalizedShape);
         CheckNormParam(op, "weight", weight, normalizedShape, input);
         CheckNormParam(op, "bias", bias, normalizedShape, input);

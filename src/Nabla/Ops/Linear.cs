@@ -11,8 +11,9 @@ public partial class Tensor
     /// y = x·Wᵀ + b. Shape: x (*, in), weight (out, in), bias (out) → (*, out).
     /// Backward: dx = g·W (residual passed back), dW = gᵀ·x, db = Σ_rows g (parameter gradients).
     /// </summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, string op = "Linear")
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
+        const string op = "Linear";
         if (weight.Rank != 2) throw new ArgumentException($"{op}: weight must be 2-D (out, in), got {ShapeUtil.Format(weight._shape)}.");
         int outF = weight._shape[0], inF = weight._shape[1];
         if (x.Rank == 0 || x._shape[^1] != inF)

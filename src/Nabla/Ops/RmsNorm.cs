@@ -11,8 +11,9 @@ public partial class Tensor
     /// <paramref name="normalizedShape"/>; <paramref name="eps"/> null means the dtype's machine epsilon, as in PyTorch.
     /// Shape: input (*, normalized_shape), weight (normalized_shape) → same as input.
     /// </summary>
-    public static Tensor RmsNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, double? eps = null, string op = "RMSNorm")
+    public static Tensor RmsNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, double? eps = null)
     {
+        const string op = "RMSNorm";
         int d = CheckNormalizedShape(op, input, normalizedShape);
         CheckNormParam(op, "weight", weight, normalizedShape, input);
         double e = eps ?? input.DType.Eps();   // torch.finfo(dtype).eps, as PyTorch
