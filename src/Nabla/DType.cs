@@ -12,7 +12,33 @@ public enum DType
 
 internal static class DTypeExtensions
 {
-    public static string Name(this DType t) => t == DType.Float32 ? "float32" : "float64";
+    /// <summary>The dtype of a storage array.</summary>
+    public static DType Of(Array storage) => storage switch
+    {
+        float[] => DType.Float32,
+        double[] => DType.Float64,
+        _ => throw new ArgumentException($"Tensor: storage of type {storage.GetType().Name} is not supported; expected float[] or double[]."),
+    };
 
-    public static int ElementSize(this DType t) => t == DType.Float32 ? 4 : 8;
+    /// <summary>The machine epsilon (torch.finfo(dtype).eps): the gap between 1 and the next value. .NET's float.Epsilon is the smallest subnormal instead.</summary>
+    public static double Eps(this DType t) => t switch
+    {
+        DType.Float32 => Math.Pow(2, -23),
+        DType.Float64 => Math.Pow(2, -52),
+        _ => throw DTypeDispatch.Unsupported("Eps", t),
+    };
+
+    public static string Name(this DType t) => t switch
+    {
+        DType.Float32 => "float32",
+        DType.Float64 => "float64",
+        _ => t.ToString(),
+    };
+
+    public static int ElementSize(this DType t) => t switch
+    {
+        DType.Float32 => 4,
+        DType.Float64 => 8,
+        _ => throw DTypeDispatch.Unsupported("ElementSize", t),
+    };
 }

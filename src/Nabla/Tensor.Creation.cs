@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Nabla;
 
 public partial class Tensor
@@ -7,7 +9,7 @@ public partial class Tensor
     {
         var storage = StoragePool.Rent(dtype, numel);
         if (storage is not null) Array.Clear(storage);
-        else storage = dtype == DType.Float32 ? new float[numel] : new double[numel];
+        else storage = DTypeDispatch.Run<NewArray, Array>("Allocate", dtype, new NewArray(numel, zeroed: true));
         StoragePool.Allocated(storage);
         return storage;
     }
@@ -25,15 +27,22 @@ public partial class Tensor
     internal static Tensor Uninitialized(DType dtype, int[] shape)
     {
         int n = ShapeUtil.Numel(shape);
-        Array storage = StoragePool.Rent(dtype, n)
-            ?? (dtype == DType.Float32 ? GC.AllocateUninitializedArray<float>(n) : GC.AllocateUninitializedArray<double>(n));
+        Array storage = StoragePool.Rent(dtype, n) ?? DTypeDispatch.Run<NewArray, Array>("Uninitialized", dtype, new NewArray(n, zeroed: false));
         StoragePool.Allocated(storage);
-        if (PoisonUninitialized)
-        {
-            if (storage is float[] f) Array.Fill(f, float.NaN);
-            else Array.Fill((double[])storage, double.NaN);
-        }
-        return new(storage, shape) { OwnsStorage = true };
+        var t = new Tensor(storage, shape) { OwnsStorage = true };
+        if (PoisonUninitialized) DTypeDispatch.Run("Uninitialized", dtype, new Fill(t, double.NaN));
+        return t;
+    }
+
+    private readonly struct NewArray(int length, bool zeroed) : IFloatFunc<Array>
+    {
+        public Array Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
+    }
+
+    // every element of a contiguous tensor set to value
+    private readonly struct Fill(Tensor t, double value) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => t.Span<T>().Fill(T.CreateTruncating(value));
     }
 
     private static int[] CheckShape(string op, int[] shape)
@@ -59,8 +68,7 @@ public partial class Tensor
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32)
     {
         var t = Empty(dtype, CheckShape("Full", shape));
-        if (dtype == DType.Float32) t.Buffer<float>().AsSpan().Fill((float)value);
-        else t.Buffer<double>().AsSpan().Fill(value);
+        DTypeDispatch.Run("Full", dtype, new Fill(t, value));
         return t;
     }
 
@@ -123,8 +131,13 @@ public partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var t = Empty(dtype, CheckShape("Rand", shape));
-        if (dtype == DType.Float32) { var s = t.Buffer<float>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextSingle(); }
-        else { var s = t.Buffer<double>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextDouble(); }
+        // each dtype draws with its own generator call (a float32 sample takes 24 random bits), so no generic body here
+        switch (dtype)
+        {
+            case DType.Float32: { var s = t.Buffer<float>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextSingle(); break; }
+            case DType.Float64: { var s = t.Buffer<double>(); for (int i = 0; i < s.Length; i++) s[i] = g.NextDouble(); break; }
+            default: throw DTypeDispatch.Unsupported("Rand", dtype);
+        }
         return t;
     }
 
@@ -159,9 +172,10 @@ public partial class Tensor
     public static void ManualSeed(ulong seed) => Generator.Default.ManualSeed(seed);
 
     // only for freshly allocated contiguous tensors
-    internal void SetFlat(int i, double v)
+    internal void SetFlat(int i, double v) => DTypeDispatch.Run("SetFlat", DType, new WriteElement(this, _offset + i, v));
+
+    private readonly struct WriteElement(Tensor t, int pos, double value) : IFloatOp
     {
-        if (DType == DType.Float32) Buffer<float>()[_offset + i] = (float)v;
-        else Buffer<double>()[_offset + i] = v;
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => t.Buffer<T>()[pos] = T.CreateTruncating(value);
     }
 }

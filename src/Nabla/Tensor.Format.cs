@@ -27,7 +27,7 @@ public partial class Tensor
         }
         else if (Rank == 0) sb.Append(fmt.Format(values[0]));
         else AppendDim(sb, values, 0, 0, fmt, summarize, indent: 7);
-        if (DType == DType.Float64) suffixes.Add("dtype=float64");
+        if (DType != DType.Float32) suffixes.Add("dtype=" + DType.Name());
         if (GradFn is not null) suffixes.Add("grad_fn=<" + GradFn.Name + ">");
         else if (RequiresGrad) suffixes.Add("requires_grad=True");
         // a suffix that would overflow the last line goes on a line of its own (PyTorch's _add_suffixes)

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Nabla.Autograd;
 
 namespace Nabla;
@@ -22,7 +24,7 @@ public partial class Tensor
         _shape = shape;
         _strides = strides;
         _offset = offset;
-        DType = storage is float[] ? DType.Float32 : DType.Float64;
+        DType = DTypeExtensions.Of(storage);
         Numel = ShapeUtil.Numel(shape);
     }
 
@@ -108,30 +110,44 @@ public partial class Tensor
     /// <summary>The elements in row-major order, converted to float.</summary>
     public float[] ToArray()
     {
-        var c = Contiguous();
-        if (c.DType == DType.Float32) return c.Span<float>().ToArray();
-        var src = c.Span<double>();
-        var dst = new float[src.Length];
-        for (int i = 0; i < src.Length; i++) dst[i] = (float)src[i];
+        var dst = new float[Numel];
+        Contiguous().ConvertInto("ToArray", new Tensor(dst, _shape));
         return dst;
     }
 
     /// <summary>The elements in row-major order, converted to double.</summary>
     public double[] ToDoubleArray()
     {
-        var c = Contiguous();
-        if (c.DType == DType.Float64) return c.Span<double>().ToArray();
-        var src = c.Span<float>();
-        var dst = new double[src.Length];
-        for (int i = 0; i < src.Length; i++) dst[i] = src[i];
+        var dst = new double[Numel];
+        Contiguous().ConvertInto("ToDoubleArray", new Tensor(dst, _shape));
         return dst;
+    }
+
+    /// <summary>Writes this contiguous tensor's elements into <paramref name="dst"/>'s storage (dense, same numel), converted to its dtype.</summary>
+    internal void ConvertInto(string op, Tensor dst) => DTypeDispatch.Run(op, DType, new ConvertFrom(this, dst, op));
+
+    private readonly struct ConvertFrom(Tensor src, Tensor dst, string op) : IFloatOp
+    {
+        public void Invoke<TSrc>() where TSrc : unmanaged, IFloatingPointIeee754<TSrc> => DTypeDispatch.Run(op, dst.DType, new ConvertTo<TSrc>(src, dst));
+    }
+
+    private readonly struct ConvertTo<TSrc>(Tensor src, Tensor dst) : IFloatOp where TSrc : unmanaged, IFloatingPointIeee754<TSrc>
+    {
+        public void Invoke<TDst>() where TDst : unmanaged, IFloatingPointIeee754<TDst>
+        {
+            var s = src.Span<TSrc>();
+            var d = dst.Span<TDst>();
+            // the same type is a plain copy (the JIT drops the branch that does not apply)
+            if (typeof(TSrc) == typeof(TDst)) MemoryMarshal.Cast<TSrc, TDst>(s).CopyTo(d);
+            else for (int i = 0; i < d.Length; i++) d[i] = TDst.CreateTruncating(s[i]);
+        }
     }
 
     /// <summary>The value of a one-element tensor.</summary>
     public double Item()
     {
         if (Numel != 1) throw new InvalidOperationException($"Item: a tensor with {Numel} elements (shape {ShapeUtil.Format(_shape)}) cannot be converted to a scalar.");
-        return DType == DType.Float32 ? Buffer<float>()[_offset] : Buffer<double>()[_offset];
+        return ElementAt(_offset);
     }
 
     /// <summary>The element at the given index (one int per dimension, negative counts from the end).</summary>
@@ -140,9 +156,15 @@ public partial class Tensor
     {
         get
         {
-            int pos = Position(index);
-            return DType == DType.Float32 ? Buffer<float>()[pos] : Buffer<double>()[pos];
+            return ElementAt(Position(index));
         }
+    }
+
+    private double ElementAt(int pos) => DTypeDispatch.Run<ReadElement, double>("Item", DType, new ReadElement(this, pos));
+
+    private readonly struct ReadElement(Tensor t, int pos) : IFloatFunc<double>
+    {
+        public double Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => double.CreateTruncating(t.Buffer<T>()[pos]);
     }
 
     internal int Position(ReadOnlySpan<int> index)

@@ -34,7 +34,7 @@ public sealed class Linear : Module
     public Parameter? Bias { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Tensor.Linear(input, Weight, Bias, "Linear");
+    public override Tensor Forward(Tensor input) => Tensor.Linear(input, Weight, Bias);
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => string.Create(CultureInfo.InvariantCulture, $"in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is null ? "False" : "True")}");

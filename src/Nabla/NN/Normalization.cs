@@ -43,7 +43,7 @@ public sealed class LayerNorm : Module
     public Parameter? Bias { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Tensor.LayerNorm(input, [.. NormalizedShape], Weight, Bias, Eps, "LayerNorm");
+    public override Tensor Forward(Tensor input) => Tensor.LayerNorm(input, [.. NormalizedShape], Weight, Bias, Eps);
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => $"{PyTuple(NormalizedShape)}, eps={NormBase.Py(Eps)}, elementwise_affine={NormBase.Py(ElementwiseAffine)}";
@@ -98,7 +98,7 @@ public sealed class GroupNorm : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 2 || input.Size(1) != NumChannels)
             throw new ArgumentException($"GroupNorm: expected input of shape (N, {NumChannels}, *), got {ShapeUtil.Format(input.Shape)}.");
-        return Tensor.GroupNorm(input, NumGroups, Weight, Bias, Eps, "GroupNorm");
+        return Tensor.GroupNorm(input, NumGroups, Weight, Bias, Eps);
     }
 
     /// <inheritdoc/>
@@ -141,7 +141,7 @@ public sealed class RMSNorm : Module
     public Parameter? Weight { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Tensor.RmsNorm(input, [.. NormalizedShape], Weight, Eps, "RMSNorm");
+    public override Tensor Forward(Tensor input) => Tensor.RmsNorm(input, [.. NormalizedShape], Weight, Eps);
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>

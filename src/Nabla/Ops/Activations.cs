@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using Nabla.Autograd;
 using Nabla.Kernels;
@@ -160,15 +161,24 @@ public partial class Tensor
         int n = _shape[^1], rows = Numel / n;
         var x = Detach().Contiguous();
         var y = Uninitialized(DType, _shape.ToArray());
-        if (DType == DType.Float32) Kernels.Softmax.Forward<float>(Mem<float>(x), rows, n, Mem<float>(y), log);
-        else Kernels.Softmax.Forward<double>(Mem<double>(x), rows, n, Mem<double>(y), log);
-        return Engine.Record(y, log ? "LogSoftmaxBackward" : "SoftmaxBackward", [this], g =>
+        string op = log ? "LogSoftmax" : "Softmax";
+        DTypeDispatch.Run(op, DType, new SoftmaxForward(x, rows, n, y, log));
+        return Engine.Record(y, op + "Backward", [this], g =>
         {
             var gc = g.Contiguous();
             var dx = Uninitialized(g.DType, _shape.ToArray());
-            if (DType == DType.Float32) Kernels.Softmax.Backward<float>(Mem<float>(y), Mem<float>(gc), rows, n, Mem<float>(dx), log);
-            else Kernels.Softmax.Backward<double>(Mem<double>(y), Mem<double>(gc), rows, n, Mem<double>(dx), log);
+            DTypeDispatch.Run(op, dx.DType, new SoftmaxBackward(y, gc, rows, n, dx, log));
             return [dx];
         });
+    }
+
+    private readonly struct SoftmaxForward(Tensor x, int rows, int n, Tensor y, bool log) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Kernels.Softmax.Forward(Mem<T>(x), rows, n, Mem<T>(y), log);
+    }
+
+    private readonly struct SoftmaxBackward(Tensor y, Tensor g, int rows, int n, Tensor dx, bool log) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Kernels.Softmax.Backward(Mem<T>(y), Mem<T>(g), rows, n, Mem<T>(dx), log);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -14,8 +15,13 @@ public partial class Tensor
         var y = Uninitialized(a.DType, shape);
         var sa = a.BroadcastStrides(shape);
         var sb = b.BroadcastStrides(shape);
-        if (a.DType == DType.Float32) Elementwise.Binary<float, TF>(a.Buffer<float>(), a._offset, sa, b.Buffer<float>(), b._offset, sb, y.Buffer<float>(), shape);
-        else Elementwise.Binary<double, TD>(a.Buffer<double>(), a._offset, sa, b.Buffer<double>(), b._offset, sb, y.Buffer<double>(), shape);
+        // the operator structs are one type per dtype (TensorPrimitives style), so this pair is the dispatch for every binary op
+        switch (a.DType)
+        {
+            case DType.Float32: Elementwise.Binary<float, TF>(a.Buffer<float>(), a._offset, sa, b.Buffer<float>(), b._offset, sb, y.Buffer<float>(), shape); break;
+            case DType.Float64: Elementwise.Binary<double, TD>(a.Buffer<double>(), a._offset, sa, b.Buffer<double>(), b._offset, sb, y.Buffer<double>(), shape); break;
+            default: throw DTypeDispatch.Unsupported(op, a.DType);
+        }
         return y;
     }
 
@@ -146,11 +152,17 @@ public partial class Tensor
         CheckSameDType("AddInPlace", this, other);
         if (IsContiguous && other.IsContiguous && ShapeUtil.SameShape(_shape, other._shape))
         {
-            if (DType == DType.Float32) System.Numerics.Tensors.TensorPrimitives.Add(Span<float>(), other.Span<float>(), Span<float>());
-            else System.Numerics.Tensors.TensorPrimitives.Add(Span<double>(), other.Span<double>(), Span<double>());
+            DTypeDispatch.Run("AddInPlace", DType, new AddInto(other, this));
             return;
         }
         using var _ = NoGrad();
         CopyFrom(this + other);
+    }
+
+    // dst += src, both contiguous of one shape
+    private readonly struct AddInto(Tensor src, Tensor dst) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+            System.Numerics.Tensors.TensorPrimitives.Add<T>(dst.Span<T>(), src.Span<T>(), dst.Span<T>());
     }
 }

@@ -18,7 +18,12 @@ public partial class Tensor
     /// running statistics normalise the input. Shape: input (N, C, *), weight/bias/running stats (C) → (N, C, *).
     /// </summary>
     public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
-        bool training = false, double momentum = 0.1, double eps = 1e-5, string op = "BatchNorm")
+        bool training = false, double momentum = 0.1, double eps = 1e-5) =>
+        BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, "BatchNorm");
+
+    /// <summary>BatchNorm with <paramref name="op"/> naming the caller (BatchNorm1d/2d, InstanceNorm in eval) in errors and the graph node.</summary>
+    internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, double momentum, double eps, string op)
     {
         var (n, c, l) = ChannelLayout(op, input);
         CheckNormParam(op, "weight", weight, [c], input);
@@ -52,9 +57,8 @@ public partial class Tensor
         }
         var w = ParamValues(weight, c, 1);
         var b = ParamValues(bias, c, 0);
-        var y = NormOutput(input.DType, x._shape.ToArray());
-        if (x.DType == DType.Float32) BatchNormForward<float>(x, y, wn, c, wl, training, eps, w, b, mean, m2, rstd);
-        else BatchNormForward<double>(x, y, wn, c, wl, training, eps, w, b, mean, m2, rstd);
+        var y = Uninitialized(input.DType, x._shape.ToArray());
+        DTypeDispatch.Run(op, x.DType, new BatchNormForwardOp(x, y, wn, c, wl, training, eps, w, b, mean, m2, rstd));
 
         if (training && runningMean is not null)
         {
@@ -66,11 +70,10 @@ public partial class Tensor
         return Engine.Record(output, op + "Backward", NormInputs(input, weight, bias), g =>
         {
             var gw = ToChannelWork(g, n, c, l, permute);
-            Tensor? dx = input.RequiresGrad ? NormOutput(input.DType, x._shape.ToArray()) : null;
+            Tensor? dx = input.RequiresGrad ? Uninitialized(input.DType, x._shape.ToArray()) : null;
             var dw = new double[c];
             var db = new double[c];
-            if (x.DType == DType.Float32) BatchNormBackward<float>(gw, x, dx, wn, c, wl, training, w, mean, rstd, dw, db);
-            else BatchNormBackward<double>(gw, x, dx, wn, c, wl, training, w, mean, rstd, dw, db);
+            DTypeDispatch.Run(op, x.DType, new BatchNormBackwardOp(gw, x, dx, wn, c, wl, training, w, mean, rstd, dw, db));
             return NormGrads(dx is null ? null : FromChannelWork(dx, input._shape, n, c, l, permute), weight, dw, bias, db, [c]);
         });
     }
@@ -153,5 +156,18 @@ public partial class Tensor
                 NormKernels.LinComb(gs.Slice(at, l), xs.Slice(at, l), Cast<T>(k1), Cast<T>(k2), Cast<T>(k3), ds.Slice(at, l));
             }
         });
+    }
+
+    // the kernels above for the dtype picked by DTypeDispatch
+    private readonly struct BatchNormForwardOp(Tensor x, Tensor y, int n, int c, int l, bool training, double eps,
+        double[] w, double[] b, double[] mean, double[] m2, double[] rstd) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => BatchNormForward<T>(x, y, n, c, l, training, eps, w, b, mean, m2, rstd);
+    }
+
+    private readonly struct BatchNormBackwardOp(Tensor g, Tensor x, Tensor? dx, int n, int c, int l, bool training,
+        double[] w, double[] mean, double[] rstd, double[] dw, double[] db) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => BatchNormBackward<T>(g, x, dx, n, c, l, training, w, mean, rstd, dw, db);
     }
 }

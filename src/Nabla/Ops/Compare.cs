@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Kernels;
 
 namespace Nabla;
@@ -12,9 +13,14 @@ public partial class Tensor
         var y = Empty(a.DType, shape);
         var sa = a.BroadcastStrides(shape);
         var sb = b.BroadcastStrides(shape);
-        if (a.DType == DType.Float32) Elementwise.Compare(c, a.Buffer<float>(), a._offset, sa, b.Buffer<float>(), b._offset, sb, y.Buffer<float>(), shape);
-        else Elementwise.Compare(c, a.Buffer<double>(), a._offset, sa, b.Buffer<double>(), b._offset, sb, y.Buffer<double>(), shape);
+        DTypeDispatch.Run(op, a.DType, new CompareKernel(c, a, sa, b, sb, y, shape));
         return y;
+    }
+
+    private readonly struct CompareKernel(Comparison c, Tensor a, int[] sa, Tensor b, int[] sb, Tensor y, int[] shape) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+            Elementwise.Compare(c, a.Buffer<T>(), a._offset, sa, b.Buffer<T>(), b._offset, sb, y.Buffer<T>(), shape);
     }
 
     /// <summary>1 where a == b. Shape: broadcast(a, b).</summary>

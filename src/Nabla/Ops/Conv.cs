@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -90,8 +91,7 @@ public partial class Tensor
         var wt = weight.Detach().Contiguous();
         var b = bias?.Detach().Contiguous();
         var y = Uninitialized(input.DType, outShape);
-        if (input.DType == DType.Float32) Conv.Forward<float>(geo, Mem<float>(x), Mem<float>(wt), b is null ? default : Mem<float>(b), Mem<float>(y));
-        else Conv.Forward<double>(geo, Mem<double>(x), Mem<double>(wt), b is null ? default : Mem<double>(b), Mem<double>(y));
+        DTypeDispatch.Run(op, input.DType, new ConvForward(geo, x, wt, b, y));
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Engine.Record(y, op + "Backward", inputs, g =>
         {
@@ -100,22 +100,40 @@ public partial class Tensor
             if (input.RequiresGrad)
             {
                 dx = Uninitialized(input.DType, input._shape.ToArray());
-                if (input.DType == DType.Float32) Conv.BackwardData<float>(geo, Mem<float>(gc), Mem<float>(wt), Mem<float>(dx));
-                else Conv.BackwardData<double>(geo, Mem<double>(gc), Mem<double>(wt), Mem<double>(dx));
+                DTypeDispatch.Run(op, input.DType, new ConvBackwardData(geo, gc, wt, dx));
             }
             if (weight.RequiresGrad)
             {
                 dw = Uninitialized(input.DType, weight._shape.ToArray());
-                if (input.DType == DType.Float32) Conv.BackwardWeight<float>(geo, Mem<float>(x), Mem<float>(gc), Mem<float>(dw));
-                else Conv.BackwardWeight<double>(geo, Mem<double>(x), Mem<double>(gc), Mem<double>(dw));
+                DTypeDispatch.Run(op, input.DType, new ConvBackwardWeight(geo, x, gc, dw));
             }
             if (bias is { RequiresGrad: true })
             {
                 db = Uninitialized(input.DType, [geo.O]);
-                if (input.DType == DType.Float32) Conv.BiasGrad(geo.N, geo.O, geo.P, gc.Span<float>(), db.Span<float>());
-                else Conv.BiasGrad(geo.N, geo.O, geo.P, gc.Span<double>(), db.Span<double>());
+                DTypeDispatch.Run(op, input.DType, new ConvBiasGrad(geo.N, geo.O, geo.P, gc, db));
             }
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
+    }
+
+    // the typed kernel calls, dispatched on the dtype (DTypeDispatch); ConvTranspose2d runs them with the roles swapped
+    private readonly struct ConvForward(ConvGeometry g, Tensor x, Tensor w, Tensor? b, Tensor y) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Conv.Forward(g, Mem<T>(x), Mem<T>(w), b is null ? default : Mem<T>(b), Mem<T>(y));
+    }
+
+    private readonly struct ConvBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Conv.BackwardData(g, Mem<T>(dy), Mem<T>(w), Mem<T>(dx));
+    }
+
+    private readonly struct ConvBackwardWeight(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Conv.BackwardWeight(g, Mem<T>(x), Mem<T>(dy), Mem<T>(dw));
+    }
+
+    private readonly struct ConvBiasGrad(int n, int channels, int pixels, Tensor dy, Tensor db) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Conv.BiasGrad(n, channels, pixels, dy.Span<T>(), db.Span<T>());
     }
 }

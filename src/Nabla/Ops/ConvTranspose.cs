@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -48,8 +49,7 @@ public partial class Tensor
         var wt = weight.Detach().Contiguous();
         var b = bias?.Detach().Contiguous();
         var y = Empty(input.DType, [n, cout, oh, ow]);
-        if (input.DType == DType.Float32) TransposeForward<float>(geo, x, wt, b, y);
-        else TransposeForward<double>(geo, x, wt, b, y);
+        DTypeDispatch.Run(op, input.DType, new ConvTransposeForward(geo, x, wt, b, y));
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Engine.Record(y, op + "Backward", inputs, g =>
         {
@@ -58,33 +58,33 @@ public partial class Tensor
             if (input.RequiresGrad)
             {
                 dx = Empty(input.DType, input._shape.ToArray());
-                if (input.DType == DType.Float32) Conv.Forward<float>(geo, Mem<float>(gc), Mem<float>(wt), default, Mem<float>(dx));
-                else Conv.Forward<double>(geo, Mem<double>(gc), Mem<double>(wt), default, Mem<double>(dx));
+                DTypeDispatch.Run(op, input.DType, new ConvForward(geo, gc, wt, null, dx));
             }
             if (weight.RequiresGrad)
             {
                 dw = Empty(input.DType, weight._shape.ToArray());
-                if (input.DType == DType.Float32) Conv.BackwardWeight<float>(geo, Mem<float>(gc), Mem<float>(x), Mem<float>(dw));
-                else Conv.BackwardWeight<double>(geo, Mem<double>(gc), Mem<double>(x), Mem<double>(dw));
+                DTypeDispatch.Run(op, input.DType, new ConvBackwardWeight(geo, gc, x, dw));
             }
             if (bias is { RequiresGrad: true })
             {
                 db = Empty(input.DType, [cout]);
-                if (input.DType == DType.Float32) Conv.BiasGrad(n, cout, oh * ow, gc.Span<float>(), db.Span<float>());
-                else Conv.BiasGrad(n, cout, oh * ow, gc.Span<double>(), db.Span<double>());
+                DTypeDispatch.Run(op, input.DType, new ConvBiasGrad(n, cout, oh * ow, gc, db));
             }
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
     }
 
-    private static void TransposeForward<T>(ConvGeometry geo, Tensor x, Tensor wt, Tensor? b, Tensor y) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private readonly struct ConvTransposeForward(ConvGeometry geo, Tensor x, Tensor wt, Tensor? b, Tensor y) : IFloatOp
     {
-        Conv.BackwardData<T>(geo, Mem<T>(x), Mem<T>(wt), Mem<T>(y));
-        if (b is null) return;
-        var ys = y.Span<T>();
-        var bs = b.Span<T>();
-        for (int i = 0; i < geo.N; i++)
-            for (int c = 0; c < geo.C; c++)
-                System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice((i * geo.C + c) * geo.HW, geo.HW), bs[c], ys.Slice((i * geo.C + c) * geo.HW, geo.HW));
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            Conv.BackwardData<T>(geo, Mem<T>(x), Mem<T>(wt), Mem<T>(y));
+            if (b is null) return;
+            var ys = y.Span<T>();
+            var bs = b.Span<T>();
+            for (int i = 0; i < geo.N; i++)
+                for (int c = 0; c < geo.C; c++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice((i * geo.C + c) * geo.HW, geo.HW), bs[c], ys.Slice((i * geo.C + c) * geo.HW, geo.HW));
+        }
     }
 }

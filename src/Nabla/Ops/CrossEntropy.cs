@@ -25,8 +25,9 @@ public partial class Tensor
     /// Cross-entropy between logits and class indices: loss_i = log Σ_c e^(x_ic) − x_i,t_i, computed stably.
     /// Shape: logits (N, C), target (N) holding class indices in [0, C) (or <paramref name="ignoreIndex"/>) → scalar, or (N) with <see cref="Reduction.None"/>.
     /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean, int ignoreIndex = -100, string op = "CrossEntropyLoss")
+    public static Tensor CrossEntropy(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean, int ignoreIndex = -100)
     {
+        const string op = "CrossEntropyLoss";
         if (logits.Rank != 2) throw new ArgumentException($"{op}: expected logits of shape (N, C), got {ShapeUtil.Format(logits._shape)}.");
         int n = logits._shape[0], c = logits._shape[1];
         if (target.Rank != 1 || target._shape[0] != n)
@@ -36,8 +37,7 @@ public partial class Tensor
         var x = logits.Detach().Contiguous();
         var lse = new double[n];
         var losses = Empty(logits.DType, [n]);
-        if (x.DType == DType.Float32) CrossEntropyForward<float>(x.Span<float>(), labels, n, c, lse, losses.Span<float>());
-        else CrossEntropyForward<double>(x.Span<double>(), labels, n, c, lse, losses.Span<double>());
+        DTypeDispatch.Run(op, x.DType, new CrossEntropyForward(x, labels, n, c, lse, losses));
         Tensor y;
         using (NoGrad())
         {
@@ -54,8 +54,7 @@ public partial class Tensor
             // dx_ic = g_i·(softmax_ic − [c = t_i]), with g_i = g (sum), g/counted (mean), g_i (none)
             var gi = reduction == Reduction.None ? g.ToDoubleArray() : Enumerable.Repeat(g.Item() / (reduction == Reduction.Mean ? counted : 1), n).ToArray();
             var dx = Uninitialized(logits.DType, [n, c]);
-            if (x.DType == DType.Float32) CrossEntropyBackward<float>(x.Span<float>(), labels, n, c, lse, gi, dx.Span<float>());
-            else CrossEntropyBackward<double>(x.Span<double>(), labels, n, c, lse, gi, dx.Span<double>());
+            DTypeDispatch.Run(op, x.DType, new CrossEntropyBackward(x, labels, n, c, lse, gi, dx));
             return [dx];
         });
     }
@@ -75,28 +74,38 @@ public partial class Tensor
         return labels;
     }
 
-    private static void CrossEntropyForward<T>(ReadOnlySpan<T> x, int[] labels, int n, int c, double[] lse, Span<T> losses) where T : IFloatingPointIeee754<T>
+    private readonly struct CrossEntropyForward(Tensor x, int[] labels, int n, int c, double[] lse, Tensor losses) : IFloatOp
     {
-        for (int i = 0; i < n; i++)
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var row = x.Slice(i * c, c);
-            double m = double.CreateTruncating(TensorPrimitives.Max(row));
-            double s = 0;
-            for (int k = 0; k < c; k++) s += Math.Exp(double.CreateTruncating(row[k]) - m);
-            lse[i] = m + Math.Log(s);
-            losses[i] = labels[i] < 0 ? T.Zero : T.CreateTruncating(lse[i] - double.CreateTruncating(row[labels[i]]));
+            var xs = x.Span<T>();
+            var ls = losses.Span<T>();
+            for (int i = 0; i < n; i++)
+            {
+                var row = xs.Slice(i * c, c);
+                double m = double.CreateTruncating(TensorPrimitives.Max<T>(row));
+                double s = 0;
+                for (int k = 0; k < c; k++) s += Math.Exp(double.CreateTruncating(row[k]) - m);
+                lse[i] = m + Math.Log(s);
+                ls[i] = labels[i] < 0 ? T.Zero : T.CreateTruncating(lse[i] - double.CreateTruncating(row[labels[i]]));
+            }
         }
     }
 
-    private static void CrossEntropyBackward<T>(ReadOnlySpan<T> x, int[] labels, int n, int c, double[] lse, double[] g, Span<T> dx) where T : IFloatingPointIeee754<T>
+    private readonly struct CrossEntropyBackward(Tensor x, int[] labels, int n, int c, double[] lse, double[] g, Tensor dx) : IFloatOp
     {
-        for (int i = 0; i < n; i++)
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var row = x.Slice(i * c, c);
-            var d = dx.Slice(i * c, c);
-            if (labels[i] < 0) { d.Clear(); continue; }
-            for (int k = 0; k < c; k++) d[k] = T.CreateTruncating(g[i] * Math.Exp(double.CreateTruncating(row[k]) - lse[i]));
-            d[labels[i]] -= T.CreateTruncating(g[i]);
+            var xs = x.Span<T>();
+            var ds = dx.Span<T>();
+            for (int i = 0; i < n; i++)
+            {
+                var row = xs.Slice(i * c, c);
+                var d = ds.Slice(i * c, c);
+                if (labels[i] < 0) { d.Clear(); continue; }
+                for (int k = 0; k < c; k++) d[k] = T.CreateTruncating(g[i] * Math.Exp(double.CreateTruncating(row[k]) - lse[i]));
+                d[labels[i]] -= T.CreateTruncating(g[i]);
+            }
         }
     }
 }

@@ -12,8 +12,9 @@ public partial class Tensor
     /// floats, as class targets are). The row <paramref name="paddingIdx"/> (negative counts from the end; null for
     /// none) receives no gradient. Shape: weight (N, D), indices (*) → (*, D).
     /// </summary>
-    public static Tensor Embedding(Tensor weight, Tensor indices, int? paddingIdx = null, string op = "Embedding")
+    public static Tensor Embedding(Tensor weight, Tensor indices, int? paddingIdx = null)
     {
+        const string op = "Embedding";
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(indices);
         if (weight.Rank != 2) throw new ArgumentException($"{op}: weight must be 2-D (num_embeddings, embedding_dim), got {ShapeUtil.Format(weight._shape)}.");
@@ -35,31 +36,39 @@ public partial class Tensor
         }
         var w = weight.Detach().Contiguous();
         var y = Empty(weight.DType, [.. indices._shape, dim]);
-        if (weight.DType == DType.Float32) EmbeddingForward(w.Span<float>(), idx, dim, y.Span<float>());
-        else EmbeddingForward(w.Span<double>(), idx, dim, y.Span<double>());
+        DTypeDispatch.Run(op, weight.DType, new EmbeddingForward(w, idx, dim, y));
         return Engine.Record(y, op + "Backward", [weight], g =>
         {
             var gc = g.Contiguous();
             var dw = Empty(g.DType, [rows, dim]);
-            if (g.DType == DType.Float32) EmbeddingBackward(gc.Span<float>(), idx, dim, pad ?? -1, dw.Span<float>());
-            else EmbeddingBackward(gc.Span<double>(), idx, dim, pad ?? -1, dw.Span<double>());
+            DTypeDispatch.Run(op, g.DType, new EmbeddingBackward(gc, idx, dim, pad ?? -1, dw));
             return [dw];
         });
     }
 
-    private static void EmbeddingForward<T>(ReadOnlySpan<T> w, int[] idx, int dim, Span<T> y)
+    private readonly struct EmbeddingForward(Tensor w, int[] idx, int dim, Tensor y) : IFloatOp
     {
-        for (int n = 0; n < idx.Length; n++) w.Slice(idx[n] * dim, dim).CopyTo(y.Slice(n * dim, dim));
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var ws = w.Span<T>();
+            var ys = y.Span<T>();
+            for (int n = 0; n < idx.Length; n++) ws.Slice(idx[n] * dim, dim).CopyTo(ys.Slice(n * dim, dim));
+        }
     }
 
     // scatter-add in index order (fixed order, so deterministic); the padding row stays zero
-    private static void EmbeddingBackward<T>(ReadOnlySpan<T> g, int[] idx, int dim, int pad, Span<T> dw) where T : IFloatingPointIeee754<T>
+    private readonly struct EmbeddingBackward(Tensor g, int[] idx, int dim, int pad, Tensor dw) : IFloatOp
     {
-        for (int n = 0; n < idx.Length; n++)
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            if (idx[n] == pad) continue;
-            var row = dw.Slice(idx[n] * dim, dim);
-            TensorPrimitives.Add<T>(row, g.Slice(n * dim, dim), row);
+            var gs = g.Span<T>();
+            var ds = dw.Span<T>();
+            for (int n = 0; n < idx.Length; n++)
+            {
+                if (idx[n] == pad) continue;
+                var row = ds.Slice(idx[n] * dim, dim);
+                TensorPrimitives.Add<T>(row, gs.Slice(n * dim, dim), row);
+            }
         }
     }
 }

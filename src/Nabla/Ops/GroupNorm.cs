@@ -15,8 +15,8 @@ public partial class Tensor
     /// groups and each sample's group is normalised by its own mean and biased variance, then scaled per channel.
     /// Shape: input (N, C, *) with C divisible by numGroups, weight/bias (C) → (N, C, *).
     /// </summary>
-    public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5, string op = "GroupNorm") =>
-        GroupNormCore(op, input, numGroups, weight, bias, eps, out _, out _);
+    public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
+        GroupNormCore("GroupNorm", input, numGroups, weight, bias, eps, out _, out _);
 
     /// <summary>
     /// Instance normalisation (as torch.nn.functional.instance_norm): each sample's channel is normalised by its own
@@ -25,7 +25,12 @@ public partial class Tensor
     /// Shape: input (N, C, *), weight/bias/running stats (C) → (N, C, *).
     /// </summary>
     public static Tensor InstanceNorm(Tensor input, Tensor? runningMean = null, Tensor? runningVar = null, Tensor? weight = null, Tensor? bias = null,
-        bool useInputStats = true, double momentum = 0.1, double eps = 1e-5, string op = "InstanceNorm")
+        bool useInputStats = true, double momentum = 0.1, double eps = 1e-5) =>
+        InstanceNorm(input, runningMean, runningVar, weight, bias, useInputStats, momentum, eps, "InstanceNorm");
+
+    /// <summary>InstanceNorm with <paramref name="op"/> naming the caller (InstanceNorm1d/2d) in errors and the graph node.</summary>
+    internal static Tensor InstanceNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool useInputStats, double momentum, double eps, string op)
     {
         var (n, c, l) = ChannelLayout(op, input);
         CheckRunningStat(op, "running_mean", runningMean, c, input);
@@ -68,19 +73,17 @@ public partial class Tensor
         var mu = new double[units];
         var s2 = new double[units];
         var rstd = new double[units];
-        var y = NormOutput(input.DType, input._shape.ToArray());
-        if (x.DType == DType.Float32) GroupNormForward<float>(x, y, units, groups, cg, l, eps, w, b, mu, s2, rstd);
-        else GroupNormForward<double>(x, y, units, groups, cg, l, eps, w, b, mu, s2, rstd);
+        var y = Uninitialized(input.DType, input._shape.ToArray());
+        DTypeDispatch.Run(op, x.DType, new GroupNormForwardOp(x, y, units, groups, cg, l, eps, w, b, mu, s2, rstd));
         mean = mu;
         m2 = s2;
         return Engine.Record(y, op + "Backward", NormInputs(input, weight, bias), g =>
         {
             var gc = g.Contiguous();
-            Tensor? dx = input.RequiresGrad ? NormOutput(input.DType, input._shape.ToArray()) : null;
+            Tensor? dx = input.RequiresGrad ? Uninitialized(input.DType, input._shape.ToArray()) : null;
             var dwPart = new double[n * c];
             var dbPart = new double[n * c];
-            if (x.DType == DType.Float32) GroupNormBackward<float>(gc, x, dx, units, groups, cg, l, w, mu, rstd, dwPart, dbPart);
-            else GroupNormBackward<double>(gc, x, dx, units, groups, cg, l, w, mu, rstd, dwPart, dbPart);
+            DTypeDispatch.Run(op, x.DType, new GroupNormBackwardOp(gc, x, dx, units, groups, cg, l, w, mu, rstd, dwPart, dbPart));
             // the per-sample shares of dw and db, summed over the batch in sample order
             var dw = new double[c];
             var db = new double[c];
@@ -143,5 +146,18 @@ public partial class Tensor
             for (int j = 0; j < cg; j++)
                 NormKernels.LinComb(gs.Slice(j * l, l), xs.Slice(j * l, l), Cast<T>(w[ch0 + j] * r), Cast<T>(k2), Cast<T>(k3), ds.Slice(j * l, l));
         });
+    }
+
+    // the kernels above for the dtype picked by DTypeDispatch
+    private readonly struct GroupNormForwardOp(Tensor x, Tensor y, int units, int groups, int cg, int l, double eps,
+        double[] w, double[] b, double[] mean, double[] m2, double[] rstd) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => GroupNormForward<T>(x, y, units, groups, cg, l, eps, w, b, mean, m2, rstd);
+    }
+
+    private readonly struct GroupNormBackwardOp(Tensor g, Tensor x, Tensor? dx, int units, int groups, int cg, int l,
+        double[] w, double[] mean, double[] rstd, double[] dwPart, double[] dbPart) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => GroupNormBackward<T>(g, x, dx, units, groups, cg, l, w, mean, rstd, dwPart, dbPart);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 
 namespace Nabla;
@@ -49,7 +50,7 @@ public partial class Tensor
             densePositions[n] = dense;
         }
         var y = Empty(DType, index._shape.ToArray());
-        GatherAt(this, positions, y);
+        DTypeDispatch.Run("Gather", DType, new GatherAt(this, positions, y));
         var inShape = _shape;
         return Engine.Record(y, "GatherBackward", [this], g => [ScatterAdd(densePositions, g, inShape)]);
     }
@@ -71,10 +72,15 @@ public partial class Tensor
         return Cat(parts, d);
     }
 
-    private static void GatherAt(Tensor src, int[] positions, Tensor dst)
+    // dst[i] = src's storage at positions[i]
+    private readonly struct GatherAt(Tensor src, int[] positions, Tensor dst) : IFloatOp
     {
-        if (src.DType == DType.Float32) { var s = src.Buffer<float>(); var o = dst.Buffer<float>(); for (int i = 0; i < positions.Length; i++) o[i] = s[positions[i]]; }
-        else { var s = src.Buffer<double>(); var o = dst.Buffer<double>(); for (int i = 0; i < positions.Length; i++) o[i] = s[positions[i]]; }
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var s = src.Buffer<T>();
+            var o = dst.Buffer<T>();
+            for (int i = 0; i < positions.Length; i++) o[i] = s[positions[i]];
+        }
     }
 
     // adds g[i] at dense position i of a zero tensor of the input's shape (repeated indices add up)
@@ -82,8 +88,17 @@ public partial class Tensor
     {
         var dense = Empty(g.DType, shape.ToArray());
         var gc = g.Contiguous();
-        if (g.DType == DType.Float32) { var d = dense.Buffer<float>(); var s = gc.Span<float>(); for (int i = 0; i < densePositions.Length; i++) d[densePositions[i]] += s[i]; }
-        else { var d = dense.Buffer<double>(); var s = gc.Span<double>(); for (int i = 0; i < densePositions.Length; i++) d[densePositions[i]] += s[i]; }
+        DTypeDispatch.Run("GatherBackward", g.DType, new ScatterAddAt(gc, densePositions, dense));
         return dense;
+    }
+
+    private readonly struct ScatterAddAt(Tensor g, int[] densePositions, Tensor dense) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var d = dense.Buffer<T>();
+            var s = g.Span<T>();
+            for (int i = 0; i < densePositions.Length; i++) d[densePositions[i]] += s[i];
+        }
     }
 }

@@ -15,8 +15,9 @@ public partial class Tensor
     /// <paramref name="normalizedShape"/>, with the biased variance. Shape: input (*, normalized_shape),
     /// weight/bias (normalized_shape) → same as input.
     /// </summary>
-    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5, string op = "LayerNorm")
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
+        const string op = "LayerNorm";
         int d = CheckNormalizedShape(op, input, normalizedShape);
         CheckNormParam(op, "weight", weight, normalizedShape, input);
         CheckNormParam(op, "bias", bias, normalizedShape, input);
@@ -41,19 +42,17 @@ public partial class Tensor
     {
         int rows = input.Numel / d;
         var x = input.Detach().Contiguous();
-        var y = NormOutput(input.DType, input._shape.ToArray());
+        var y = Uninitialized(input.DType, input._shape.ToArray());
         var mean = new double[rows];
         var rstd = new double[rows];
-        if (x.DType == DType.Float32) RowNormForward<float>(x, y, rows, d, weight, bias, eps, rms, mean, rstd);
-        else RowNormForward<double>(x, y, rows, d, weight, bias, eps, rms, mean, rstd);
+        DTypeDispatch.Run(op, x.DType, new RowNormForwardOp(x, y, rows, d, weight, bias, eps, rms, mean, rstd));
         return Engine.Record(y, op + "Backward", NormInputs(input, weight, bias), g =>
         {
             var gc = g.Contiguous();
-            Tensor? dx = input.RequiresGrad ? NormOutput(input.DType, input._shape.ToArray()) : null;
+            Tensor? dx = input.RequiresGrad ? Uninitialized(input.DType, input._shape.ToArray()) : null;
             var dw = new double[d];
             var db = new double[d];
-            if (x.DType == DType.Float32) RowNormBackward<float>(gc, x, dx, rows, d, weight, rms, mean, rstd, dw, db);
-            else RowNormBackward<double>(gc, x, dx, rows, d, weight, rms, mean, rstd, dw, db);
+            DTypeDispatch.Run(op, x.DType, new RowNormBackwardOp(gc, x, dx, rows, d, weight, rms, mean, rstd, dw, db));
             return NormGrads(dx, weight, dw, bias, db, paramShape);
         });
     }
@@ -135,5 +134,18 @@ public partial class Tensor
                 dw[j] += double.CreateTruncating(dwPart[p * d + j]);
                 db[j] += double.CreateTruncating(dbPart[p * d + j]);
             }
+    }
+
+    // the kernels above for the dtype picked by DTypeDispatch
+    private readonly struct RowNormForwardOp(Tensor x, Tensor y, int rows, int d, Tensor? weight, Tensor? bias, double eps, bool rms,
+        double[] mean, double[] rstd) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => RowNormForward<T>(x, y, rows, d, weight, bias, eps, rms, mean, rstd);
+    }
+
+    private readonly struct RowNormBackwardOp(Tensor g, Tensor x, Tensor? dx, int rows, int d, Tensor? weight, bool rms,
+        double[] mean, double[] rstd, double[] dw, double[] db) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => RowNormBackward<T>(g, x, dx, rows, d, weight, rms, mean, rstd, dw, db);
     }
 }

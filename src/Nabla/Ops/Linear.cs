@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -10,8 +11,9 @@ public partial class Tensor
     /// y = x·Wᵀ + b. Shape: x (*, in), weight (out, in), bias (out) → (*, out).
     /// Backward: dx = g·W (residual passed back), dW = gᵀ·x, db = Σ_rows g (parameter gradients).
     /// </summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, string op = "Linear")
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
+        const string op = "Linear";
         if (weight.Rank != 2) throw new ArgumentException($"{op}: weight must be 2-D (out, in), got {ShapeUtil.Format(weight._shape)}.");
         int outF = weight._shape[0], inF = weight._shape[1];
         if (x.Rank == 0 || x._shape[^1] != inF)
@@ -27,8 +29,7 @@ public partial class Tensor
         outShape[^1] = outF;
         var y = Uninitialized(x.DType, outShape);
         var b = bias?.Detach().Contiguous();
-        if (x.DType == DType.Float32) LinearForward(x2.Span<float>(), w.Span<float>(), b is null ? default : b.Span<float>(), y.Span<float>(), rows, inF, outF);
-        else LinearForward(x2.Span<double>(), w.Span<double>(), b is null ? default : b.Span<double>(), y.Span<double>(), rows, inF, outF);
+        DTypeDispatch.Run(op, x.DType, new LinearForward(x2, w, b, y, rows, inF, outF));
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Engine.Record(y, op + "Backward", inputs, g =>
         {
@@ -36,30 +37,35 @@ public partial class Tensor
             Tensor? dx = x.RequiresGrad ? Uninitialized(x.DType, x._shape.ToArray()) : null;
             Tensor? dw = weight.RequiresGrad ? Uninitialized(x.DType, [outF, inF]) : null;
             Tensor? db = bias is { RequiresGrad: true } ? Uninitialized(x.DType, [outF]) : null;
-            if (x.DType == DType.Float32) LinearBackward<float>(gc, x2, w, dx, dw, db, rows, inF, outF);
-            else LinearBackward<double>(gc, x2, w, dx, dw, db, rows, inF, outF);
+            DTypeDispatch.Run(op, x.DType, new LinearBackward(gc, x2, w, dx, dw, db, rows, inF, outF));
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
     }
 
-    private static void LinearForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y, int rows, int inF, int outF)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private readonly struct LinearForward(Tensor x, Tensor w, Tensor? b, Tensor y, int rows, int inF, int outF) : IFloatOp
     {
-        T beta = T.Zero;
-        if (!b.IsEmpty)
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            for (int r = 0; r < rows; r++) b.CopyTo(y.Slice(r * outF, outF));
-            beta = T.One;
+            var ys = y.Span<T>();
+            T beta = T.Zero;
+            if (b is not null)
+            {
+                var bs = b.Span<T>();
+                for (int r = 0; r < rows; r++) bs.CopyTo(ys.Slice(r * outF, outF));
+                beta = T.One;
+            }
+            Gemm.Multiply(false, true, rows, outF, inF, x.Span<T>(), inF, w.Span<T>(), inF, beta, ys, outF);
         }
-        Gemm.Multiply(false, true, rows, outF, inF, x, inF, w, inF, beta, y, outF);
     }
 
-    private static void LinearBackward<T>(Tensor g, Tensor x, Tensor w, Tensor? dx, Tensor? dw, Tensor? db, int rows, int inF, int outF)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private readonly struct LinearBackward(Tensor g, Tensor x, Tensor w, Tensor? dx, Tensor? dw, Tensor? db, int rows, int inF, int outF) : IFloatOp
     {
-        var gs = g.Span<T>();
-        if (dx is not null) Gemm.Multiply(false, false, rows, inF, outF, gs, outF, w.Span<T>(), inF, T.Zero, dx.Span<T>(), inF);
-        if (dw is not null) Gemm.Multiply(true, false, outF, inF, rows, gs, outF, x.Span<T>(), inF, T.Zero, dw.Span<T>(), inF);
-        if (db is not null) Reduce.SumColumns(gs, rows, outF, db.Span<T>());
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var gs = g.Span<T>();
+            if (dx is not null) Gemm.Multiply(false, false, rows, inF, outF, gs, outF, w.Span<T>(), inF, T.Zero, dx.Span<T>(), inF);
+            if (dw is not null) Gemm.Multiply(true, false, outF, inF, rows, gs, outF, x.Span<T>(), inF, T.Zero, dw.Span<T>(), inF);
+            if (db is not null) Reduce.SumColumns(gs, rows, outF, db.Span<T>());
+        }
     }
 }

@@ -39,10 +39,17 @@ public partial class Tensor
         var y = Uninitialized(a.DType, outShape);
         var (pa, ta, lda, sa) = MatrixOperand(a, batchShape);
         var (pb, tb, ldb, sb) = MatrixOperand(b, batchShape);
-        if (a.DType == DType.Float32)
-            Gemm.SgemmBatched(batch, ta, tb, m, n, k, 1f, pa.Buffer<float>().AsSpan(pa._offset), lda, sa, pb.Buffer<float>().AsSpan(pb._offset), ldb, sb, 0f, y.Buffer<float>(), n, (long)m * n);
-        else
-            Gemm.DgemmBatched(batch, ta, tb, m, n, k, 1.0, pa.Buffer<double>().AsSpan(pa._offset), lda, sa, pb.Buffer<double>().AsSpan(pb._offset), ldb, sb, 0.0, y.Buffer<double>(), n, (long)m * n);
+        // the kernels' batched GEMM is a float/double pair of public entry points, not one generic method
+        switch (a.DType)
+        {
+            case DType.Float32:
+                Gemm.SgemmBatched(batch, ta, tb, m, n, k, 1f, pa.Buffer<float>().AsSpan(pa._offset), lda, sa, pb.Buffer<float>().AsSpan(pb._offset), ldb, sb, 0f, y.Buffer<float>(), n, (long)m * n);
+                break;
+            case DType.Float64:
+                Gemm.DgemmBatched(batch, ta, tb, m, n, k, 1.0, pa.Buffer<double>().AsSpan(pa._offset), lda, sa, pb.Buffer<double>().AsSpan(pb._offset), ldb, sb, 0.0, y.Buffer<double>(), n, (long)m * n);
+                break;
+            default: throw DTypeDispatch.Unsupported("MatMul", a.DType);
+        }
         return Engine.Record(y, "MatMulBackward", [a, b], g => [
             a.RequiresGrad ? MatMulBatched(g, b.Detach().Transpose(-1, -2), g._shape, b._shape).SumTo(a._shape) : null,
             b.RequiresGrad ? MatMulBatched(a.Detach().Transpose(-1, -2), g, a._shape, g._shape).SumTo(b._shape) : null]);

@@ -40,17 +40,15 @@ public partial class Tensor
         p is null ? Enumerable.Repeat(fill, count).ToArray() : p.ToDoubleArray();
 
     /// <summary>running = (1 − momentum)·running + momentum·value, in place, outside the graph.</summary>
-    internal static void UpdateRunning(Tensor running, double[] value, double momentum)
+    internal static void UpdateRunning(Tensor running, double[] value, double momentum) =>
+        DTypeDispatch.Run("UpdateRunning", running.DType, new UpdateRunningOp(running, value, momentum));
+
+    private readonly struct UpdateRunningOp(Tensor running, double[] value, double momentum) : IFloatOp
     {
-        if (running.DType == DType.Float32)
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var s = running.Span<float>();
-            for (int i = 0; i < s.Length; i++) s[i] = (float)((1 - momentum) * s[i] + momentum * value[i]);
-        }
-        else
-        {
-            var s = running.Span<double>();
-            for (int i = 0; i < s.Length; i++) s[i] = (1 - momentum) * s[i] + momentum * value[i];
+            var s = running.Span<T>();
+            for (int i = 0; i < s.Length; i++) s[i] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(s[i]) + momentum * value[i]);
         }
     }
 
@@ -93,17 +91,6 @@ public partial class Tensor
         if (weight is not null) list.Add(weight.RequiresGrad ? FromArray(dw, paramShape).To(weight.DType) : null);
         if (bias is not null) list.Add(bias.RequiresGrad ? FromArray(db, paramShape).To(bias.DType) : null);
         return list.ToArray();
-    }
-
-    /// <summary>
-    /// An output the norm kernels overwrite entirely: its storage is not zeroed first (for a 25 MB activation the
-    /// zeroing is a whole extra write pass over memory, about a tenth of a BatchNorm step).
-    /// </summary>
-    internal static Tensor NormOutput(DType dtype, int[] shape)
-    {
-        int n = ShapeUtil.Numel(shape);
-        Array storage = dtype == DType.Float32 ? GC.AllocateUninitializedArray<float>(n) : GC.AllocateUninitializedArray<double>(n);
-        return new Tensor(storage, shape);
     }
 
     internal static T Cast<T>(double v) where T : INumberBase<T> => T.CreateTruncating(v);

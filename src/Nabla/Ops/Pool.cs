@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -58,26 +59,22 @@ public partial class Tensor
         if (max)
         {
             var idx = GC.AllocateUninitializedArray<int>(planes * geo.P);   // every entry is written
-            if (DType == DType.Float32) Pool.MaxForward<float>(geo, Mem<float>(x), Mem<float>(y), idx);
-            else Pool.MaxForward<double>(geo, Mem<double>(x), Mem<double>(y), idx);
+            DTypeDispatch.Run(op, DType, new MaxPoolForward(geo, x, y, idx));
             // saves only the arg-max positions
             return Engine.Record(y, op + "Backward", [this], g =>
             {
                 var gc = g.Contiguous();
                 var dx = Empty(input.DType, input._shape.ToArray());
-                if (input.DType == DType.Float32) Pool.MaxBackward<float>(planes, geo.HW, geo.P, Mem<float>(gc), idx, Mem<float>(dx));
-                else Pool.MaxBackward<double>(planes, geo.HW, geo.P, Mem<double>(gc), idx, Mem<double>(dx));
+                DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, geo.HW, geo.P, gc, idx, dx));
                 return [dx];
             });
         }
-        if (DType == DType.Float32) Pool.AvgForward<float>(geo, countIncludePad, Mem<float>(x), Mem<float>(y));
-        else Pool.AvgForward<double>(geo, countIncludePad, Mem<double>(x), Mem<double>(y));
+        DTypeDispatch.Run(op, DType, new AvgPoolForward(geo, countIncludePad, x, y));
         return Engine.Record(y, op + "Backward", [this], g =>
         {
             var gc = g.Contiguous();
             var dx = Empty(input.DType, input._shape.ToArray());
-            if (input.DType == DType.Float32) Pool.AvgBackward<float>(geo, countIncludePad, Mem<float>(gc), Mem<float>(dx));
-            else Pool.AvgBackward<double>(geo, countIncludePad, Mem<double>(gc), Mem<double>(dx));
+            DTypeDispatch.Run(op, dx.DType, new AvgPoolBackward(geo, countIncludePad, gc, dx));
             return [dx];
         });
     }
@@ -107,26 +104,58 @@ public partial class Tensor
         if (max)
         {
             var idx = new int[planes * oh * ow];
-            if (DType == DType.Float32) Pool.AdaptiveMaxForward<float>(planes, h, w, oh, ow, Mem<float>(x), Mem<float>(y), idx);
-            else Pool.AdaptiveMaxForward<double>(planes, h, w, oh, ow, Mem<double>(x), Mem<double>(y), idx);
+            DTypeDispatch.Run(op, DType, new AdaptivePoolForward(planes, h, w, oh, ow, x, y, idx));
             return Engine.Record(y, op + "Backward", [this], g =>
             {
                 var gc = g.Contiguous();
                 var dx = Empty(input.DType, input._shape.ToArray());
-                if (input.DType == DType.Float32) Pool.MaxBackward<float>(planes, h * w, oh * ow, Mem<float>(gc), idx, Mem<float>(dx));
-                else Pool.MaxBackward<double>(planes, h * w, oh * ow, Mem<double>(gc), idx, Mem<double>(dx));
+                DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, h * w, oh * ow, gc, idx, dx));
                 return [dx];
             });
         }
-        if (DType == DType.Float32) Pool.AdaptiveAvgForward<float>(planes, h, w, oh, ow, Mem<float>(x), Mem<float>(y));
-        else Pool.AdaptiveAvgForward<double>(planes, h, w, oh, ow, Mem<double>(x), Mem<double>(y));
+        DTypeDispatch.Run(op, DType, new AdaptivePoolForward(planes, h, w, oh, ow, x, y, null));
         return Engine.Record(y, op + "Backward", [this], g =>
         {
             var gc = g.Contiguous();
             var dx = Empty(input.DType, input._shape.ToArray());
-            if (input.DType == DType.Float32) Pool.AdaptiveAvgBackward<float>(planes, h, w, oh, ow, Mem<float>(gc), Mem<float>(dx));
-            else Pool.AdaptiveAvgBackward<double>(planes, h, w, oh, ow, Mem<double>(gc), Mem<double>(dx));
+            DTypeDispatch.Run(op, dx.DType, new AdaptiveAvgPoolBackward(planes, h, w, oh, ow, gc, dx));
             return [dx];
         });
+    }
+
+    // the typed kernel calls, dispatched on the dtype (DTypeDispatch); idx receives the arg-max positions
+    private readonly struct MaxPoolForward(PoolGeometry g, Tensor x, Tensor y, int[] idx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.MaxForward(g, Mem<T>(x), Mem<T>(y), idx);
+    }
+
+    private readonly struct MaxPoolBackward(int planes, int inPixels, int outPixels, Tensor dy, int[] idx, Tensor dx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.MaxBackward(planes, inPixels, outPixels, Mem<T>(dy), idx, Mem<T>(dx));
+    }
+
+    private readonly struct AvgPoolForward(PoolGeometry g, bool countIncludePad, Tensor x, Tensor y) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.AvgForward(g, countIncludePad, Mem<T>(x), Mem<T>(y));
+    }
+
+    private readonly struct AvgPoolBackward(PoolGeometry g, bool countIncludePad, Tensor dy, Tensor dx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.AvgBackward(g, countIncludePad, Mem<T>(dy), Mem<T>(dx));
+    }
+
+    // max pooling when idx is given, else average
+    private readonly struct AdaptivePoolForward(int planes, int h, int w, int oh, int ow, Tensor x, Tensor y, int[]? idx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (idx is null) Pool.AdaptiveAvgForward(planes, h, w, oh, ow, Mem<T>(x), Mem<T>(y));
+            else Pool.AdaptiveMaxForward(planes, h, w, oh, ow, Mem<T>(x), Mem<T>(y), idx);
+        }
+    }
+
+    private readonly struct AdaptiveAvgPoolBackward(int planes, int h, int w, int oh, int ow, Tensor dy, Tensor dx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.AdaptiveAvgBackward(planes, h, w, oh, ow, Mem<T>(dy), Mem<T>(dx));
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -45,8 +46,7 @@ public partial class Tensor
         var outShape = ReducedShape(mask, keepDim);
         var keptShape = ReducedShape(mask, keepDim: true);
         var y = Empty(DType, outShape);
-        if (DType == DType.Float32) SumCore<float>(mask, y.Buffer<float>());
-        else SumCore<double>(mask, y.Buffer<double>());
+        DTypeDispatch.Run("Sum", DType, new SumOp(this, mask, y));
         var inShape = _shape;
         return Engine.Record(y, "SumBackward", [this], g => [g.Reshape(keptShape).Expand(inShape).Contiguous()]);
     }
@@ -54,7 +54,7 @@ public partial class Tensor
     /// <summary>Sum over one dim.</summary>
     public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
 
-    private void SumCore<T>(bool[] mask, T[] dst) where T : System.Numerics.IFloatingPointIeee754<T>
+    private void SumCore<T>(bool[] mask, T[] dst) where T : IFloatingPointIeee754<T>
     {
         // reduced dims a prefix of a contiguous tensor: a column sum, no copy
         int prefix = 0;
@@ -145,8 +145,7 @@ public partial class Tensor
         var values = Empty(DType, outShape);
         var indices = Empty(DType, outShape);
         var idx = new int[rows];
-        if (DType == DType.Float32) Reduce.ArgExtremeRows<float>(x.Span<float>(), rows, n, max, values.Buffer<float>(), idx);
-        else Reduce.ArgExtremeRows<double>(x.Span<double>(), rows, n, max, values.Buffer<double>(), idx);
+        DTypeDispatch.Run(op, DType, new ArgExtremeOp(x, rows, n, max, values, idx));
         for (int i = 0; i < rows; i++) indices.SetFlat(i, idx[i]);
         var inShape = _shape;
         Engine.Record(values, op + "Backward", [this], g =>
@@ -155,13 +154,31 @@ public partial class Tensor
             var gt = g.Contiguous();
             var tShape = x._shape;
             var buf = Empty(g.DType, tShape.ToArray());
-            for (int r = 0; r < rows; r++)
-            {
-                if (g.DType == DType.Float32) buf.Buffer<float>()[r * n + idx[r]] = gt.Buffer<float>()[gt._offset + r];
-                else buf.Buffer<double>()[r * n + idx[r]] = gt.Buffer<double>()[gt._offset + r];
-            }
+            DTypeDispatch.Run(op, g.DType, new ScatterRowsOp(gt, n, idx, buf));
             return [Rank == 0 ? buf : buf.Permute(inverse).Contiguous()];
         });
         return new ValuesIndices(values, indices);
+    }
+
+    // the typed kernel calls, dispatched on the dtype (DTypeDispatch)
+    private readonly struct SumOp(Tensor x, bool[] mask, Tensor y) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => x.SumCore(mask, y.Buffer<T>());
+    }
+
+    private readonly struct ArgExtremeOp(Tensor x, int rows, int n, bool max, Tensor values, int[] idx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Reduce.ArgExtremeRows(x.Span<T>(), rows, n, max, values.Buffer<T>(), idx);
+    }
+
+    // dense[r·n + idx[r]] = g[r]: row r's residual at its arg position
+    private readonly struct ScatterRowsOp(Tensor g, int n, int[] idx, Tensor dense) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var gs = g.Span<T>();
+            var d = dense.Buffer<T>();
+            for (int r = 0; r < idx.Length; r++) d[r * n + idx[r]] = gs[r];
+        }
     }
 }

@@ -11,12 +11,12 @@ public partial class Tensor
     /// <paramref name="normalizedShape"/>; <paramref name="eps"/> null means the dtype's machine epsilon, as in PyTorch.
     /// Shape: input (*, normalized_shape), weight (normalized_shape) → same as input.
     /// </summary>
-    public static Tensor RmsNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, double? eps = null, string op = "RMSNorm")
+    public static Tensor RmsNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, double? eps = null)
     {
+        const string op = "RMSNorm";
         int d = CheckNormalizedShape(op, input, normalizedShape);
         CheckNormParam(op, "weight", weight, normalizedShape, input);
-        // torch.finfo(dtype).eps: 2^-23 and 2^-52 (.NET's float.Epsilon is the smallest subnormal, not this)
-        double e = eps ?? (input.DType == DType.Float32 ? Math.Pow(2, -23) : Math.Pow(2, -52));
+        double e = eps ?? input.DType.Eps();   // torch.finfo(dtype).eps, as PyTorch
         if (e < 0 || double.IsNaN(e)) throw new ArgumentOutOfRangeException(nameof(eps), $"{op}: eps must be ≥ 0, got {e}.");
         return RowNorm(op, input, d, normalizedShape, weight, null, e, rms: true);
     }

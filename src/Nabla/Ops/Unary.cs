@@ -10,8 +10,13 @@ public partial class Tensor
     {
         var x = Contiguous();
         var y = Uninitialized(DType, _shape.ToArray());
-        if (DType == DType.Float32) TF.Invoke(x.Span<float>(), y.Span<float>());
-        else TD.Invoke(x.Span<double>(), y.Span<double>());
+        // one operator struct per dtype (TensorPrimitives style): this pair is the dispatch for every unary op
+        switch (DType)
+        {
+            case DType.Float32: TF.Invoke(x.Span<float>(), y.Span<float>()); break;
+            case DType.Float64: TD.Invoke(x.Span<double>(), y.Span<double>()); break;
+            default: throw DTypeDispatch.Unsupported(typeof(TF).Name.Replace("Operator`1", ""), DType);   // ExpOperator<T> → "Exp"
+        }
         return y;
     }
 

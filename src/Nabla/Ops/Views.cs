@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -20,8 +21,7 @@ public partial class Tensor
     public Tensor Clone()
     {
         var y = Empty(DType, _shape.ToArray());
-        if (DType == DType.Float32) Strided.Copy(Buffer<float>(), _offset, _strides, _shape, y.Buffer<float>(), 0);
-        else Strided.Copy(Buffer<double>(), _offset, _strides, _shape, y.Buffer<double>(), 0);
+        DTypeDispatch.Run("Clone", DType, new CopyDense(this, y));
         return Engine.Record(y, "CloneBackward", [this], g => [g]);
     }
 
@@ -29,10 +29,8 @@ public partial class Tensor
     public Tensor To(DType dtype)
     {
         if (dtype == DType) return this;
-        var src = Contiguous();
         var y = Empty(dtype, _shape.ToArray());
-        if (dtype == DType.Float64) { var s = src.Span<float>(); var d = y.Buffer<double>(); for (int i = 0; i < d.Length; i++) d[i] = s[i]; }
-        else { var s = src.Span<double>(); var d = y.Buffer<float>(); for (int i = 0; i < d.Length; i++) d[i] = (float)s[i]; }
+        Contiguous().ConvertInto("To", y);
         var from = DType;
         return Engine.Record(y, "ToBackward", [this], g => [g.To(from)]);
     }
@@ -263,7 +261,20 @@ public partial class Tensor
         src = src.To(DType);
         ShapeUtil.Broadcast("CopyFrom", src._shape, _shape);
         var ss = src.BroadcastStrides(_shape);
-        if (DType == DType.Float32) Strided.CopyStrided(src.Buffer<float>(), src._offset, ss, _shape, Buffer<float>(), _offset, _strides);
-        else Strided.CopyStrided(src.Buffer<double>(), src._offset, ss, _shape, Buffer<double>(), _offset, _strides);
+        DTypeDispatch.Run("CopyFrom", DType, new CopyStrided(src, ss, this));
+    }
+
+    // the dense copy of a strided tensor
+    private readonly struct CopyDense(Tensor src, Tensor dst) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+            Strided.Copy(src.Buffer<T>(), src._offset, src._strides, src._shape, dst.Buffer<T>(), 0);
+    }
+
+    // src read with srcStrides (its broadcast strides) into dst through dst's own strides
+    private readonly struct CopyStrided(Tensor src, int[] srcStrides, Tensor dst) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+            Strided.CopyStrided(src.Buffer<T>(), src._offset, srcStrides, dst._shape, dst.Buffer<T>(), dst._offset, dst._strides);
     }
 }

@@ -1,6 +1,7 @@
 using Nabla.NN;
+using Nabla.Tests.Norm;
 
-namespace Nabla.Tests.Norm;
+namespace Nabla.Tests.Ops;
 
 /// <summary>Forward results of every normalisation layer against the plain-loop references of <see cref="NormReference"/>.</summary>
 public class NormForwardTests

@@ -1,6 +1,6 @@
 using Nabla.NN;
 
-namespace Nabla.Tests.Conv;
+namespace Nabla.Tests.NN;
 
 /// <summary>The conv, pooling, dropout and unflatten modules: PyTorch names and shapes, and clear errors.</summary>
 public class ConvModuleTests
@@ -88,7 +88,7 @@ public class ConvModuleTests
         var y = Tensor.FromArray(Enumerable.Range(0, 12).Select(i => (float)(i % 3)).ToArray());
         for (int i = 0; i < 12; i++) for (int r = 0; r < 8; r++) x.Buffer<float>()[i * 64 + r * 8 + (i % 3) * 3] += 3; // class-dependent stripe
         var sgd = new global::Nabla.Optim.SGD(model.Parameters(), 0.1, momentum: 0.9);
-        var loss = new Losses.CrossEntropyLoss();
+        var loss = new Nabla.Losses.CrossEntropyLoss();
         double first = 0, last = 0;
         for (int step = 0; step < 30; step++)
         {

@@ -1,6 +1,6 @@
 using Nabla.NN;
 
-namespace Nabla.Tests.Recurrent;
+namespace Nabla.Tests.NN;
 
 /// <summary>Embedding against hand-computed lookups; gradient clipping against a plain reference of PyTorch's rule.</summary>
 public class EmbeddingClipTests

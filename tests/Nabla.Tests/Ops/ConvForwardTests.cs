@@ -1,6 +1,6 @@
 using Nabla.NN;
 
-namespace Nabla.Tests.Conv;
+namespace Nabla.Tests.Ops;
 
 /// <summary>Conv forward results against independent plain loops written here (not the library's reference kernels).</summary>
 public class ConvForwardTests

@@ -1,6 +1,6 @@
 using Nabla.NN;
 
-namespace Nabla.Tests.Norm;
+namespace Nabla.Tests.Ops;
 
 /// <summary>Bad input gives a clear error naming the layer and the shapes, and leaves the layer's state untouched.</summary>
 public class NormErrorTests

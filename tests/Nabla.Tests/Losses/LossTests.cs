@@ -1,7 +1,7 @@
 using Nabla.Autograd;
 using Nabla.Losses;
 
-namespace Nabla.Tests.NN;
+namespace Nabla.Tests.Losses;
 
 public class LossTests
 {

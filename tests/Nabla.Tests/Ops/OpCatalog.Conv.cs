@@ -1,4 +1,4 @@
-namespace Nabla.Tests;
+namespace Nabla.Tests.Ops;
 
 // The op-catalog entries of the convolution, pooling, dropout. Outputs stay small (gradcheck runs one backward
 // per output element); the shapes still reach every edge: padding, stride, dilation, groups, ceil-mode windows.

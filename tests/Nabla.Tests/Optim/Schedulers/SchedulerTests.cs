@@ -2,7 +2,7 @@ using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Optim.Schedulers;
 
-namespace Nabla.Tests.Optim;
+namespace Nabla.Tests.Optim.Schedulers;
 
 /// <summary>
 /// Schedules against torch 1.13's recorded values (<see cref="TorchReference"/>: group 0's lr before the first step

@@ -1,6 +1,6 @@
 using Nabla.Autograd;
 
-namespace Nabla.Tests;
+namespace Nabla.Tests.Ops;
 
 /// <summary>One differentiable op (or variant) to check: a name, its float64 inputs, and the op itself.</summary>
 /// <param name="Name">Unique, used as the theory's data row.</param>

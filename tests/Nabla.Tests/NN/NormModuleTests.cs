@@ -1,6 +1,7 @@
 using Nabla.NN;
+using Nabla.Tests.Norm;
 
-namespace Nabla.Tests.Norm;
+namespace Nabla.Tests.NN;
 
 /// <summary>The modules: running statistics against an independent reference, Train/Eval, state dicts, errors.</summary>
 public class NormModuleTests

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Nabla.Data;
 
-namespace Nabla.Tests.Recurrent;
+namespace Nabla.Tests.NN.Recurrent;
 
 /// <summary>
 /// The recurrent demonstrations train for real, on tiny budgets: the `lstm` preset on a slice of the bundled digits,

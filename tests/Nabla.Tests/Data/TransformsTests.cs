@@ -1,6 +1,6 @@
 using Nabla.Data;
 
-namespace Nabla.Tests.Training;
+namespace Nabla.Tests.Data;
 
 public class TransformsTests
 {

@@ -1,4 +1,4 @@
-namespace Nabla.Tests.Conv;
+namespace Nabla.Tests.Ops;
 
 /// <summary>Pooling and dropout forward results against plain loops and hand-computed values.</summary>
 public class PoolForwardTests

@@ -1,7 +1,7 @@
 using Nabla.Autograd;
 using Nabla.NN;
 
-namespace Nabla.Tests.Norm;
+namespace Nabla.Tests.NN;
 
 /// <summary>
 /// Gradcheck (float64) through the modules in Train and Eval mode for every option: affine, track_running_stats,

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Nabla.Tests.Conv;
+namespace Nabla.Tests.Cli;
 
 public class LenetCliTests
 {

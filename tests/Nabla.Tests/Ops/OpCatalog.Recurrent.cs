@@ -1,6 +1,6 @@
 using Nabla.NN;
 
-namespace Nabla.Tests;
+namespace Nabla.Tests.Ops;
 
 // The op-catalog entries of the recurrent layers, embedding, clipping. Every RNN/LSTM/GRU option combination
 // (1 and 2 layers, one or both directions, with and without an initial state, with and without uneven lengths)

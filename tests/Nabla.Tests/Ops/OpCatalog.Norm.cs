@@ -1,4 +1,4 @@
-namespace Nabla.Tests;
+namespace Nabla.Tests.Ops;
 
 // The op-catalog entries of the normalisation layers: every option of BatchNorm (training with batch statistics,
 // eval with running ones), GroupNorm, InstanceNorm, LayerNorm and RMSNorm, batch size 1, a LayerNorm feature size

@@ -1,6 +1,7 @@
 using Nabla.Autograd;
+using Nabla.Tests.Ops;
 
-namespace Nabla.Tests;
+namespace Nabla.Tests.Autograd;
 
 /// <summary>The backward engine's contract: accumulation, the sum over successors, graph lifetime, and error messages.</summary>
 public class AutogradTests

@@ -1,7 +1,8 @@
 using Nabla.Autograd;
 using Nabla.NN;
+using Nabla.Tests.Recurrent;
 
-namespace Nabla.Tests.Recurrent;
+namespace Nabla.Tests.NN.Recurrent;
 
 /// <summary>RNN, LSTM, GRU and the cells against the plain-loop reference; names, shapes, options and errors.</summary>
 public class RecurrentModuleTests

@@ -1,6 +1,6 @@
 using Nabla.Autograd;
 
-namespace Nabla.Tests;
+namespace Nabla.Tests.Ops;
 
 /// <summary>Runs every <see cref="OpCatalog"/> entry through gradcheck and through float32-vs-float64 comparisons of the forward and of the gradients.</summary>
 public class OpCatalogTests
