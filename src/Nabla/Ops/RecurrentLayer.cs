@@ -2,22 +2,6 @@ using Nabla.Autograd;
 
 namespace Nabla;
 
-/// <summary>Which cell a recurrent layer runs (PyTorch's <c>mode</c> of RNNBase).</summary>
-public enum RecurrentMode
-{
-    /// <summary>Elman RNN with tanh: h' = tanh(W_ih x + b_ih + W_hh h + b_hh). One gate block.</summary>
-    RnnTanh,
-
-    /// <summary>Elman RNN with ReLU. One gate block.</summary>
-    RnnRelu,
-
-    /// <summary>LSTM, gate blocks i, f, g, o (PyTorch's order).</summary>
-    Lstm,
-
-    /// <summary>GRU, gate blocks r, z, n (PyTorch's order).</summary>
-    Gru,
-}
-
 // One direction of one recurrent layer over a whole sequence, fused: the input projection of all steps is one GEMM,
 // each step is one GEMM (h·W_hhᵀ) plus a fused pointwise kernel (Kernels/Recurrent*.cs), and the backward walks the
 // steps in reverse, adding to the residual of each hidden state what its two successors send back (the next step
