@@ -14,11 +14,11 @@ public partial class Tensor
 
     /// <summary>
     /// One direction of one recurrent layer over a whole sequence (the fused op under <c>RNN</c>, <c>LSTM</c>,
-    /// <c>GRU</c> and their cells), returning everything in one tensor <c>P</c>: <c>P[t]</c> for t &lt; T is the
-    /// output at time t (zero where t ≥ the sample's length), <c>P[T]</c> is the final hidden state h_n and, for
-    /// LSTM, <c>P[T + 1]</c> the final cell state c_n.
+    /// <c>GRU</c> and their cells). Returns three tensors of one graph node: the output sequence (zero where t ≥ the
+    /// sample's length), always time-major, the final hidden state h_n and, for LSTM, the final cell state c_n (null
+    /// otherwise). A loss may use any of them; the ones it does not use send back no residual.
     /// Shape: input (T, B, I), or (B, T, I) when <paramref name="batchFirst"/>; weightIh (G·H, I); weightHh (G·H, H);
-    /// biases (G·H); h0 and c0 (B, H) → P (T + 2, B, H) for LSTM, (T + 1, B, H) otherwise (G = <see cref="GateCount"/>).
+    /// biases (G·H); h0 and c0 (B, H) → output (T, B, H), h_n and c_n (B, H) (G = <see cref="GateCount"/>).
     /// </summary>
     /// <param name="mode">The cell.</param>
     /// <param name="input">The sequence.</param>
@@ -34,7 +34,7 @@ public partial class Tensor
     /// <param name="reverse">Process the steps from last to first (the backward direction of a bidirectional layer).</param>
     /// <param name="batchFirst">The input is (B, T, I).</param>
     /// <param name="op">The name used in errors (the calling module).</param>
-    public static Tensor RecurrentLayer(RecurrentMode mode, Tensor input, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
+    public static (Tensor Output, Tensor HN, Tensor? CN) RecurrentLayer(RecurrentMode mode, Tensor input, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
         Tensor h0, Tensor? c0 = null, int[]? lengths = null, bool reverse = false, bool batchFirst = false, string op = "RecurrentLayer")
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -76,14 +76,15 @@ public partial class Tensor
         var run = input.DType == DType.Float32
             ? (IRecurrentRun)new RecurrentRun<float>(mode, steps, batch, inF, hidden, reverse, batchFirst, lengths?.ToArray(), save)
             : new RecurrentRun<double>(mode, steps, batch, inF, hidden, reverse, batchFirst, lengths?.ToArray(), save);
-        var p = run.Forward(input.Detach().Contiguous(), weightIh.Detach().Contiguous(), weightHh.Detach().Contiguous(),
+        var (y, hn, cn) = run.Forward(input.Detach().Contiguous(), weightIh.Detach().Contiguous(), weightHh.Detach().Contiguous(),
             biasIh?.Detach().Contiguous(), biasHh?.Detach().Contiguous(), h0.Detach().Contiguous(), c0?.Detach().Contiguous());
-        if (!save) return p;
+        if (!save) return (y, hn, cn);
         var inputs = all.ToArray();
-        return Engine.Record(p, mode + "LayerBackward", inputs, g =>
+        Tensor[] outputs = cn is null ? [y, hn] : [y, hn, cn];
+        Engine.Record(outputs, mode + "LayerBackward", inputs, g =>
         {
             var needs = inputs.Select(t => t.RequiresGrad).ToArray();
-            var grads = run.Backward(g.Contiguous(), needs[0], needs[1], needs[2],
+            var grads = run.Backward(g[0]?.Contiguous(), g[1]?.Contiguous(), g.Length > 2 ? g[2]?.Contiguous() : null, needs[0], needs[1], needs[2],
                 biasIh is { RequiresGrad: true }, biasHh is { RequiresGrad: true }, h0.RequiresGrad, c0 is { RequiresGrad: true });
             // grads: dx, dWih, dWhh, dbih, dbhh, dh0, dc0 → the inputs present
             var list = new List<Tensor?> { grads[0], grads[1], grads[2] };
@@ -93,6 +94,7 @@ public partial class Tensor
             if (c0 is not null) list.Add(grads[6]);
             return [.. list];
         });
+        return (y, hn, cn);
     }
 
     /// <summary>Checks per-sample lengths: one per sample, each in 1..steps; errors name the op and shapes.</summary>
