@@ -84,8 +84,13 @@ public partial class Tensor
         Engine.Record(outputs, mode + "LayerBackward", inputs, g =>
         {
             var needs = inputs.Select(t => t.RequiresGrad).ToArray();
-            var grads = run.Backward(g[0]?.Contiguous(), g[1]?.Contiguous(), g.Length > 2 ? g[2]?.Contiguous() : null, needs[0], needs[1], needs[2],
+            var dense = new Tensor?[3];
+            for (int i = 0; i < g.Length; i++) dense[i] = g[i]?.Contiguous();
+            var grads = run.Backward(dense[0], dense[1], dense[2], needs[0], needs[1], needs[2],
                 biasIh is { RequiresGrad: true }, biasHh is { RequiresGrad: true }, h0.RequiresGrad, c0 is { RequiresGrad: true });
+            // a dense copy made here is used up (a residual of a view, e.g. a batch-first output's transpose)
+            for (int i = 0; i < g.Length; i++)
+                if (dense[i] is { } d && !ReferenceEquals(d, g[i])) StoragePool.Recycle(d);
             // grads: dx, dWih, dWhh, dbih, dbhh, dh0, dc0 → the inputs present
             var list = new List<Tensor?> { grads[0], grads[1], grads[2] };
             if (biasIh is not null) list.Add(grads[3]);
