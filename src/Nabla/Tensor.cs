@@ -66,6 +66,9 @@ public partial class Tensor
     /// <summary>The graph node that made this tensor, or null for a leaf.</summary>
     public Node? GradFn { get; internal set; }
 
+    // which of GradFn's outputs this tensor is (0 for a single-output op)
+    internal int OutputIndex { get; set; }
+
     /// <summary>True for tensors made by the user rather than by a recorded op.</summary>
     public bool IsLeaf => GradFn is null;
 

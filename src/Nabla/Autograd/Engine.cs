@@ -9,13 +9,35 @@ internal static class Engine
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
     public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false)
     {
-        if (!GradMode.IsEnabled) return output;
-        bool any = false;
-        foreach (var t in inputs) any |= t.RequiresGrad;
-        if (!any) return output;
+        if (!NeedsRecord(inputs)) return output;
         output.GradFn = new Node(name, inputs, backward) { External = external };
         output.RequiresGrad = true;
         return output;
+    }
+
+    /// <summary>
+    /// Records <paramref name="outputs"/> (distinct tensors) as the outputs of one op: its backward receives one residual
+    /// per output, null for an output that received none (e.g. a loss that reads only the final hidden state).
+    /// </summary>
+    public static Tensor[] Record(Tensor[] outputs, string name, Tensor[] inputs, Func<Tensor?[], Tensor?[]> backward, bool external = false)
+    {
+        if (!NeedsRecord(inputs)) return outputs;
+        var node = new Node(name, inputs, outputs.Length, backward) { External = external };
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            outputs[i].GradFn = node;
+            outputs[i].OutputIndex = i;
+            outputs[i].RequiresGrad = true;
+        }
+        return outputs;
+    }
+
+    private static bool NeedsRecord(Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (var t in inputs)
+            if (t.RequiresGrad) return true;
+        return false;
     }
 
     /// <summary>True when an op's result will need a backward (lets ops skip saving values otherwise).</summary>
@@ -39,11 +61,11 @@ internal static class Engine
         }
 
         using var _ = Tensor.NoGrad();
-        var order = TopologicalOrder(root);
+        var (order, gathers) = TopologicalOrder(root);
         var recorder = StoragePool.BeginRecording();
         try
         {
-            Run(root, gradient, order, retainGraph);
+            Run(root, gradient, order, gathers, retainGraph);
         }
         finally
         {
@@ -51,50 +73,86 @@ internal static class Engine
         }
     }
 
+    // The residuals of a multi-output node's outputs, gathered until the walk reaches the last of them.
+    private sealed class Gather(int outputs)
+    {
+        public readonly Tensor?[] Residuals = new Tensor?[outputs];
+        public readonly bool[] Owned = new bool[outputs];
+        public int Pending;
+        public bool Any;
+    }
+
     // Storage this pass allocated and nothing can reach any more goes back to the pool (StoragePool.Recycle checks
     // the allocation): a used-up residual the engine owns, unless a backward passed it on or viewed it, a leaf or
     // RetainGrad keeps it, or a user Function saw it.
-    private static void Run(Tensor root, Tensor gradient, List<Tensor> order, bool retainGraph)
+    private static void Run(Tensor root, Tensor gradient, List<Tensor> order, Dictionary<Node, Gather>? gathers, bool retainGraph)
     {
         // each residual carries whether the engine owns its storage outright (then a leaf may keep it as its Grad)
         var residuals = new Dictionary<Tensor, (Tensor G, bool Owned)>(ReferenceEqualityComparer.Instance) { [root] = (gradient, false) };
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
-            if (!residuals.Remove(t, out var entry)) continue;
-            var residual = entry.G;
-            if (t.IsLeaf || t.RetainsGrad) Accumulate(t, residual, owned: entry.Owned && t.IsLeaf);
+            bool has = residuals.Remove(t, out var entry);
+            if (has && (t.IsLeaf || t.RetainsGrad)) Accumulate(t, entry.G, owned: entry.Owned && t.IsLeaf);
             if (t.IsLeaf)
             {
                 // added into an existing Grad: used up
-                if (entry.Owned && !ReferenceEquals(t.Grad!._storage, residual._storage)) StoragePool.Recycle(residual);
+                if (has && entry.Owned && !ReferenceEquals(t.Grad!._storage, entry.G._storage)) StoragePool.Recycle(entry.G);
                 continue;
             }
             var node = t.GradFn!;
-            var grads = node.Apply(residual);
-            if (!retainGraph) node.Free();
-            if (grads.Length != node.Inputs.Length)
-                throw new InvalidOperationException($"Backward of {node.Name} returned {grads.Length} gradients for {node.Inputs.Length} inputs.");
-            if (entry.Owned && !t.RetainsGrad && !node.External && !SharesStorage(grads, residual)) StoragePool.Recycle(residual);
-            for (int k = 0; k < grads.Length; k++)
+            if (node.OutputCount > 1)
             {
-                var input = node.Inputs[k];
-                var g = grads[k];
-                if (g is null || !input.RequiresGrad) continue;
-                if (!ShapeUtil.SameShape(g.Shape, input.Shape))
-                    throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
-                // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
-                bool owned = IsOwned(node, g, residual, grads, k);
-                if (residuals.TryGetValue(input, out var acc))
+                // every consumer of every output comes later in the order, so the node runs at its earliest output,
+                // once, with all its outputs' residuals
+                var gather = gathers![node];
+                if (has)
                 {
-                    residuals[input] = (acc.G + g, true);
-                    if (acc.Owned) StoragePool.Recycle(acc.G);
-                    if (owned) StoragePool.Recycle(g);
+                    gather.Residuals[t.OutputIndex] = entry.G;
+                    gather.Owned[t.OutputIndex] = entry.Owned && !t.RetainsGrad;
+                    gather.Any = true;
                 }
-                else
-                {
-                    residuals[input] = (g, owned);
-                }
+                if (--gather.Pending > 0 || !gather.Any) continue;
+                var many = node.Apply(gather.Residuals);
+                if (!retainGraph) node.Free();
+                PassBack(node, many, gather.Residuals, gather.Owned, residuals);
+                continue;
+            }
+            if (!has) continue;
+            var grads = node.Apply(entry.G);
+            if (!retainGraph) node.Free();
+            Tensor? used = entry.G;
+            bool owned = entry.Owned && !t.RetainsGrad;
+            PassBack(node, grads, new ReadOnlySpan<Tensor?>(ref used), new ReadOnlySpan<bool>(ref owned), residuals);
+        }
+    }
+
+    // Adds a node's input gradients into the inputs' residuals, and recycles the output residuals it used up.
+    private static void PassBack(Node node, Tensor?[] grads, ReadOnlySpan<Tensor?> used, ReadOnlySpan<bool> owned,
+        Dictionary<Tensor, (Tensor G, bool Owned)> residuals)
+    {
+        if (grads.Length != node.Inputs.Length)
+            throw new InvalidOperationException($"Backward of {node.Name} returned {grads.Length} gradients for {node.Inputs.Length} inputs.");
+        for (int o = 0; o < used.Length; o++)
+            if (owned[o] && !node.External && !SharesStorage(grads, used[o]!)) StoragePool.Recycle(used[o]!);
+        for (int k = 0; k < grads.Length; k++)
+        {
+            var input = node.Inputs[k];
+            var g = grads[k];
+            if (g is null || !input.RequiresGrad) continue;
+            if (!ShapeUtil.SameShape(g.Shape, input.Shape))
+                throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
+            // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
+            bool gOwned = IsOwned(node, g, used, grads, k);
+            if (residuals.TryGetValue(input, out var acc))
+            {
+                residuals[input] = (acc.G + g, true);
+                if (acc.Owned) StoragePool.Recycle(acc.G);
+                if (gOwned) StoragePool.Recycle(g);
+            }
+            else
+            {
+                residuals[input] = (g, gOwned);
             }
         }
     }
@@ -106,11 +164,13 @@ internal static class Engine
         return false;
     }
 
-    // A gradient the engine may hand to a leaf without copying: freshly allocated by a built-in op's backward, not the
-    // residual passed through, and not returned for another input too (user Functions may return tensors they keep).
-    private static bool IsOwned(Node node, Tensor g, Tensor residual, Tensor?[] grads, int k)
+    // A gradient the engine may hand to a leaf without copying: freshly allocated by a built-in op's backward, not an
+    // output residual passed through, and not returned for another input too (user Functions may return tensors they keep).
+    private static bool IsOwned(Node node, Tensor g, ReadOnlySpan<Tensor?> used, Tensor?[] grads, int k)
     {
-        if (node.External || !g.OwnsStorage || ReferenceEquals(g._storage, residual._storage)) return false;
+        if (node.External || !g.OwnsStorage) return false;
+        foreach (var r in used)
+            if (r is not null && ReferenceEquals(g._storage, r._storage)) return false;
         for (int j = 0; j < grads.Length; j++)
             if (j != k && grads[j] is { } other && ReferenceEquals(other._storage, g._storage)) return false;
         return true;
@@ -129,10 +189,12 @@ internal static class Engine
         }
     }
 
-    // Iterative depth-first search, so deep graphs (long RNN unrolls) do not overflow the stack.
-    private static List<Tensor> TopologicalOrder(Tensor root)
+    // Iterative depth-first search, so deep graphs (long RNN unrolls) do not overflow the stack. Also counts, for each
+    // multi-output node, how many of its outputs the graph reaches (the Run walk meets each once).
+    private static (List<Tensor> Order, Dictionary<Node, Gather>? Gathers) TopologicalOrder(Tensor root)
     {
         var order = new List<Tensor>();
+        Dictionary<Node, Gather>? gathers = null;
         var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<(Tensor T, int Next)>();
         stack.Push((root, 0));
@@ -140,9 +202,9 @@ internal static class Engine
         while (stack.Count > 0)
         {
             var (t, next) = stack.Pop();
-            var inputs = t.GradFn?.Inputs ?? [];
-            if (t.GradFn is { Freed: true })
-                throw new InvalidOperationException($"Backward: trying to backward through {t.GradFn.Name} a second time, but its saved values were freed after the first backward. Pass retainGraph: true to the first Backward call.");
+            var node = t.GradFn;
+            var inputs = node?.Inputs ?? [];
+            if (node is { Freed: true }) throw node.FreedError();
             if (next < inputs.Length)
             {
                 stack.Push((t, next + 1));
@@ -152,9 +214,15 @@ internal static class Engine
             else
             {
                 order.Add(t);
+                if (node is { OutputCount: > 1 })
+                {
+                    gathers ??= new(ReferenceEqualityComparer.Instance);
+                    if (!gathers.TryGetValue(node, out var gather)) gathers[node] = gather = new Gather(node.OutputCount);
+                    gather.Pending++;
+                }
             }
         }
         // order is post-order (inputs before outputs); walking it backwards visits outputs first
-        return order;
+        return (order, gathers);
     }
 }

@@ -9,7 +9,8 @@ namespace Nabla.Autograd;
 /// input, in order: null for an input that needs none. Each gradient has its input's shape.)</item>
 /// </list>
 /// Create a new instance for every application (it may keep what Backward needs in fields), then call
-/// <see cref="Apply"/>. Forward runs without recording a graph; Nabla records one node for the whole op.
+/// <see cref="Apply"/>. Forward runs without recording a graph; Nabla records one node for the whole op. An op with
+/// several outputs derives from <see cref="MultiOutputFunction"/> instead.
 /// </summary>
 /// <example>
 /// <code>
@@ -38,24 +39,33 @@ public abstract class Function
     /// <summary>Runs the op on <paramref name="inputs"/> and records it in the graph when any input requires grad.</summary>
     public Tensor Apply(params Tensor[] inputs)
     {
-        if (_applied) throw new InvalidOperationException($"{Name}: a Function instance can be applied once; create a new one per call.");
-        _applied = true;
-        var detached = inputs.Select(t => t.Detach()).ToArray();
+        var detached = Prepare(Name, ref _applied, inputs);
         Tensor output;
         using (Tensor.NoGrad()) output = Forward(detached);
         // the output must be a fresh tensor of its own, so the graph node attaches to it alone
         output = output.Detach();
-        return Engine.Record(output, Name, inputs, residual =>
+        return Engine.Record(output, Name, inputs, residual => CheckGradients(Name, Backward(residual), inputs), external: true);
+    }
+
+    /// <summary>The once-only check and the detached inputs, shared with <see cref="MultiOutputFunction"/>.</summary>
+    internal static Tensor[] Prepare(string name, ref bool applied, Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (applied) throw new InvalidOperationException($"{name}: a Function instance can be applied once; create a new one per call.");
+        applied = true;
+        return inputs.Select(t => t.Detach()).ToArray();
+    }
+
+    /// <summary>One gradient per input, each null or of its input's shape; errors name the function.</summary>
+    internal static Tensor?[] CheckGradients(string name, Tensor?[] grads, Tensor[] inputs)
+    {
+        if (grads.Length != inputs.Length)
+            throw new InvalidOperationException($"{name}.Backward returned {grads.Length} gradients for {inputs.Length} inputs.");
+        for (int i = 0; i < grads.Length; i++)
         {
-            var grads = Backward(residual);
-            if (grads.Length != inputs.Length)
-                throw new InvalidOperationException($"{Name}.Backward returned {grads.Length} gradients for {inputs.Length} inputs.");
-            for (int i = 0; i < grads.Length; i++)
-            {
-                if (grads[i] is { } g && !ShapeUtil.SameShape(g.Shape, inputs[i].Shape))
-                    throw new InvalidOperationException($"{Name}.Backward returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(inputs[i].Shape)}.");
-            }
-            return grads;
-        }, external: true);
+            if (grads[i] is { } g && !ShapeUtil.SameShape(g.Shape, inputs[i].Shape))
+                throw new InvalidOperationException($"{name}.Backward returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(inputs[i].Shape)}.");
+        }
+        return grads;
     }
 }

@@ -1,36 +1,53 @@
 namespace Nabla.Autograd;
 
 /// <summary>
-/// A recorded op in the graph: the inputs it was applied to and its backward, which turns the residual of its
-/// output into one gradient per input (null where an input needs none).
+/// A recorded op in the graph: the inputs it was applied to and its backward, which turns the residuals of its
+/// outputs into one gradient per input (null where an input needs none). Most ops have one output; an op with several
+/// (the recurrent layer's output sequence and final states) is one node, and each output tensor knows its index.
 /// </summary>
 public sealed class Node
 {
+    // exactly one of the two is set until the node is freed
     private Func<Tensor, Tensor?[]>? _backward;
+    private Func<Tensor?[], Tensor?[]>? _backwardMany;
 
     internal Node(string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
         Name = name;
         Inputs = inputs;
+        OutputCount = 1;
         _backward = backward;
+    }
+
+    internal Node(string name, Tensor[] inputs, int outputCount, Func<Tensor?[], Tensor?[]> backward)
+    {
+        Name = name;
+        Inputs = inputs;
+        OutputCount = outputCount;
+        _backwardMany = backward;
     }
 
     /// <summary>The op's name, as shown in errors and in <see cref="Tensor.ToString()"/> (grad_fn=&lt;Name&gt;).</summary>
     public string Name { get; }
+
+    /// <summary>How many tensors the op returned (each has this node as its <see cref="Tensor.GradFn"/>).</summary>
+    public int OutputCount { get; }
 
     internal Tensor[] Inputs { get; }
 
     // a user Function: its gradients are always copied before they become a leaf's Grad
     internal bool External { get; init; }
 
-    internal bool Freed => _backward is null;
+    internal bool Freed => _backward is null && _backwardMany is null;
 
-    internal Tensor?[] Apply(Tensor residual)
-    {
-        var fn = _backward ?? throw new InvalidOperationException(
-            $"Backward: trying to backward through {Name} a second time, but its saved values were freed after the first backward. Pass retainGraph: true to the first Backward call.");
-        return fn(residual);
-    }
+    internal InvalidOperationException FreedError() => new(
+        $"Backward: trying to backward through {Name} a second time, but its saved values were freed after the first backward. Pass retainGraph: true to the first Backward call.");
 
-    internal void Free() => _backward = null;
+    /// <summary>The backward of a single-output op.</summary>
+    internal Tensor?[] Apply(Tensor residual) => (_backward ?? throw FreedError())(residual);
+
+    /// <summary>The backward of a multi-output op: one residual per output, null for an output that received none.</summary>
+    internal Tensor?[] Apply(Tensor?[] residuals) => (_backwardMany ?? throw FreedError())(residuals);
+
+    internal void Free() => (_backward, _backwardMany) = (null, null);
 }

@@ -2,22 +2,6 @@ using Nabla.Autograd;
 
 namespace Nabla;
 
-/// <summary>Which cell a recurrent layer runs (PyTorch's <c>mode</c> of RNNBase).</summary>
-public enum RecurrentMode
-{
-    /// <summary>Elman RNN with tanh: h' = tanh(W_ih x + b_ih + W_hh h + b_hh). One gate block.</summary>
-    RnnTanh,
-
-    /// <summary>Elman RNN with ReLU. One gate block.</summary>
-    RnnRelu,
-
-    /// <summary>LSTM, gate blocks i, f, g, o (PyTorch's order).</summary>
-    Lstm,
-
-    /// <summary>GRU, gate blocks r, z, n (PyTorch's order).</summary>
-    Gru,
-}
-
 // One direction of one recurrent layer over a whole sequence, fused: the input projection of all steps is one GEMM,
 // each step is one GEMM (h·W_hhᵀ) plus a fused pointwise kernel (Kernels/Recurrent*.cs), and the backward walks the
 // steps in reverse, adding to the residual of each hidden state what its two successors send back (the next step
@@ -30,11 +14,11 @@ public partial class Tensor
 
     /// <summary>
     /// One direction of one recurrent layer over a whole sequence (the fused op under <c>RNN</c>, <c>LSTM</c>,
-    /// <c>GRU</c> and their cells), returning everything in one tensor <c>P</c>: <c>P[t]</c> for t &lt; T is the
-    /// output at time t (zero where t ≥ the sample's length), <c>P[T]</c> is the final hidden state h_n and, for
-    /// LSTM, <c>P[T + 1]</c> the final cell state c_n.
+    /// <c>GRU</c> and their cells). Returns three tensors of one graph node: the output sequence (zero where t ≥ the
+    /// sample's length), always time-major, the final hidden state h_n and, for LSTM, the final cell state c_n (null
+    /// otherwise). A loss may use any of them; the ones it does not use send back no residual.
     /// Shape: input (T, B, I), or (B, T, I) when <paramref name="batchFirst"/>; weightIh (G·H, I); weightHh (G·H, H);
-    /// biases (G·H); h0 and c0 (B, H) → P (T + 2, B, H) for LSTM, (T + 1, B, H) otherwise (G = <see cref="GateCount"/>).
+    /// biases (G·H); h0 and c0 (B, H) → output (T, B, H), h_n and c_n (B, H) (G = <see cref="GateCount"/>).
     /// </summary>
     /// <param name="mode">The cell.</param>
     /// <param name="input">The sequence.</param>
@@ -50,7 +34,7 @@ public partial class Tensor
     /// <param name="reverse">Process the steps from last to first (the backward direction of a bidirectional layer).</param>
     /// <param name="batchFirst">The input is (B, T, I).</param>
     /// <param name="op">The name used in errors (the calling module).</param>
-    public static Tensor RecurrentLayer(RecurrentMode mode, Tensor input, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
+    public static (Tensor Output, Tensor HN, Tensor? CN) RecurrentLayer(RecurrentMode mode, Tensor input, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
         Tensor h0, Tensor? c0 = null, int[]? lengths = null, bool reverse = false, bool batchFirst = false, string op = "RecurrentLayer")
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -92,15 +76,21 @@ public partial class Tensor
         var run = input.DType == DType.Float32
             ? (IRecurrentRun)new RecurrentRun<float>(mode, steps, batch, inF, hidden, reverse, batchFirst, lengths?.ToArray(), save)
             : new RecurrentRun<double>(mode, steps, batch, inF, hidden, reverse, batchFirst, lengths?.ToArray(), save);
-        var p = run.Forward(input.Detach().Contiguous(), weightIh.Detach().Contiguous(), weightHh.Detach().Contiguous(),
+        var (y, hn, cn) = run.Forward(input.Detach().Contiguous(), weightIh.Detach().Contiguous(), weightHh.Detach().Contiguous(),
             biasIh?.Detach().Contiguous(), biasHh?.Detach().Contiguous(), h0.Detach().Contiguous(), c0?.Detach().Contiguous());
-        if (!save) return p;
+        if (!save) return (y, hn, cn);
         var inputs = all.ToArray();
-        return Engine.Record(p, mode + "LayerBackward", inputs, g =>
+        Tensor[] outputs = cn is null ? [y, hn] : [y, hn, cn];
+        Engine.Record(outputs, mode + "LayerBackward", inputs, g =>
         {
             var needs = inputs.Select(t => t.RequiresGrad).ToArray();
-            var grads = run.Backward(g.Contiguous(), needs[0], needs[1], needs[2],
+            var dense = new Tensor?[3];
+            for (int i = 0; i < g.Length; i++) dense[i] = g[i]?.Contiguous();
+            var grads = run.Backward(dense[0], dense[1], dense[2], needs[0], needs[1], needs[2],
                 biasIh is { RequiresGrad: true }, biasHh is { RequiresGrad: true }, h0.RequiresGrad, c0 is { RequiresGrad: true });
+            // a dense copy made here is used up (a residual of a view, e.g. a batch-first output's transpose)
+            for (int i = 0; i < g.Length; i++)
+                if (dense[i] is { } d && !ReferenceEquals(d, g[i])) StoragePool.Recycle(d);
             // grads: dx, dWih, dWhh, dbih, dbhh, dh0, dc0 → the inputs present
             var list = new List<Tensor?> { grads[0], grads[1], grads[2] };
             if (biasIh is not null) list.Add(grads[3]);
@@ -109,6 +99,7 @@ public partial class Tensor
             if (c0 is not null) list.Add(grads[6]);
             return [.. list];
         });
+        return (y, hn, cn);
     }
 
     /// <summary>Checks per-sample lengths: one per sample, each in 1..steps; errors name the op and shapes.</summary>

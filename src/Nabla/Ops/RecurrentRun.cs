@@ -7,10 +7,14 @@ namespace Nabla;
 /// <summary>The forward and backward of <see cref="Tensor.RecurrentLayer"/>, typed by element.</summary>
 internal interface IRecurrentRun
 {
-    Tensor Forward(Tensor x, Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor h0, Tensor? c0);
+    /// <summary>The output sequence y (T, B, H), time-major, and the final states h_n, c_n (B, H); c_n only for LSTM.</summary>
+    (Tensor Y, Tensor HN, Tensor? CN) Forward(Tensor x, Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor h0, Tensor? c0);
 
-    /// <summary>The gradients (dx, dW_ih, dW_hh, db_ih, db_hh, dh0, dc0), each null where not asked for.</summary>
-    Tensor?[] Backward(Tensor dP, bool dx, bool dWih, bool dWhh, bool dbIh, bool dbHh, bool dh0, bool dc0);
+    /// <summary>
+    /// From the residuals of y, h_n and c_n (contiguous; null where an output received none), the gradients
+    /// (dx, dW_ih, dW_hh, db_ih, db_hh, dh0, dc0), each null where not asked for.
+    /// </summary>
+    Tensor?[] Backward(Tensor? dY, Tensor? dHn, Tensor? dCn, bool dx, bool dWih, bool dWhh, bool dbIh, bool dbHh, bool dh0, bool dc0);
 }
 
 /// <summary>
@@ -18,7 +22,7 @@ internal interface IRecurrentRun
 /// t·B + b (time-major) or b·T + t (batch-first), so the input projection, dx and the weight gradients are one GEMM
 /// over all rows and a step's rows are every RowStep-th row from RowBase(t). What is kept for backward: the activated
 /// gates (all cells), the hidden state entering each step (for dW_hh; GRU also for dz), c and tanh(c') (LSTM), and
-/// the recurrent projection h_n of the n gate (GRU). P, the returned tensor, is always time-major (T + 1 or 2, B, H).
+/// the recurrent projection h_n of the n gate (GRU). The output sequence y is always time-major (T, B, H).
 /// </summary>
 internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, int inF, int hidden, bool reverse, bool batchFirst,
     int[]? lengths, bool save) : IRecurrentRun where T : unmanaged, IFloatingPointIeee754<T>
@@ -37,7 +41,7 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
 
     private int Time(int step) => reverse ? steps - 1 - step : step;
 
-    public Tensor Forward(Tensor x, Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor h0, Tensor? c0)
+    public (Tensor Y, Tensor HN, Tensor? CN) Forward(Tensor x, Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor h0, Tensor? c0)
     {
         int gh = _gh, rows = Rows, hd = hidden;
         var gates = new T[rows * gh];
@@ -63,9 +67,8 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
             if (mode == RecurrentMode.Gru) _hn = new T[rows * hd];
         }
         var scratch = new T[hd];
-        int extra = mode == RecurrentMode.Lstm ? 2 : 1;
-        var p = Tensor.Empty(x.DType, [steps + extra, batch, hd]);
-        var ps = p.Span<T>();
+        var y = Tensor.Empty(x.DType, [steps, batch, hd]);
+        var ys = y.Span<T>();
         // W_hhᵀ once, so every step's h·W_hhᵀ reads it in place (RecurrentGemm)
         var wt = new T[hd * gh];
         var whh = wHh.Span<T>();
@@ -91,7 +94,7 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
             for (int b = 0; b < batch; b++)
             {
                 int row = rb + b * ld;
-                var outRow = ps.Slice((t * batch + b) * hd, hd);
+                var outRow = ys.Slice((t * batch + b) * hd, hd);
                 if (!Active(t, b))
                 {
                     // past the sample's end: the state is carried unchanged and the output is zero padding
@@ -115,18 +118,18 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
                 }
             }
         }
-        h.CopyTo(ps.Slice(steps * batch * hd));
-        if (mode == RecurrentMode.Lstm) c.CopyTo(ps.Slice((steps + 1) * batch * hd));
         if (save) (_x, _wIh, _wHh, _gates) = (x, wIh, wHh, gates);
-        return p;
+        return (y, new Tensor(h, [batch, hd]), mode == RecurrentMode.Lstm ? new Tensor(c, [batch, hd]) : null);
     }
 
-    public Tensor?[] Backward(Tensor dP, bool needX, bool needWih, bool needWhh, bool needBih, bool needBhh, bool needH0, bool needC0)
+    public Tensor?[] Backward(Tensor? dY, Tensor? dHn, Tensor? dCn, bool needX, bool needWih, bool needWhh, bool needBih, bool needBhh, bool needH0, bool needC0)
     {
         int gh = _gh, rows = Rows, hd = hidden;
-        var dps = dP.Span<T>();
-        var dh = dps.Slice(steps * batch * hd, batch * hd).ToArray();
-        var dc = mode == RecurrentMode.Lstm ? dps.Slice((steps + 1) * batch * hd, batch * hd).ToArray() : [];
+        // an output that received no residual contributes zero: an unused y reads one zero row for every step
+        var dys = dY is null ? default : dY.Span<T>();
+        var zeroRow = dY is null ? new T[hd] : [];
+        var dh = dHn?.Span<T>().ToArray() ?? new T[batch * hd];
+        var dc = mode != RecurrentMode.Lstm ? [] : dCn?.Span<T>().ToArray() ?? new T[batch * hd];
         var dhNext = new T[batch * hd];
         var dG = new T[rows * gh];
         var dHg = mode == RecurrentMode.Gru ? new T[rows * gh] : dG;   // residual of the recurrent projection
@@ -138,7 +141,7 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
             for (int b = 0; b < batch; b++)
             {
                 int row = rb + b * ld;
-                var dOut = dps.Slice((t * batch + b) * hd, hd);
+                ReadOnlySpan<T> dOut = dY is null ? zeroRow : dys.Slice((t * batch + b) * hd, hd);
                 var dhb = dh.AsSpan(b * hd, hd);
                 var dnb = dhNext.AsSpan(b * hd, hd);
                 if (!Active(t, b))

@@ -39,16 +39,37 @@ public class StoragePoolTests
         }
     }
 
-    private static (float[] Weights, float[] Losses) Train(bool pooled)
+    // an LSTM whose three outputs all reach the loss (one multi-output node per layer and direction); its outputs and
+    // residuals are above StoragePool.MinLength
+    private sealed class RecurrentNet : Module
+    {
+        private readonly LSTM _lstm = new(16, 64, numLayers: 2, bidirectional: true, generator: new Generator(1));
+        private readonly Linear _fc = new(128 + 2 * 256, 10, generator: new Generator(2));
+
+        public RecurrentNet()
+        {
+            RegisterModule("lstm", _lstm);
+            RegisterModule("fc", _fc);
+        }
+
+        // x (T, B, I) = (16, 16, 16): y (16, 16, 128), h_n and c_n (4, 16, 64)
+        public override Tensor Forward(Tensor x)
+        {
+            var (y, hn, cn) = _lstm.Forward(x, null);
+            return _fc.Forward(Tensor.Cat([y.Select(0, -1), hn.Transpose(0, 1).Reshape(16, 256), cn.Transpose(0, 1).Reshape(16, 256)], 1));
+        }
+    }
+
+    private static (float[] Weights, float[] Losses) Train(bool pooled, bool recurrent = false)
     {
         StoragePool.Clear();
         StoragePool.Enabled = pooled;
         try
         {
-            var net = new Net();
+            Module net = recurrent ? new RecurrentNet() : new Net();
             var sgd = new SGD(net.Parameters(), 0.05, momentum: 0.9);
             var loss = new CrossEntropyLoss();
-            var x = Tensor.Randn([16, 2, 16, 16], generator: new Generator(4));
+            var x = Tensor.Randn(recurrent ? [16, 16, 16] : [16, 2, 16, 16], generator: new Generator(4));
             var y = Tensor.RandInt(0, 10, [16], generator: new Generator(5));
             var losses = new List<float>();
             for (int step = 0; step < 4; step++)
@@ -73,6 +94,17 @@ public class StoragePoolTests
         var plain = Train(pooled: false);
         long before = StoragePool.Reused;
         var pooled = Train(pooled: true);
+        Assert.True(StoragePool.Reused > before, "the pooled run reused recycled storage");
+        Assert.Equal(plain.Losses, pooled.Losses);
+        Assert.Equal(plain.Weights, pooled.Weights);
+    }
+
+    [Fact]
+    public void RecurrentTrainingIsBitIdenticalWithAndWithoutThePool()
+    {
+        var plain = Train(pooled: false, recurrent: true);
+        long before = StoragePool.Reused;
+        var pooled = Train(pooled: true, recurrent: true);
         Assert.True(StoragePool.Reused > before, "the pooled run reused recycled storage");
         Assert.Equal(plain.Losses, pooled.Losses);
         Assert.Equal(plain.Weights, pooled.Weights);

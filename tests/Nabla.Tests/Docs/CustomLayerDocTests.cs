@@ -3,7 +3,7 @@ using Nabla.NN;
 
 namespace Nabla.Tests.Docs;
 
-// The example of docs/custom-layers.md, verbatim: keep the two in step.
+// The examples of docs/custom-layers.md, verbatim: keep the two in step.
 public sealed class Connection : Function
 {
     private Tensor _x = null!, _theta = null!;
@@ -34,8 +34,40 @@ public sealed class ConnectionLayer : Module
     public override Tensor Forward(Tensor input) => new Connection().Apply(input, Theta);
 }
 
+public sealed class SinCos : MultiOutputFunction
+{
+    private Tensor _x = null!;
+
+    // Q1: the outputs passed on
+    protected override Tensor[] Forward(Tensor[] inputs)
+    {
+        _x = inputs[0];
+        return [_x.Sin(), _x.Cos()];
+    }
+
+    // Q3: ∇x J = ∇sin J · cos x − ∇cos J · sin x (both outputs' residuals)
+    protected override Tensor?[] Backward(Tensor[] residuals) =>
+        [residuals[0] * _x.Cos() - residuals[1] * _x.Sin()];
+}
+
 public class CustomLayerDocTests
 {
+    [Fact]
+    public void TheMultiOutputExamplePassesGradCheck()
+    {
+        var x = Tensor.Randn([5], DType.Float64, new Generator(9)).RequireGrad();
+        GradCheckResult r = GradCheck.Check(() => new SinCos().Apply(x), [x]);
+        Assert.True(r.Passed, r.ToString());
+        Assert.Equal(2 * 5 * 5, r.Checked);
+
+        // only cos x used: sin x's residual is zero, so ∇x = −sin x
+        var outputs = new SinCos().Apply(x);
+        outputs[1].Sum().Backward();
+        var expected = x.ToDoubleArray().Select(v => -Math.Sin(v)).ToArray();
+        var actual = x.Grad!.ToDoubleArray();
+        for (int i = 0; i < 5; i++) Assert.Equal(expected[i], actual[i], 14);
+    }
+
     [Fact]
     public void TheDocsExamplePassesGradCheck()
     {

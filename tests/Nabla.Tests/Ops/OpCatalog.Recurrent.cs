@@ -5,7 +5,8 @@ namespace Nabla.Tests.Ops;
 // The op-catalog entries of the recurrent layers, embedding, clipping. Every RNN/LSTM/GRU option combination
 // (1 and 2 layers, one or both directions, with and without an initial state, with and without uneven lengths)
 // runs through the multi-layer function the modules call (RNNBase.Functional), the weights as gradcheck inputs;
-// sizes are tiny (T = 3, B = 3, I = 2, H = 2) so the whole family checks in seconds.
+// sizes are tiny (T = 3, B = 3, I = 2, H = 2) so the whole family checks in seconds. The cases return the outputs
+// (y, h_n[, c_n]) separately, so gradcheck checks a loss of y alone, of h_n alone, of c_n alone and of all of them.
 public static partial class OpCatalog
 {
     private static IEnumerable<OpCase> RecurrentCases()
@@ -46,8 +47,9 @@ public static partial class OpCatalog
             var outs = new List<Tensor>();
             for (int t = 0; t < 3; t++)
             {
-                var p = Tensor.RecurrentLayer(RecurrentMode.Lstm, x[0].Narrow(0, t, 1), x[1], x[2], x[3], x[4], h, c);
-                (h, c) = (p.Select(0, 1), p.Select(0, 2));
+                Tensor? cn;
+                (_, h, cn) = Tensor.RecurrentLayer(RecurrentMode.Lstm, x[0].Narrow(0, t, 1), x[1], x[2], x[3], x[4], h, c);
+                c = cn!;
                 outs.Add(h * (t + 1.0));
             }
             return Tensor.Cat([.. outs, c], 0);
@@ -107,9 +109,7 @@ public static partial class OpCatalog
             // a fresh generator per call: the same dropout mask in every forward of the check
             var (y, hn, cn) = RNNBase.Functional(mode.ToString(), mode, x[0], weights, layers, bidir, batchFirst, dropout, training: true,
                 h0, c0, lengths, new Generator(7));
-            var parts = new List<Tensor> { y.Flatten(), hn.Flatten() };
-            if (cn is not null) parts.Add(cn.Flatten());
-            return Tensor.Cat(parts, 0);
+            return cn is null ? [y, hn] : [y, hn, cn];
         });
     }
 
@@ -127,15 +127,15 @@ public static partial class OpCatalog
             return [.. inputs];
         }, x =>
         {
-            // the cell modules run exactly this: the fused layer with T = 1, h' and c' read from the final-state rows
+            // the cell modules run exactly this: the fused layer with T = 1, h' and c' its final states
             int k = 3;
             Tensor? bih = bias ? x[k++] : null, bhh = bias ? x[k++] : null;
             var h = x[k++];
             var c = lstm ? x[k] : null;
             var input = batched ? x[0] : x[0].Unsqueeze(0);
             if (!batched) { h = h.Unsqueeze(0); c = c?.Unsqueeze(0); }
-            var p = Tensor.RecurrentLayer(mode, input.Unsqueeze(0), x[1], x[2], bih, bhh, h, c);
-            return p.Flatten();
+            var (y, hn, cn) = Tensor.RecurrentLayer(mode, input.Unsqueeze(0), x[1], x[2], bih, bhh, h, c);
+            return cn is null ? [y, hn] : [y, hn, cn];
         });
     }
 }

@@ -4,10 +4,13 @@ namespace Nabla.Tests.Ops;
 
 /// <summary>One differentiable op (or variant) to check: a name, its float64 inputs, and the op itself.</summary>
 /// <param name="Name">Unique, used as the theory's data row.</param>
-/// <param name="MakeInputs">Builds fresh float64 leaf inputs from a seeded generator (non-differentiable data such as indices is captured by <paramref name="Op"/>).</param>
-/// <param name="Op">The op applied to the inputs.</param>
-public sealed record OpCase(string Name, Func<Generator, Tensor[]> MakeInputs, Func<Tensor[], Tensor> Op)
+/// <param name="MakeInputs">Builds fresh float64 leaf inputs from a seeded generator (non-differentiable data such as indices is captured by <paramref name="Outputs"/>).</param>
+/// <param name="Outputs">The op applied to the inputs: its outputs (one, or several for a multi-output op, each checked on its own).</param>
+public sealed record OpCase(string Name, Func<Generator, Tensor[]> MakeInputs, Func<Tensor[], Tensor[]> Outputs)
 {
+    /// <summary>A single-output op.</summary>
+    public OpCase(string name, Func<Generator, Tensor[]> makeInputs, Func<Tensor[], Tensor> op) : this(name, makeInputs, x => [op(x)]) { }
+
     /// <summary>Fresh inputs; the same every call (the generator is seeded from a fixed number).</summary>
     public Tensor[] Inputs() => MakeInputs(new Generator(1234));
 

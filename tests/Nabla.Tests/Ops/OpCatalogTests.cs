@@ -25,12 +25,21 @@ public class OpCatalogTests
         }
     }
 
+    /// <summary>
+    /// Every output's Jacobian, each backward seeded on that output alone (a loss that uses only y, or only h_n); for
+    /// a multi-output op also all outputs together (flattened and concatenated: a loss that uses them all).
+    /// </summary>
     [Theory]
     [MemberData(nameof(Names))]
     public void GradCheckPasses(string name)
     {
         var op = OpCatalog.Get(name);
-        var result = GradCheck.Check(op.Op, op.Inputs());
+        var inputs = op.Inputs();
+        var result = GradCheck.Check(() =>
+        {
+            var outputs = op.Outputs(inputs);
+            return outputs.Length == 1 ? outputs : [.. outputs, Tensor.Cat(outputs.Select(t => t.Flatten()).ToList(), 0)];
+        }, inputs);
         Assert.True(result.Passed, $"{name}: {result}");
         Assert.True(result.Checked > 0, $"{name}: nothing was checked");
     }
@@ -41,24 +50,28 @@ public class OpCatalogTests
     {
         var op = OpCatalog.Get(name);
         var inputs64 = op.Inputs();
-        var expected = op.Op(inputs64);
-        var actual = op.Op(inputs64.Select(t => t.To(DType.Float32)).ToArray());
-        Assert.Equal(DType.Float64, expected.DType);
-        Assert.Equal(DType.Float32, actual.DType);
-        Assert.Equal(expected.Shape.ToArray(), actual.Shape.ToArray());
-        var e = expected.ToDoubleArray();
-        var a = actual.ToDoubleArray();
-        for (int i = 0; i < e.Length; i++)
+        var expected = op.Outputs(inputs64);
+        var actual = op.Outputs(inputs64.Select(t => t.To(DType.Float32)).ToArray());
+        Assert.Equal(expected.Length, actual.Length);
+        for (int o = 0; o < expected.Length; o++)
         {
-            double err = Math.Abs(a[i] - e[i]);
-            Assert.True(err <= Float32AbsTol + Float32RelTol * Math.Abs(e[i]),
-                $"{name}: element {i}: float32 {a[i]:G9} vs float64 {e[i]:G17} (|diff| {err:G3})");
+            Assert.Equal(DType.Float64, expected[o].DType);
+            Assert.Equal(DType.Float32, actual[o].DType);
+            Assert.Equal(expected[o].Shape.ToArray(), actual[o].Shape.ToArray());
+            var e = expected[o].ToDoubleArray();
+            var a = actual[o].ToDoubleArray();
+            for (int i = 0; i < e.Length; i++)
+            {
+                double err = Math.Abs(a[i] - e[i]);
+                Assert.True(err <= Float32AbsTol + Float32RelTol * Math.Abs(e[i]),
+                    $"{name}: output {o} element {i}: float32 {a[i]:G9} vs float64 {e[i]:G17} (|diff| {err:G3})");
+            }
         }
     }
 
     /// <summary>
     /// The float32 backward kernels (which may differ from float64's: Winograd, row-dot, fast pooling) against float64:
-    /// the gradients of Σ op(x)·w for a fixed random w. Gradients are sums, so the tolerance also allows 1e-5 of each
+    /// the gradients of Σ op(x)·w for a fixed random w (summed over the outputs of a multi-output op). Gradients are sums, so the tolerance also allows 1e-5 of each
     /// gradient's largest element.
     /// </summary>
     [Theory]
@@ -70,9 +83,9 @@ public class OpCatalogTests
         {
             var inputs = op.Inputs().Select(t => t.To(dtype).Detach()).ToArray();
             foreach (var t in inputs) t.RequiresGrad = true;
-            var y = op.Op(inputs);
-            var w = Tensor.Randn(y.Shape.ToArray(), DType.Float64, new Generator(99)).To(dtype);
-            (y * w).Sum().Backward();
+            var generator = new Generator(99);
+            var loss = op.Outputs(inputs).Select(y => (y * Tensor.Randn(y.Shape.ToArray(), DType.Float64, generator).To(dtype)).Sum()).Aggregate((a, b) => a + b);
+            loss.Backward();
             return inputs.Select(t => t.Grad?.ToDoubleArray() ?? []).ToArray();
         }
         var expected = Gradients(DType.Float64);

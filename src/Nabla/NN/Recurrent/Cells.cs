@@ -67,10 +67,8 @@ public abstract class RNNCellBase : Module
             return unbatched ? s.Unsqueeze(0) : s;
         }
         bool lstm = Mode == RecurrentMode.Lstm;
-        var p = Tensor.RecurrentLayer(Mode, x.Unsqueeze(0), WeightIh, WeightHh, BiasIh, BiasHh, State(h, "h"), lstm ? State(c, "c") : null, op: _name);
-        // P = (output, h_n[, c_n]) for the single step
-        var hNew = p.Select(0, 1);
-        var cNew = lstm ? p.Select(0, 2) : null;
+        // one step: h' is h_n (the output sequence, equal to it, is left unused)
+        var (_, hNew, cNew) = Tensor.RecurrentLayer(Mode, x.Unsqueeze(0), WeightIh, WeightHh, BiasIh, BiasHh, State(h, "h"), lstm ? State(c, "c") : null, op: _name);
         return unbatched ? (hNew.Squeeze(0), cNew?.Squeeze(0)) : (hNew, cNew);
     }
 

@@ -163,11 +163,11 @@ public abstract class RNNBase : Module
             for (int d = 0; d < dirs; d++)
             {
                 int k = l * dirs + d;
-                var p = Tensor.RecurrentLayer(mode, layerInput, weights[4 * k]!, weights[4 * k + 1]!, weights[4 * k + 2], weights[4 * k + 3],
+                var (y, h, c) = Tensor.RecurrentLayer(mode, layerInput, weights[4 * k]!, weights[4 * k + 1]!, weights[4 * k + 2], weights[4 * k + 3],
                     h0All.Select(0, k), c0All?.Select(0, k), lengths, reverse: d == 1, batchFirst: l == 0 && batchFirst, op: name);
-                outs.Add(p.Narrow(0, 0, steps));
-                hn.Add(p.Select(0, steps));
-                if (lstm) cn.Add(p.Select(0, steps + 1));
+                outs.Add(y);
+                hn.Add(h);
+                if (c is not null) cn.Add(c);
             }
             layerInput = dirs == 1 ? outs[0] : Tensor.Cat(outs, -1);
             if (dropout > 0 && training && l < numLayers - 1) layerInput = DropoutMask(layerInput, dropout, generator ?? Generator.Default);
