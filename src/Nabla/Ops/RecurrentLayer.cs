@@ -1,3 +1,4 @@
+using System.Numerics;
 using Nabla.Autograd;
 
 namespace Nabla;
@@ -33,9 +34,13 @@ public partial class Tensor
     /// the gradients.</param>
     /// <param name="reverse">Process the steps from last to first (the backward direction of a bidirectional layer).</param>
     /// <param name="batchFirst">The input is (B, T, I).</param>
-    /// <param name="op">The name used in errors (the calling module).</param>
     public static (Tensor Output, Tensor HN, Tensor? CN) RecurrentLayer(RecurrentMode mode, Tensor input, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
-        Tensor h0, Tensor? c0 = null, int[]? lengths = null, bool reverse = false, bool batchFirst = false, string op = "RecurrentLayer")
+        Tensor h0, Tensor? c0 = null, int[]? lengths = null, bool reverse = false, bool batchFirst = false) =>
+        RecurrentLayerNamed(nameof(RecurrentLayer), mode, input, weightIh, weightHh, biasIh, biasHh, h0, c0, lengths, reverse, batchFirst);
+
+    // The modules call this one so that errors name them (LSTM, GRUCell, ...).
+    internal static (Tensor Output, Tensor HN, Tensor? CN) RecurrentLayerNamed(string op, RecurrentMode mode, Tensor input, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
+        Tensor h0, Tensor? c0, int[]? lengths, bool reverse, bool batchFirst)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weightIh);
@@ -73,9 +78,8 @@ public partial class Tensor
         foreach (var t in all) CheckSameDType(op, input, t);
         bool save = GradMode.IsEnabled && all.Any(t => t.RequiresGrad);
 
-        var run = input.DType == DType.Float32
-            ? (IRecurrentRun)new RecurrentRun<float>(mode, steps, batch, inF, hidden, reverse, batchFirst, lengths?.ToArray(), save)
-            : new RecurrentRun<double>(mode, steps, batch, inF, hidden, reverse, batchFirst, lengths?.ToArray(), save);
+        var run = DTypeDispatch.Run<MakeRun, IRecurrentRun>(op, input.DType,
+            new MakeRun(mode, steps, batch, inF, hidden, reverse, batchFirst, lengths?.ToArray(), save));
         var (y, hn, cn) = run.Forward(input.Detach().Contiguous(), weightIh.Detach().Contiguous(), weightHh.Detach().Contiguous(),
             biasIh?.Detach().Contiguous(), biasHh?.Detach().Contiguous(), h0.Detach().Contiguous(), c0?.Detach().Contiguous());
         if (!save) return (y, hn, cn);
@@ -115,5 +119,12 @@ public partial class Tensor
             if (lengths[b] < 1)
                 throw new ArgumentException($"{op}: lengths[{b}] = {lengths[b]}; every length must be at least 1.");
         }
+    }
+
+    private readonly record struct MakeRun(RecurrentMode Mode, int Steps, int Batch, int InF, int Hidden, bool Reverse, bool BatchFirst, int[]? Lengths, bool Save)
+        : IFloatFunc<IRecurrentRun>
+    {
+        public IRecurrentRun Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+            new RecurrentRun<T>(Mode, Steps, Batch, InF, Hidden, Reverse, BatchFirst, Lengths, Save);
     }
 }

@@ -68,7 +68,7 @@ public abstract class RNNCellBase : Module
         }
         bool lstm = Mode == RecurrentMode.Lstm;
         // one step: h' is h_n (the output sequence, equal to it, is left unused)
-        var (_, hNew, cNew) = Tensor.RecurrentLayer(Mode, x.Unsqueeze(0), WeightIh, WeightHh, BiasIh, BiasHh, State(h, "h"), lstm ? State(c, "c") : null, op: _name);
+        var (_, hNew, cNew) = Tensor.RecurrentLayerNamed(_name, Mode, x.Unsqueeze(0), WeightIh, WeightHh, BiasIh, BiasHh, State(h, "h"), lstm ? State(c, "c") : null, null, false, false);
         return unbatched ? (hNew.Squeeze(0), cNew?.Squeeze(0)) : (hNew, cNew);
     }
 

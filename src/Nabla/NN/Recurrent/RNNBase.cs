@@ -163,8 +163,8 @@ public abstract class RNNBase : Module
             for (int d = 0; d < dirs; d++)
             {
                 int k = l * dirs + d;
-                var (y, h, c) = Tensor.RecurrentLayer(mode, layerInput, weights[4 * k]!, weights[4 * k + 1]!, weights[4 * k + 2], weights[4 * k + 3],
-                    h0All.Select(0, k), c0All?.Select(0, k), lengths, reverse: d == 1, batchFirst: l == 0 && batchFirst, op: name);
+                var (y, h, c) = Tensor.RecurrentLayerNamed(name, mode, layerInput, weights[4 * k]!, weights[4 * k + 1]!, weights[4 * k + 2], weights[4 * k + 3],
+                    h0All.Select(0, k), c0All?.Select(0, k), lengths, reverse: d == 1, batchFirst: l == 0 && batchFirst);
                 outs.Add(y);
                 hn.Add(h);
                 if (c is not null) cn.Add(c);
