@@ -4,138 +4,143 @@ using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels;
 
-// The micro-kernel: an MR x (nv * Vector512<T>.Count) tile of C kept in registers over one k block.
-// Generated shape (8 rows x up to 3 vectors): keep it in sync by hand if MR or NV change.
+// The micro-kernel: the packed panels of one k block (MR rows of A x nv·Vector512<T>.Count columns of B) times each
+// other into C, one register tile at a time, written once over the vector width (IVectorOps). With 512-bit vectors
+// (32 registers) a tile is the whole 8-row x nv-vector panel, 24 accumulators; with 256-bit (AVX2, 16 registers) or
+// 128-bit ones (NEON, SSE) the panel is cut into 4-row x up-to-3-vector tiles, 12 accumulators. Each element of C
+// gets the same fused-multiply-add chain over k and the same update whatever the width, so results are
+// bit-identical across widths.
 public static partial class Gemm
 {
-    private interface IVectorCount
-    {
-        static abstract int Value { get; }
-    }
+    /// <summary>Tests set it to 256 or 128 to run the narrow tiles on a machine with 512-bit vectors.</summary>
+    internal static int ForceVectorBits { get; set; }
 
-    private struct One : IVectorCount { public static int Value => 1; }
-
-    private struct Two : IVectorCount { public static int Value => 2; }
-
-    private struct Three : IVectorCount { public static int Value => 3; }
+    /// <summary>The narrow width to use, or 0 for scalar: 256 (AVX2), 128 (NEON, SSE), or <see cref="ForceVectorBits"/>.</summary>
+    private static int NarrowBits => ForceVectorBits != 0 ? ForceVectorBits
+        : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
 
     /// <summary>
     /// C[0..MR, 0..nv*W] = alpha * (packed A panel · packed B panel) + beta * C (beta == 0: C is not read), where the A
-    /// panel holds MR values per k step and the B panel nv*W values per k step.
+    /// panel holds MR values per k step and the B panel nv*W values per k step (W = Vector512&lt;T&gt;.Count).
     /// </summary>
     private static unsafe void MicroKernel<T>(int nv, int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Vector512.IsHardwareAccelerated || ForceVectorBits != 0)
+        int width = nv * Vector512<T>.Count;
+        if (Vector512.IsHardwareAccelerated && ForceVectorBits == 0)
         {
-            int bits = NarrowBits;
-            if (bits != 0) NarrowKernel(bits, MR, MR, nv * Vector512<T>.Count, kc, a, b, c, ldc, alpha, beta);
-            else MicroKernelScalar(nv, kc, a, b, c, ldc, alpha, beta);
+            if (nv == 3) Tile<T, Vector512<T>, Ops512<T>, Eight, Three>(kc, a, b, width, c, ldc, alpha, beta);
+            else if (nv == 2) Tile<T, Vector512<T>, Ops512<T>, Eight, Two>(kc, a, b, width, c, ldc, alpha, beta);
+            else Tile<T, Vector512<T>, Ops512<T>, Eight, One>(kc, a, b, width, c, ldc, alpha, beta);
+            return;
         }
-        else if (nv == 3)
-            MicroKernel<T, Three>(kc, a, b, c, ldc, alpha, beta);
-        else if (nv == 2)
-            MicroKernel<T, Two>(kc, a, b, c, ldc, alpha, beta);
-        else
-            MicroKernel<T, One>(kc, a, b, c, ldc, alpha, beta);
+        int bits = NarrowBits;
+        if (bits == 256) NarrowTiles<T, Vector256<T>, Ops256<T>>(width, kc, a, b, c, ldc, alpha, beta);
+        else if (bits == 128) NarrowTiles<T, Vector128<T>, Ops128<T>>(width, kc, a, b, c, ldc, alpha, beta);
+        else MicroKernelScalar(width, kc, a, b, c, ldc, alpha, beta);
     }
 
-    [SkipLocalsInit]
-    private static unsafe void MicroKernel<T, TNv>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
-        where T : unmanaged, IFloatingPointIeee754<T> where TNv : struct, IVectorCount
+    /// <summary>The panel as 4-row x up-to-3-vector tiles of a narrow width.</summary>
+    private static unsafe void NarrowTiles<T, TV, TOps>(int width, int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
+        int l = TOps.Count, vectors = width / l;
+        for (int v0 = 0; v0 < vectors; v0 += 3)
+        {
+            int nv = Math.Min(3, vectors - v0);
+            for (int r0 = 0; r0 < MR; r0 += 4)
+            {
+                T* cs = c + r0 * ldc + v0 * l;
+                if (nv == 3) Tile<T, TV, TOps, Four, Three>(kc, a + r0, b + v0 * l, width, cs, ldc, alpha, beta);
+                else if (nv == 2) Tile<T, TV, TOps, Four, Two>(kc, a + r0, b + v0 * l, width, cs, ldc, alpha, beta);
+                else Tile<T, TV, TOps, Four, One>(kc, a + r0, b + v0 * l, width, cs, ldc, alpha, beta);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A TRows x TNv-vector tile of C (TRows 4 or 8, TNv 1 to 3) over kc steps: A holds the tile's rows at
+    /// a + p·MR, B its vectors at b + p·bStride. The JIT drops the rows and vectors past the constants.
+    /// </summary>
+    [SkipLocalsInit]
+    private static unsafe void Tile<T, TV, TOps, TRows, TNv>(int kc, T* a, T* b, int bStride, T* c, nint ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+        where TRows : struct, IConstant where TNv : struct, IConstant
+    {
+        bool eight = TRows.Value == 8;
         int nv = TNv.Value;
-        nint w = Vector512<T>.Count, bStep = nv * w;
-            Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default, c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+        nint l = TOps.Count;
+        TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default,
+            c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default,
+            c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default,
+            c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<T> b0 = Vector512.Load(b);
-            Vector512<T> b1 = nv > 1 ? Vector512.Load(b + w) : default;
-            Vector512<T> b2 = nv > 2 ? Vector512.Load(b + 2 * w) : default;
-            Vector512<T> x;
-                x = Vector512.Create(a[0]);
-                c00 = Fma(x, b0, c00);
-                if (nv > 1) c01 = Fma(x, b1, c01);
-                if (nv > 2) c02 = Fma(x, b2, c02);
-                x = Vector512.Create(a[1]);
-                c10 = Fma(x, b0, c10);
-                if (nv > 1) c11 = Fma(x, b1, c11);
-                if (nv > 2) c12 = Fma(x, b2, c12);
-                x = Vector512.Create(a[2]);
-                c20 = Fma(x, b0, c20);
-                if (nv > 1) c21 = Fma(x, b1, c21);
-                if (nv > 2) c22 = Fma(x, b2, c22);
-                x = Vector512.Create(a[3]);
-                c30 = Fma(x, b0, c30);
-                if (nv > 1) c31 = Fma(x, b1, c31);
-                if (nv > 2) c32 = Fma(x, b2, c32);
-                x = Vector512.Create(a[4]);
-                c40 = Fma(x, b0, c40);
-                if (nv > 1) c41 = Fma(x, b1, c41);
-                if (nv > 2) c42 = Fma(x, b2, c42);
-                x = Vector512.Create(a[5]);
-                c50 = Fma(x, b0, c50);
-                if (nv > 1) c51 = Fma(x, b1, c51);
-                if (nv > 2) c52 = Fma(x, b2, c52);
-                x = Vector512.Create(a[6]);
-                c60 = Fma(x, b0, c60);
-                if (nv > 1) c61 = Fma(x, b1, c61);
-                if (nv > 2) c62 = Fma(x, b2, c62);
-                x = Vector512.Create(a[7]);
-                c70 = Fma(x, b0, c70);
-                if (nv > 1) c71 = Fma(x, b1, c71);
-                if (nv > 2) c72 = Fma(x, b2, c72);
+            TV b0 = TOps.Load(b);
+            TV b1 = nv > 1 ? TOps.Load(b + l) : default;
+            TV b2 = nv > 2 ? TOps.Load(b + 2 * l) : default;
+            TV x = TOps.Broadcast(a[0]);
+            c00 = TOps.Fma(x, b0, c00);
+            if (nv > 1) c01 = TOps.Fma(x, b1, c01);
+            if (nv > 2) c02 = TOps.Fma(x, b2, c02);
+            x = TOps.Broadcast(a[1]);
+            c10 = TOps.Fma(x, b0, c10);
+            if (nv > 1) c11 = TOps.Fma(x, b1, c11);
+            if (nv > 2) c12 = TOps.Fma(x, b2, c12);
+            x = TOps.Broadcast(a[2]);
+            c20 = TOps.Fma(x, b0, c20);
+            if (nv > 1) c21 = TOps.Fma(x, b1, c21);
+            if (nv > 2) c22 = TOps.Fma(x, b2, c22);
+            x = TOps.Broadcast(a[3]);
+            c30 = TOps.Fma(x, b0, c30);
+            if (nv > 1) c31 = TOps.Fma(x, b1, c31);
+            if (nv > 2) c32 = TOps.Fma(x, b2, c32);
+            if (eight)
+            {
+                x = TOps.Broadcast(a[4]);
+                c40 = TOps.Fma(x, b0, c40);
+                if (nv > 1) c41 = TOps.Fma(x, b1, c41);
+                if (nv > 2) c42 = TOps.Fma(x, b2, c42);
+                x = TOps.Broadcast(a[5]);
+                c50 = TOps.Fma(x, b0, c50);
+                if (nv > 1) c51 = TOps.Fma(x, b1, c51);
+                if (nv > 2) c52 = TOps.Fma(x, b2, c52);
+                x = TOps.Broadcast(a[6]);
+                c60 = TOps.Fma(x, b0, c60);
+                if (nv > 1) c61 = TOps.Fma(x, b1, c61);
+                if (nv > 2) c62 = TOps.Fma(x, b2, c62);
+                x = TOps.Broadcast(a[7]);
+                c70 = TOps.Fma(x, b0, c70);
+                if (nv > 1) c71 = TOps.Fma(x, b1, c71);
+                if (nv > 2) c72 = TOps.Fma(x, b2, c72);
+            }
             a += MR;
-            b += bStep;
+            b += bStride;
         }
-            Update(c00, c + 0 * ldc, alpha, beta);
-            if (nv > 1) Update(c01, c + 0 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c02, c + 0 * ldc + 2 * w, alpha, beta);
-            Update(c10, c + 1 * ldc, alpha, beta);
-            if (nv > 1) Update(c11, c + 1 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c12, c + 1 * ldc + 2 * w, alpha, beta);
-            Update(c20, c + 2 * ldc, alpha, beta);
-            if (nv > 1) Update(c21, c + 2 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c22, c + 2 * ldc + 2 * w, alpha, beta);
-            Update(c30, c + 3 * ldc, alpha, beta);
-            if (nv > 1) Update(c31, c + 3 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c32, c + 3 * ldc + 2 * w, alpha, beta);
-            Update(c40, c + 4 * ldc, alpha, beta);
-            if (nv > 1) Update(c41, c + 4 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c42, c + 4 * ldc + 2 * w, alpha, beta);
-            Update(c50, c + 5 * ldc, alpha, beta);
-            if (nv > 1) Update(c51, c + 5 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c52, c + 5 * ldc + 2 * w, alpha, beta);
-            Update(c60, c + 6 * ldc, alpha, beta);
-            if (nv > 1) Update(c61, c + 6 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c62, c + 6 * ldc + 2 * w, alpha, beta);
-            Update(c70, c + 7 * ldc, alpha, beta);
-            if (nv > 1) Update(c71, c + 7 * ldc + w, alpha, beta);
-            if (nv > 2) Update(c72, c + 7 * ldc + 2 * w, alpha, beta);
+        UpdateRow<T, TV, TOps, TNv>(c, l, alpha, beta, c00, c01, c02);
+        UpdateRow<T, TV, TOps, TNv>(c + ldc, l, alpha, beta, c10, c11, c12);
+        UpdateRow<T, TV, TOps, TNv>(c + 2 * ldc, l, alpha, beta, c20, c21, c22);
+        UpdateRow<T, TV, TOps, TNv>(c + 3 * ldc, l, alpha, beta, c30, c31, c32);
+        if (!eight) return;
+        UpdateRow<T, TV, TOps, TNv>(c + 4 * ldc, l, alpha, beta, c40, c41, c42);
+        UpdateRow<T, TV, TOps, TNv>(c + 5 * ldc, l, alpha, beta, c50, c51, c52);
+        UpdateRow<T, TV, TOps, TNv>(c + 6 * ldc, l, alpha, beta, c60, c61, c62);
+        UpdateRow<T, TV, TOps, TNv>(c + 7 * ldc, l, alpha, beta, c70, c71, c72);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
+    private static unsafe void UpdateRow<T, TV, TOps, TNv>(T* c, nint l, T alpha, T beta, TV v0, TV v1, TV v2)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T> where TNv : struct, IConstant
     {
-        if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+        VectorOps.Update<T, TV, TOps>(v0, c, alpha, beta);
+        if (TNv.Value > 1) VectorOps.Update<T, TV, TOps>(v1, c + l, alpha, beta);
+        if (TNv.Value > 2) VectorOps.Update<T, TV, TOps>(v2, c + 2 * l, alpha, beta);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Update<T>(Vector512<T> acc, T* c, T alpha, T beta) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Vector512<T> va = Vector512.Create(alpha);
-        if (T.IsZero(beta)) Vector512.Store(va * acc, c);
-        else if (beta == T.One) Vector512.Store(Fma(va, acc, Vector512.Load(c)), c);
-        else Vector512.Store(Fma(va, acc, Vector512.Create(beta) * Vector512.Load(c)), c);
-    }
-
-    /// <summary>The same tile with scalar fused multiply-adds, for machines without accelerated Vector512.</summary>
-    private static unsafe void MicroKernelScalar<T>(int nv, int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    /// <summary>The same panel with scalar fused multiply-adds, for machines without vector units.</summary>
+    private static unsafe void MicroKernelScalar<T>(int width, int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int width = nv * Vector512<T>.Count;
         Span<T> acc = stackalloc T[MR * NV * 64 / sizeof(T)];
         acc.Clear();
         for (int p = 0; p < kc; p++)
