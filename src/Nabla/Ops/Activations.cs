@@ -120,7 +120,7 @@ public partial class Tensor
         return Engine.Record(y, "LogSoftmaxBackward", [this], g => [g - y.Exp() * g.Sum([d], keepDim: true)]);
     }
 
-    // over the last dim: one fused kernel pass per row (Kernels/Softmax.cs), forward and backward
+    // over the last dim: one fused kernel pass per row (Kernels/Simd/Softmax.cs), forward and backward
     private Tensor SoftmaxRows(bool log)
     {
         int n = _shape[^1], rows = Numel / n;

@@ -9,15 +9,16 @@ internal static class ReluKernels
     /// <summary>dx = g·(y &gt; 0) in one pass: a compare and an and-mask per vector, at the widest accelerated width.</summary>
     public static void Mask<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Vector512.IsHardwareAccelerated) Mask<T, Vector512<T>, Ops512<T>>(g, y, dx);
-        else if (Vector256.IsHardwareAccelerated) Mask<T, Vector256<T>, Ops256<T>>(g, y, dx);
-        else if (Vector128.IsHardwareAccelerated) Mask<T, Vector128<T>, Ops128<T>>(g, y, dx);
-        else MaskReference(g, y, dx);
+        if (VectorOps.Bits == 512) Mask<T, Vector512<T>, Ops512<T>>(g, y, dx);
+        else if (VectorOps.Bits == 256) Mask<T, Vector256<T>, Ops256<T>>(g, y, dx);
+        else Mask<T, Vector128<T>, Ops128<T>>(g, y, dx);
     }
 
     internal static void Mask<T, TV, TOps>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
+        if (g.Length < dx.Length || y.Length < dx.Length)
+            throw new ArgumentException($"ReluKernels.Mask: g ({g.Length}) and y ({y.Length}) must be at least as long as dx ({dx.Length}).");
         int i = 0, w = TOps.Count;
         for (; i <= dx.Length - w; i += w)
             TOps.Store(TOps.And(TOps.GreaterThan(TOps.Load(y, i), default), TOps.Load(g, i)), dx, i);

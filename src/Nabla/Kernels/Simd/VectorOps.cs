@@ -180,6 +180,12 @@ internal struct Ops512<T> : IVectorOps<Vector512<T>, T> where T : unmanaged, IFl
 /// <summary>The operations written once over <see cref="IVectorOps{TV, T}"/>.</summary>
 internal static class VectorOps
 {
+    /// <summary>
+    /// The width a kernel written over <see cref="IVectorOps{TV, T}"/> runs at: 512 where Vector512 is accelerated,
+    /// else 256 (AVX2), else 128 (NEON, SSE; correct, in software, even where nothing is accelerated).
+    /// </summary>
+    public static readonly int Bits = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+
     /// <summary>C = alpha·acc + beta·C (beta == 0: C is not read): the GEMM tiles' update, the same rounding at every width.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Update<T, TV, TOps>(TV acc, T* c, T alpha, T beta)
