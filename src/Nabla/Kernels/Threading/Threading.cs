@@ -32,7 +32,8 @@ public static class Threading
     /// call costs about a microsecond rather than the tens of a <see cref="Parallel.For(int, int, Action{int})"/>.
     /// The body is a struct: the call allocates nothing, and the workers reach it by its address in this frame, which
     /// outlives every part. A nested call runs inline on the thread that makes it; a call made while another thread
-    /// holds the workers falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
+    /// holds the workers falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> (which
+    /// allocates: a boxed copy of the body and the loop's own state).
     /// </remarks>
     internal static unsafe void For<TBody>(int parts, TBody body) where TBody : struct, IParallelBody
     {
