@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Nabla.Autograd;
 using Nabla.Kernels;
 
@@ -21,43 +20,9 @@ public partial class Tensor
     {
         var gc = g.Contiguous();
         var dx = Uninitialized(g.DType, g._shape.ToArray());
-        if (g.DType == DType.Float32) ReluMask(gc.Span<float>(), y.Span<float>(), dx.Span<float>());
-        else ReluMask(gc.Span<double>(), y.Span<double>(), dx.Span<double>());
+        if (g.DType == DType.Float32) ReluKernels.Mask(gc.Span<float>(), y.Span<float>(), dx.Span<float>());
+        else ReluKernels.Mask(gc.Span<double>(), y.Span<double>(), dx.Span<double>());
         return dx;
-    }
-
-    private static void ReluMask<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> dx) where T : struct, System.Numerics.IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            // select g where y > 0, else 0: one compare and one and-mask per 16 floats
-            int w = Vector512<T>.Count;
-            for (; i <= dx.Length - w; i += w)
-            {
-                var vy = Vector512.Create(y.Slice(i, w));
-                var vg = Vector512.Create(g.Slice(i, w));
-                (Vector512.GreaterThan(vy, Vector512<T>.Zero) & vg).CopyTo(dx.Slice(i, w));
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            // the same with 256-bit vectors (CPUs without AVX-512)
-            int w = Vector256<T>.Count;
-            for (; i <= dx.Length - w; i += w)
-            {
-                var vy = Vector256.Create(y.Slice(i, w));
-                var vg = Vector256.Create(g.Slice(i, w));
-                (Vector256.GreaterThan(vy, Vector256<T>.Zero) & vg).CopyTo(dx.Slice(i, w));
-            }
-        }
-        ReluMaskReference(g[i..], y[i..], dx[i..]);
-    }
-
-    // the plain loop: the reference for the SIMD path and its tail
-    internal static void ReluMaskReference<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> dx) where T : System.Numerics.IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > T.Zero ? g[i] : T.Zero;
     }
 
     // dx = g·(x > 0 ? 1 : slope)
@@ -155,7 +120,7 @@ public partial class Tensor
         return Engine.Record(y, "LogSoftmaxBackward", [this], g => [g - y.Exp() * g.Sum([d], keepDim: true)]);
     }
 
-    // over the last dim: one fused kernel pass per row (Kernels/Softmax.cs), forward and backward
+    // over the last dim: one fused kernel pass per row (Kernels/Simd/Softmax.cs), forward and backward
     private Tensor SoftmaxRows(bool log)
     {
         int n = _shape[^1], rows = Numel / n;

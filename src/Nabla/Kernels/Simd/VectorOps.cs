@@ -5,8 +5,13 @@ using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels;
 
-// One vector width's operations, so a kernel can be written once for Vector512, Vector256 and Vector128
-// (the GEMM's narrow kernel, the row kernels of the convolution).
+/// <summary>
+/// One vector width's operations: the one abstraction over the vector width. A kernel is written once, generic over
+/// a struct implementing it (<see cref="Ops512{T}"/>, <see cref="Ops256{T}"/>, <see cref="Ops128{T}"/>), and the JIT
+/// compiles a copy per width with the calls inlined and <see cref="Count"/> a constant: the GEMM tiles, the norm
+/// and row kernels, the convolution's row tiles, the ReLU mask. (<see cref="ILanes16{TV}"/> is the one other: 16
+/// float lanes as one zmm or two ymm registers, for the kernels whose lane permutations fix the lane count.)
+/// </summary>
 internal interface IVectorOps<TV, T> where T : unmanaged
 {
     static abstract int Count { get; }
@@ -16,9 +21,6 @@ internal interface IVectorOps<TV, T> where T : unmanaged
     static abstract TV Broadcast(T x);
 
     static abstract TV Fma(TV x, TV y, TV z);
-
-    /// <summary>C = alpha·acc + beta·C (beta == 0: C is not read), as the 512-bit GEMM kernel's update.</summary>
-    static abstract unsafe void Update(TV acc, T* c, T alpha, T beta);
 
     static abstract unsafe void Store(TV v, T* p);
 
@@ -30,6 +32,11 @@ internal interface IVectorOps<TV, T> where T : unmanaged
     static abstract TV Sub(TV a, TV b);
 
     static abstract TV Mul(TV a, TV b);
+
+    /// <summary>All-ones lanes where a &gt; b.</summary>
+    static abstract TV GreaterThan(TV a, TV b);
+
+    static abstract TV And(TV a, TV b);
 
     /// <summary>The vector at s[i..] (the caller keeps i + Count ≤ s.Length).</summary>
     static abstract TV Load(ReadOnlySpan<T> s, int i);
@@ -48,6 +55,12 @@ internal struct Ops256<T> : IVectorOps<Vector256<T>, T> where T : unmanaged, IFl
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Mul(Vector256<T> a, Vector256<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> GreaterThan(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> And(Vector256<T> a, Vector256<T> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Load(ReadOnlySpan<T> s, int i) => Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
@@ -74,14 +87,6 @@ internal struct Ops256<T> : IVectorOps<Vector256<T>, T> where T : unmanaged, IFl
         ? Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
         : Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Update(Vector256<T> acc, T* c, T alpha, T beta)
-    {
-        var va = Vector256.Create(alpha);
-        if (T.IsZero(beta)) Vector256.Store(va * acc, c);
-        else if (beta == T.One) Vector256.Store(Fma(va, acc, Vector256.Load(c)), c);
-        else Vector256.Store(Fma(va, acc, Vector256.Create(beta) * Vector256.Load(c)), c);
-    }
 }
 
 internal struct Ops128<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -94,6 +99,12 @@ internal struct Ops128<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, IFl
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Mul(Vector128<T> a, Vector128<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> GreaterThan(Vector128<T> a, Vector128<T> b) => Vector128.GreaterThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> And(Vector128<T> a, Vector128<T> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Load(ReadOnlySpan<T> s, int i) => Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
@@ -120,14 +131,6 @@ internal struct Ops128<T> : IVectorOps<Vector128<T>, T> where T : unmanaged, IFl
         ? Vector128.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
         : Vector128.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Update(Vector128<T> acc, T* c, T alpha, T beta)
-    {
-        var va = Vector128.Create(alpha);
-        if (T.IsZero(beta)) Vector128.Store(va * acc, c);
-        else if (beta == T.One) Vector128.Store(Fma(va, acc, Vector128.Load(c)), c);
-        else Vector128.Store(Fma(va, acc, Vector128.Create(beta) * Vector128.Load(c)), c);
-    }
 }
 
 internal struct Ops512<T> : IVectorOps<Vector512<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -140,6 +143,12 @@ internal struct Ops512<T> : IVectorOps<Vector512<T>, T> where T : unmanaged, IFl
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Mul(Vector512<T> a, Vector512<T> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> GreaterThan(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> And(Vector512<T> a, Vector512<T> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Load(ReadOnlySpan<T> s, int i) => Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
@@ -166,12 +175,45 @@ internal struct Ops512<T> : IVectorOps<Vector512<T>, T> where T : unmanaged, IFl
         ? Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
         : Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
 
+}
+
+/// <summary>The operations written once over <see cref="IVectorOps{TV, T}"/>.</summary>
+internal static class VectorOps
+{
+    /// <summary>
+    /// The width a kernel written over <see cref="IVectorOps{TV, T}"/> runs at: 512 where Vector512 is accelerated,
+    /// else 256 (AVX2), else 128 (NEON, SSE; correct, in software, even where nothing is accelerated).
+    /// </summary>
+    public static readonly int Bits = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+
+    /// <summary>C = alpha·acc + beta·C (beta == 0: C is not read): the GEMM tiles' update, the same rounding at every width.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Update(Vector512<T> acc, T* c, T alpha, T beta)
+    public static unsafe void Update<T, TV, TOps>(TV acc, T* c, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
-        var va = Vector512.Create(alpha);
-        if (T.IsZero(beta)) Vector512.Store(va * acc, c);
-        else if (beta == T.One) Vector512.Store(Fma(va, acc, Vector512.Load(c)), c);
-        else Vector512.Store(Fma(va, acc, Vector512.Create(beta) * Vector512.Load(c)), c);
+        var va = TOps.Broadcast(alpha);
+        if (T.IsZero(beta)) TOps.Store(TOps.Mul(va, acc), c);
+        else if (beta == T.One) TOps.Store(TOps.Fma(va, acc, TOps.Load(c)), c);
+        else TOps.Store(TOps.Fma(va, acc, TOps.Mul(TOps.Broadcast(beta), TOps.Load(c))), c);
     }
 }
+
+/// <summary>
+/// A compile-time int for struct generics: in each instantiation the JIT folds <see cref="Value"/> to a constant and
+/// drops the code it disables. The one idiom for a register tile's size (the GEMM tiles' rows and vectors, the
+/// convolution row tiles' vectors).
+/// </summary>
+internal interface IConstant
+{
+    static abstract int Value { get; }
+}
+
+internal readonly struct One : IConstant { public static int Value => 1; }
+
+internal readonly struct Two : IConstant { public static int Value => 2; }
+
+internal readonly struct Three : IConstant { public static int Value => 3; }
+
+internal readonly struct Four : IConstant { public static int Value => 4; }
+
+internal readonly struct Eight : IConstant { public static int Value => 8; }

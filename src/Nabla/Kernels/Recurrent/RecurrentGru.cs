@@ -64,28 +64,38 @@ internal static partial class RecurrentCells
     public static void GruBackward<T>(ReadOnlySpan<T> gates, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> dh,
         ReadOnlySpan<T> dOut, Span<T> dX, Span<T> dHg, Span<T> dhPrev) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = dhPrev.Length, j = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        int n = dhPrev.Length;
+        if (gates.Length < 3 * n || hn.Length < n || hPrev.Length < n || dh.Length < n || dOut.Length < n || dX.Length < 3 * n || dHg.Length < 3 * n)
+            throw new ArgumentException($"RecurrentCells.GruBackward: spans too short for hidden size {n} (gates, dX and dHg need 3H).");
+        if (VectorOps.Bits == 512) GruBackward<T, Vector512<T>, Ops512<T>>(gates, hn, hPrev, dh, dOut, dX, dHg, dhPrev);
+        else if (VectorOps.Bits == 256) GruBackward<T, Vector256<T>, Ops256<T>>(gates, hn, hPrev, dh, dOut, dX, dHg, dhPrev);
+        else GruBackward<T, Vector128<T>, Ops128<T>>(gates, hn, hPrev, dh, dOut, dX, dHg, dhPrev);
+    }
+
+    /// <summary>
+    /// <see cref="GruBackward{T}"/> at one vector width: whole vectors element-wise with the scalar loop's operations in its
+    /// order (so the same values at every width), then the scalar tail.
+    /// </summary>
+    internal static void GruBackward<T, TV, TOps>(ReadOnlySpan<T> gates, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> dh,
+        ReadOnlySpan<T> dOut, Span<T> dX, Span<T> dHg, Span<T> dhPrev)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int n = dhPrev.Length, w = TOps.Count, j = 0;
+        var one = TOps.Broadcast(T.One);
+        for (; j <= n - w; j += w)
         {
-            int w = Vector512<T>.Count;
-            var one = Vector512<T>.One;
-            for (; j <= n - w; j += w)
-            {
-                var r = Vector512.Create(gates.Slice(j, w));
-                var z = Vector512.Create(gates.Slice(n + j, w));
-                var nv = Vector512.Create(gates.Slice(2 * n + j, w));
-                var dhT = Vector512.Create(dh.Slice(j, w)) + Vector512.Create(dOut.Slice(j, w));
-                var dan = dhT * (one - z) * (one - nv * nv);
-                var daz = dhT * (Vector512.Create(hPrev.Slice(j, w)) - nv) * z * (one - z);
-                var dar = dan * Vector512.Create(hn.Slice(j, w)) * r * (one - r);
-                dar.CopyTo(dX.Slice(j, w));
-                daz.CopyTo(dX.Slice(n + j, w));
-                dan.CopyTo(dX.Slice(2 * n + j, w));
-                dar.CopyTo(dHg.Slice(j, w));
-                daz.CopyTo(dHg.Slice(n + j, w));
-                (dan * r).CopyTo(dHg.Slice(2 * n + j, w));
-                (dhT * z).CopyTo(dhPrev.Slice(j, w));
-            }
+            TV r = TOps.Load(gates, j), z = TOps.Load(gates, n + j), nv = TOps.Load(gates, 2 * n + j);
+            TV dhT = TOps.Add(TOps.Load(dh, j), TOps.Load(dOut, j));
+            TV dan = TOps.Mul(TOps.Mul(dhT, TOps.Sub(one, z)), TOps.Sub(one, TOps.Mul(nv, nv)));
+            TV daz = TOps.Mul(TOps.Mul(TOps.Mul(dhT, TOps.Sub(TOps.Load(hPrev, j), nv)), z), TOps.Sub(one, z));
+            TV dar = TOps.Mul(TOps.Mul(TOps.Mul(dan, TOps.Load(hn, j)), r), TOps.Sub(one, r));
+            TOps.Store(dar, dX, j);
+            TOps.Store(daz, dX, n + j);
+            TOps.Store(dan, dX, 2 * n + j);
+            TOps.Store(dar, dHg, j);
+            TOps.Store(daz, dHg, n + j);
+            TOps.Store(TOps.Mul(dan, r), dHg, 2 * n + j);
+            TOps.Store(TOps.Mul(dhT, z), dhPrev, j);
         }
         GruBackwardScalar(gates, hn, hPrev, dh, dOut, dX, dHg, dhPrev, j);
     }

@@ -25,15 +25,6 @@ internal static partial class Conv
     /// <summary>512-bit tiles (6 x 4 vectors, 32 registers) or 256-bit ones (6 x 2 vectors, AVX2's 16 registers).</summary>
     private static bool RowsWide => Vector512.IsHardwareAccelerated && !t_rowsForce256;
 
-    private interface ITileWidth
-    {
-        static abstract int Value { get; }
-    }
-
-    private struct TwoVectors : ITileWidth { public static int Value => 2; }
-
-    private struct FourVectors : ITileWidth { public static int Value => 4; }
-
     /// <summary>
     /// The weight gradient; each thread lays out the padded rows of at most <paramref name="budget"/> elements of
     /// samples at once (whole samples, at least one).
@@ -104,10 +95,10 @@ internal static partial class Conv
                     int o1 = Math.Min(o0 + 1, g.Og - 1), o2 = Math.Min(o0 + 2, g.Og - 1), o3 = Math.Min(o0 + 3, g.Og - 1),
                         o4 = Math.Min(o0 + 4, g.Og - 1), o5 = Math.Min(o0 + 5, g.Og - 1);
                     if (taps == 4)
-                        RowDotTile<Vector512<float>, Ops512<float>, FourVectors>(px, xSample, py, ySample, ns, pe16,
+                        RowDotTile<Vector512<float>, Ops512<float>, Four>(px, xSample, py, ySample, ns, pe16,
                             o0 * pe16, o1 * pe16, o2 * pe16, o3 * pe16, o4 * pe16, o5 * pe16, off[0], off[1], off[2], off[3], sums);
                     else
-                        RowDotTile<Vector256<float>, Ops256<float>, TwoVectors>(px, xSample, py, ySample, ns, pe16,
+                        RowDotTile<Vector256<float>, Ops256<float>, Two>(px, xSample, py, ySample, ns, pe16,
                             o0 * pe16, o1 * pe16, o2 * pe16, o3 * pe16, o4 * pe16, o5 * pe16, off[0], off[1], off[2], off[3], sums);
                     for (int i = 0; i < RowDotO && o0 + i < g.Og; i++)
                         for (int t = 0; t < taps && k0 + t < g.K; t++)
@@ -125,7 +116,7 @@ internal static partial class Conv
     /// </summary>
     private static unsafe void RowDotTile<TV, TOps, TTaps>(float* x, int xSample, float* y, int ySample, int samples, int len,
         int yo0, int yo1, int yo2, int yo3, int yo4, int yo5, int xo0, int xo1, int xo2, int xo3, Span<float> sums)
-        where TV : struct where TOps : struct, IVectorOps<TV, float> where TTaps : struct, ITileWidth
+        where TV : struct where TOps : struct, IVectorOps<TV, float> where TTaps : struct, IConstant
     {
         bool four = TTaps.Value == 4;
         int l = TOps.Count;

@@ -12,10 +12,8 @@ namespace Nabla.Kernels;
 /// </summary>
 internal static partial class NormKernels
 {
-    private static readonly int s_bits = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
-
     /// <summary>Σ x (four vector accumulators, then the tail).</summary>
-    public static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> => s_bits switch
+    public static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> => VectorOps.Bits switch
     {
         512 => Sum<T, Vector512<T>, Ops512<T>>(x),
         256 => Sum<T, Vector256<T>, Ops256<T>>(x),
@@ -44,7 +42,7 @@ internal static partial class NormKernels
     }
 
     /// <summary>Σ (x − m)²: the second pass of a two-pass variance over data already in cache.</summary>
-    public static T SumSqDev<T>(ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T> => s_bits switch
+    public static T SumSqDev<T>(ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T> => VectorOps.Bits switch
     {
         512 => SumSqDev<T, Vector512<T>, Ops512<T>>(x, m),
         256 => SumSqDev<T, Vector256<T>, Ops256<T>>(x, m),
@@ -89,7 +87,7 @@ internal static partial class NormKernels
     /// (Σ (x − m), Σ (x − m)²): the second pass of the corrected two-pass variance. The first sum is the rounding
     /// error of the first pass's mean m, so the mean can be refined to m + Σ(x − m)/n and M2 to Σ(x − m)² − (Σ(x − m))²/n.
     /// </summary>
-    public static (T SumDev, T SumSqDev) SumDevSq<T>(ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T> => s_bits switch
+    public static (T SumDev, T SumSqDev) SumDevSq<T>(ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T> => VectorOps.Bits switch
     {
         512 => SumDevSq<T, Vector512<T>, Ops512<T>>(x, m),
         256 => SumDevSq<T, Vector256<T>, Ops256<T>>(x, m),
@@ -134,8 +132,8 @@ internal static partial class NormKernels
     /// <summary>y = x·a + b with scalar a, b: normalise and affine fused for one channel (BatchNorm, GroupNorm).</summary>
     public static void ScaleShift<T>(ReadOnlySpan<T> x, T a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (s_bits == 512) ScaleShift<T, Vector512<T>, Ops512<T>>(x, a, b, y);
-        else if (s_bits == 256) ScaleShift<T, Vector256<T>, Ops256<T>>(x, a, b, y);
+        if (VectorOps.Bits == 512) ScaleShift<T, Vector512<T>, Ops512<T>>(x, a, b, y);
+        else if (VectorOps.Bits == 256) ScaleShift<T, Vector256<T>, Ops256<T>>(x, a, b, y);
         else ScaleShift<T, Vector128<T>, Ops128<T>>(x, a, b, y);
     }
 
@@ -156,7 +154,7 @@ internal static partial class NormKernels
     }
 
     /// <summary>(Σ g, Σ g·(x − m)): the two sums a channel's backward needs (db and dw·σ).</summary>
-    public static (T SumG, T SumGDev) SumGradDev<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T> => s_bits switch
+    public static (T SumG, T SumGDev) SumGradDev<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T m) where T : unmanaged, IFloatingPointIeee754<T> => VectorOps.Bits switch
     {
         512 => SumGradDev<T, Vector512<T>, Ops512<T>>(g, x, m),
         256 => SumGradDev<T, Vector256<T>, Ops256<T>>(g, x, m),
@@ -200,8 +198,8 @@ internal static partial class NormKernels
     /// <summary>dx = g·k1 + (x·k2 + k3): a channel's residual passed back, with per-channel constants.</summary>
     public static void LinComb<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T k1, T k2, T k3, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (s_bits == 512) LinComb<T, Vector512<T>, Ops512<T>>(g, x, k1, k2, k3, dx);
-        else if (s_bits == 256) LinComb<T, Vector256<T>, Ops256<T>>(g, x, k1, k2, k3, dx);
+        if (VectorOps.Bits == 512) LinComb<T, Vector512<T>, Ops512<T>>(g, x, k1, k2, k3, dx);
+        else if (VectorOps.Bits == 256) LinComb<T, Vector256<T>, Ops256<T>>(g, x, k1, k2, k3, dx);
         else LinComb<T, Vector128<T>, Ops128<T>>(g, x, k1, k2, k3, dx);
     }
 
@@ -225,8 +223,8 @@ internal static partial class NormKernels
     /// <summary>y = (x·a + c)·w + b, element-wise w and b: a row of LayerNorm (a = 1/σ, c = −μ/σ) or RMSNorm (c = 0, b = 0).</summary>
     public static void RowAffine<T>(ReadOnlySpan<T> x, T a, T c, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (s_bits == 512) RowAffine<T, Vector512<T>, Ops512<T>>(x, a, c, w, b, y);
-        else if (s_bits == 256) RowAffine<T, Vector256<T>, Ops256<T>>(x, a, c, w, b, y);
+        if (VectorOps.Bits == 512) RowAffine<T, Vector512<T>, Ops512<T>>(x, a, c, w, b, y);
+        else if (VectorOps.Bits == 256) RowAffine<T, Vector256<T>, Ops256<T>>(x, a, c, w, b, y);
         else RowAffine<T, Vector128<T>, Ops128<T>>(x, a, c, w, b, y);
     }
 
@@ -247,7 +245,7 @@ internal static partial class NormKernels
     /// g·(x − m)·r into <paramref name="dw"/> and g into <paramref name="db"/> (this row's share of the parameter gradients).
     /// </summary>
     public static (T S1, T S2) RowBackwardSums<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> w, T m, T r, Span<T> dw, Span<T> db)
-        where T : unmanaged, IFloatingPointIeee754<T> => s_bits switch
+        where T : unmanaged, IFloatingPointIeee754<T> => VectorOps.Bits switch
     {
         512 => RowBackwardSums<T, Vector512<T>, Ops512<T>>(g, x, w, m, r, dw, db),
         256 => RowBackwardSums<T, Vector256<T>, Ops256<T>>(g, x, w, m, r, dw, db),
@@ -291,8 +289,8 @@ internal static partial class NormKernels
     public static void RowBackwardDx<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> w, T r, T k2, T k3, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (s_bits == 512) RowBackwardDx<T, Vector512<T>, Ops512<T>>(g, x, w, r, k2, k3, dx);
-        else if (s_bits == 256) RowBackwardDx<T, Vector256<T>, Ops256<T>>(g, x, w, r, k2, k3, dx);
+        if (VectorOps.Bits == 512) RowBackwardDx<T, Vector512<T>, Ops512<T>>(g, x, w, r, k2, k3, dx);
+        else if (VectorOps.Bits == 256) RowBackwardDx<T, Vector256<T>, Ops256<T>>(g, x, w, r, k2, k3, dx);
         else RowBackwardDx<T, Vector128<T>, Ops128<T>>(g, x, w, r, k2, k3, dx);
     }
 

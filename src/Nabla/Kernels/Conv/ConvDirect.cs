@@ -97,38 +97,49 @@ internal static class ConvDirect
                     }
     }
 
-    /// <summary>y += a·x, Vector512 where accelerated, then Vector256, then scalar.</summary>
+    /// <summary>y += a·x: 512-bit vectors where accelerated, then 256-bit ones, then scalar (element-wise: the same values at any width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Axpy<T>(T a, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(x.Length, y.Length, nameof(x));
         int i = 0, n = y.Length;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
-        {
-            var va = Vector512.Create(a);
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
-                (Vector512.Create(x.Slice(i)) * va + Vector512.Create(y.Slice(i))).CopyTo(y.Slice(i));
-        }
-        if (Vector256.IsHardwareAccelerated && n - i >= Vector256<T>.Count)
-        {
-            var va = Vector256.Create(a);
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
-                (Vector256.Create(x.Slice(i)) * va + Vector256.Create(y.Slice(i))).CopyTo(y.Slice(i));
-        }
+        if (Vector512.IsHardwareAccelerated) i = Axpy<T, Vector512<T>, Ops512<T>>(a, x, y, i);
+        if (Vector256.IsHardwareAccelerated) i = Axpy<T, Vector256<T>, Ops256<T>>(a, x, y, i);
         for (; i < n; i++) y[i] += a * x[i];
     }
 
-    /// <summary>Σ a[i]·b[i], Vector512 lanes then a fixed-order lane sum, then the scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Axpy<T, TV, TOps>(T a, ReadOnlySpan<T> x, Span<T> y, int i)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        var va = TOps.Broadcast(a);
+        for (; i <= y.Length - TOps.Count; i += TOps.Count) TOps.Store(TOps.Add(TOps.Mul(TOps.Load(x, i), va), TOps.Load(y, i)), y, i);
+        return i;
+    }
+
+    /// <summary>Σ a[i]·b[i]: vector lanes at <see cref="VectorOps.Bits"/>, a fixed-order lane sum, then the scalar tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = 0, n = a.Length;
-        T s = T.Zero;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        ArgumentOutOfRangeException.ThrowIfLessThan(b.Length, a.Length, nameof(b));
+        return VectorOps.Bits switch
         {
-            var acc = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
-                acc += Vector512.Create(a.Slice(i)) * Vector512.Create(b.Slice(i));
-            s = Vector512.Sum(acc);
+            512 => Dot<T, Vector512<T>, Ops512<T>>(a, b),
+            256 => Dot<T, Vector256<T>, Ops256<T>>(a, b),
+            _ => Dot<T, Vector128<T>, Ops128<T>>(a, b),
+        };
+    }
+
+    private static T Dot<T, TV, TOps>(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int i = 0, n = a.Length, w = TOps.Count;
+        T s = T.Zero;
+        if (n >= w)
+        {
+            TV acc = default;
+            for (; i <= n - w; i += w) acc = TOps.Add(acc, TOps.Mul(TOps.Load(a, i), TOps.Load(b, i)));
+            s = TOps.Sum(acc);
         }
         for (; i < n; i++) s += a[i] * b[i];
         return s;

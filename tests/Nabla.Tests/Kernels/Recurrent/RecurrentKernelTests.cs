@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Nabla.Kernels;
 
 namespace Nabla.Tests.Recurrent;
@@ -89,6 +90,60 @@ public class RecurrentKernelTests
         Close(dx1, dx2, tol, "dx");
         Close(dhg1, dhg2, tol, "dhg");
         Close(dp1, dp2, tol, "dh_prev");
+    }
+
+    /// <summary>The LSTM and GRU backward are element-wise: at every vector width they give the scalar loop's values exactly.</summary>
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void BackwardIsTheScalarLoopBitForBitAtEveryWidth(int n)
+    {
+        BackwardAtEveryWidth<float>(n);
+        BackwardAtEveryWidth<double>(n);
+    }
+
+    private static void BackwardAtEveryWidth<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = new Random(n + 300);
+        T[] gates = Rand<T>(r, 4 * n), cPrev = Rand<T>(r, n), tanhC = Rand<T>(r, n), dh = Rand<T>(r, n), dOut = Rand<T>(r, n), dc = Rand<T>(r, n);
+        var lstm = new List<(T[] Dc, T[] DGates)>();
+        var gru = new List<(T[] Dx, T[] DHg, T[] DhPrev)>();
+        for (int width = 0; width < 4; width++)
+        {
+            var (dcw, dg) = (dc.ToArray(), new T[4 * n]);
+            var (dx, dhg, dp) = (new T[3 * n], new T[3 * n], new T[n]);
+            var g3 = gates.AsSpan(0, 3 * n);
+            switch (width)
+            {
+                case 0:
+                    RecurrentCells.LstmBackwardReference<T>(gates, cPrev, tanhC, dh, dOut, dcw, dg);
+                    RecurrentCells.GruBackwardReference<T>(g3, cPrev, tanhC, dh, dOut, dx, dhg, dp);
+                    break;
+                case 1:
+                    if (!Vector512.IsHardwareAccelerated) continue;
+                    RecurrentCells.LstmBackward<T, Vector512<T>, Ops512<T>>(gates, cPrev, tanhC, dh, dOut, dcw, dg);
+                    RecurrentCells.GruBackward<T, Vector512<T>, Ops512<T>>(g3, cPrev, tanhC, dh, dOut, dx, dhg, dp);
+                    break;
+                case 2:
+                    if (!Vector256.IsHardwareAccelerated) continue;
+                    RecurrentCells.LstmBackward<T, Vector256<T>, Ops256<T>>(gates, cPrev, tanhC, dh, dOut, dcw, dg);
+                    RecurrentCells.GruBackward<T, Vector256<T>, Ops256<T>>(g3, cPrev, tanhC, dh, dOut, dx, dhg, dp);
+                    break;
+                default:
+                    RecurrentCells.LstmBackward<T, Vector128<T>, Ops128<T>>(gates, cPrev, tanhC, dh, dOut, dcw, dg);
+                    RecurrentCells.GruBackward<T, Vector128<T>, Ops128<T>>(g3, cPrev, tanhC, dh, dOut, dx, dhg, dp);
+                    break;
+            }
+            lstm.Add((dcw, dg));
+            gru.Add((dx, dhg, dp));
+        }
+        for (int i = 1; i < lstm.Count; i++)
+        {
+            Assert.Equal(lstm[0].Dc, lstm[i].Dc);
+            Assert.Equal(lstm[0].DGates, lstm[i].DGates);
+            Assert.Equal(gru[0].Dx, gru[i].Dx);
+            Assert.Equal(gru[0].DHg, gru[i].DHg);
+            Assert.Equal(gru[0].DhPrev, gru[i].DhPrev);
+        }
     }
 
     [Theory]

@@ -46,10 +46,7 @@ internal static unsafe class RecurrentGemm
                 Columns(0, n, m, k, pa, lda, pb, ldb, pc, ldc);
                 return;
             }
-            var job = Job<T>.Get();
-            job.Set(m, n, k, pa, lda, pb, ldb, pc, ldc, blocks, parts, blockCols);
-            Threading.For(parts, job.Body);
-            job.Clear();
+            Threading.For(parts, new ColumnsBody<T>(m, n, k, pa, lda, pb, ldb, pc, ldc, blocks, parts, blockCols));
         }
     }
 
@@ -66,37 +63,15 @@ internal static unsafe class RecurrentGemm
             }
     }
 
-    private sealed class Job<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Part i: the column blocks [blocks·i/parts, blocks·(i + 1)/parts) of C.</summary>
+    private readonly struct ColumnsBody<T>(int m, int n, int k, T* a, int lda, T* b, int ldb, T* c, int ldc, int blocks, int parts, int blockCols)
+        : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        [ThreadStatic] private static Job<T>? t_job;
-        public readonly Action<int> Body;
-        private int _m, _n, _k, _lda, _ldb, _ldc, _blocks, _parts, _blockCols;
-        private T* _a, _b, _c;
-
-        private Job() => Body = Run;
-
-        public static Job<T> Get() => t_job ??= new Job<T>();
-
-        public void Set(int m, int n, int k, T* a, int lda, T* b, int ldb, T* c, int ldc, int blocks, int parts, int blockCols)
+        public void Invoke(int part)
         {
-            (_m, _n, _k, _lda, _ldb, _ldc, _blocks, _parts, _blockCols) = (m, n, k, lda, ldb, ldc, blocks, parts, blockCols);
-            _a = a;
-            _b = b;
-            _c = c;
-        }
-
-        public void Clear()
-        {
-            _a = null;
-            _b = null;
-            _c = null;
-        }
-
-        private void Run(int part)
-        {
-            int b0 = (int)((long)_blocks * part / _parts), b1 = (int)((long)_blocks * (part + 1) / _parts);
-            int j0 = b0 * _blockCols, j1 = Math.Min(_n, b1 * _blockCols);
-            Columns(j0, j1, _m, _k, _a, _lda, _b, _ldb, _c, _ldc);
+            int b0 = (int)((long)blocks * part / parts), b1 = (int)((long)blocks * (part + 1) / parts);
+            int j0 = b0 * blockCols, j1 = Math.Min(n, b1 * blockCols);
+            Columns(j0, j1, m, k, a, lda, b, ldb, c, ldc);
         }
     }
 
@@ -133,19 +108,11 @@ internal static unsafe class RecurrentGemm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> acc) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float)) return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
-        return x * y + acc;
-    }
-
     // one row, one vector of columns
     private static void Row1<T>(int kb, T* a, T* b, int ldb, T* c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var acc = Vector512<T>.Zero;
-        for (int p = 0; p < kb; p++) acc = Fma(Vector512.Create(a[p]), Vector512.Load(b + (long)p * ldb), acc);
+        for (int p = 0; p < kb; p++) acc = Ops512<T>.Fma(Vector512.Create(a[p]), Vector512.Load(b + (long)p * ldb), acc);
         (Vector512.Load(c) + acc).Store(c);
     }
 
@@ -164,13 +131,13 @@ internal static unsafe class RecurrentGemm
             var b2 = Vector512.Load(bp + 2 * w);
             var b3 = Vector512.Load(bp + 3 * w);
             var x = Vector512.Create(a[p]);
-            c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01); c02 = Fma(x, b2, c02); c03 = Fma(x, b3, c03);
+            c00 = Ops512<T>.Fma(x, b0, c00); c01 = Ops512<T>.Fma(x, b1, c01); c02 = Ops512<T>.Fma(x, b2, c02); c03 = Ops512<T>.Fma(x, b3, c03);
             x = Vector512.Create(a1[p]);
-            c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11); c12 = Fma(x, b2, c12); c13 = Fma(x, b3, c13);
+            c10 = Ops512<T>.Fma(x, b0, c10); c11 = Ops512<T>.Fma(x, b1, c11); c12 = Ops512<T>.Fma(x, b2, c12); c13 = Ops512<T>.Fma(x, b3, c13);
             x = Vector512.Create(a2[p]);
-            c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21); c22 = Fma(x, b2, c22); c23 = Fma(x, b3, c23);
+            c20 = Ops512<T>.Fma(x, b0, c20); c21 = Ops512<T>.Fma(x, b1, c21); c22 = Ops512<T>.Fma(x, b2, c22); c23 = Ops512<T>.Fma(x, b3, c23);
             x = Vector512.Create(a3[p]);
-            c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31); c32 = Fma(x, b2, c32); c33 = Fma(x, b3, c33);
+            c30 = Ops512<T>.Fma(x, b0, c30); c31 = Ops512<T>.Fma(x, b1, c31); c32 = Ops512<T>.Fma(x, b2, c32); c33 = Ops512<T>.Fma(x, b3, c33);
         }
         AddRow(c, w, c00, c01, c02, c03);
         AddRow(c + ldc, w, c10, c11, c12, c13);

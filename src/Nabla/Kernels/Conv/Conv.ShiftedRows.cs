@@ -48,10 +48,10 @@ internal static partial class Conv
                     w3 = pw + (long)Math.Min(o0 + 3, last) * g.K, w4 = pw + (long)Math.Min(o0 + 4, last) * g.K, w5 = pw + (long)Math.Min(o0 + 5, last) * g.K;
                 if (wide)
                     for (int j = 0; j < pe; j += 64)
-                        ShiftedRowsTile<Vector512<float>, Ops512<float>, FourVectors>(px + j, poff, g.K, w0, w1, w2, w3, w4, w5, pye + j, pe64);
+                        ShiftedRowsTile<Vector512<float>, Ops512<float>, Four>(px + j, poff, g.K, w0, w1, w2, w3, w4, w5, pye + j, pe64);
                 else
                     for (int j = 0; j < pe; j += 16)
-                        ShiftedRowsTile<Vector256<float>, Ops256<float>, TwoVectors>(px + j, poff, g.K, w0, w1, w2, w3, w4, w5, pye + j, pe64);
+                        ShiftedRowsTile<Vector256<float>, Ops256<float>, Two>(px + j, poff, g.K, w0, w1, w2, w3, w4, w5, pye + j, pe64);
                 for (int i = 0; i < RowDotO && o0 + i < g.Og; i++)
                 {
                     var ye = new ReadOnlySpan<float>(pye + (long)i * pe64, pe64);
@@ -74,7 +74,7 @@ internal static partial class Conv
     /// </summary>
     private static unsafe void ShiftedRowsTile<TV, TOps, TVecs>(float* x, int* off, int k, float* w0, float* w1, float* w2, float* w3,
         float* w4, float* w5, float* ye, int stride)
-        where TV : struct where TOps : struct, IVectorOps<TV, float> where TVecs : struct, ITileWidth
+        where TV : struct where TOps : struct, IVectorOps<TV, float> where TVecs : struct, IConstant
     {
         bool four = TVecs.Value == 4;
         int l = TOps.Count;

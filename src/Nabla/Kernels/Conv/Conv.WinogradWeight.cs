@@ -109,7 +109,7 @@ internal static partial class Conv
     private static unsafe void GradTransform<TV, TL>(float* planes, int planeLen, float* dst, int stride)
         where TV : struct where TL : struct, ILanes16<TV>
     {
-        var half = TL.Splat(0.5f);
+        var half = TL.Broadcast(0.5f);
         var y00 = TL.Load(planes);
         var y01 = TL.Load(planes + planeLen);
         var y10 = TL.Load(planes + 2 * planeLen);
@@ -124,7 +124,7 @@ internal static partial class Conv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void GradRow<TV, TL>(TV a, TV b, float* d, int stride) where TV : struct where TL : struct, ILanes16<TV>
     {
-        var half = TL.Splat(0.5f);
+        var half = TL.Broadcast(0.5f);
         TL.Store(a, d);
         TL.Store(TL.Mul(TL.Add(a, b), half), d + stride);
         TL.Store(TL.Mul(TL.Sub(a, b), half), d + 2L * stride);

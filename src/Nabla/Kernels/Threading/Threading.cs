@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace Nabla.Kernels;
@@ -29,22 +30,24 @@ public static class Threading
     /// <remarks>
     /// Parts are handed out dynamically to the calling thread and to a small set of persistent worker threads, so a
     /// call costs about a microsecond rather than the tens of a <see cref="Parallel.For(int, int, Action{int})"/>.
-    /// A nested call runs inline on the thread that makes it; a call made while another thread holds the workers
-    /// falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
+    /// The body is a struct: the call allocates nothing, and the workers reach it by its address in this frame, which
+    /// outlives every part. A nested call runs inline on the thread that makes it; a call made while another thread
+    /// holds the workers falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> (which
+    /// allocates: a boxed copy of the body and the loop's own state).
     /// </remarks>
-    internal static void For(int parts, Action<int> body)
+    internal static unsafe void For<TBody>(int parts, TBody body) where TBody : struct, IParallelBody
     {
         if (parts <= 0) return;
         int threads = Math.Min(parts, s_maxThreads);
         if (threads == 1 || WorkerPool.IsInsideFor)
         {
-            for (int i = 0; i < parts; i++) body(i);
+            for (int i = 0; i < parts; i++) body.Invoke(i);
             return;
         }
-        if (WorkerPool.TryRun(parts, threads, body)) return;
+        if (WorkerPool.TryRun(parts, threads, Unsafe.AsPointer(ref body), &Invoke<TBody>)) return;
         try
         {
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, body.Invoke);
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
@@ -53,8 +56,18 @@ public static class Threading
         }
     }
 
+    /// <summary>Runs <paramref name="body"/> for every part in [0, <paramref name="parts"/>) (a delegate body: see <see cref="For{TBody}"/>).</summary>
+    internal static void For(int parts, Action<int> body) => For(parts, new ActionBody(body));
+
+    private static unsafe void Invoke<TBody>(void* body, int part) where TBody : struct, IParallelBody => Unsafe.AsRef<TBody>(body).Invoke(part);
+
+    private readonly struct ActionBody(Action<int> action) : IParallelBody
+    {
+        public void Invoke(int part) => action(part);
+    }
+
     /// <summary>Persistent spinning-then-sleeping workers; the caller takes part in the work.</summary>
-    private static class WorkerPool
+    private static unsafe class WorkerPool
     {
         [ThreadStatic] private static bool t_insideFor; // a pool worker, or a caller running its parts
         private static readonly object s_monitor = new();
@@ -64,7 +77,8 @@ public static class Threading
         private static int s_inside;          // workers currently attached to the published job
         private static int s_sleepers;
         private static int s_allowedWorkers;
-        private static Action<int>? s_body;
+        private static void* s_body;         // the caller's TBody, valid while its parts run
+        private static delegate*<void*, int, void> s_invoke;
         private static int s_parts;
         private static int s_chunk;           // parts claimed at a time
         private static Counters s_count;      // next part to claim, parts done: each on its own cache line
@@ -79,7 +93,7 @@ public static class Threading
 
         internal static bool IsInsideFor => t_insideFor;
 
-        internal static bool TryRun(int parts, int threads, Action<int> body)
+        internal static bool TryRun(int parts, int threads, void* body, delegate*<void*, int, void> invoke)
         {
             if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
             try
@@ -90,6 +104,7 @@ public static class Threading
                 var spin = new SpinWait();
                 while (Volatile.Read(ref s_inside) != 0) spin.SpinOnce(sleep1Threshold: -1);
                 s_body = body;
+                s_invoke = invoke;
                 s_parts = parts;
                 // claim several parts at a time when there are many small ones (a claim is a cross-core atomic):
                 // about 8 claims per thread
@@ -105,7 +120,7 @@ public static class Threading
                 t_insideFor = true;
                 try
                 {
-                    RunParts(body, parts, s_chunk);
+                    RunParts(body, invoke, parts, s_chunk);
                 }
                 finally
                 {
@@ -124,7 +139,7 @@ public static class Threading
             }
         }
 
-        private static void RunParts(Action<int> body, int parts, int chunk)
+        private static void RunParts(void* body, delegate*<void*, int, void> invoke, int parts, int chunk)
         {
             int first;
             while ((first = Interlocked.Add(ref s_count.Next, chunk) - chunk) < parts)
@@ -134,7 +149,7 @@ public static class Threading
                 {
                     try
                     {
-                        body(i);
+                        invoke(body, i);
                     }
                     catch (Exception e)
                     {
@@ -170,8 +185,9 @@ public static class Threading
                     continue;
                 }
                 seen = g;
-                Action<int>? body = s_body;
-                if (index < s_allowedWorkers && body is not null) RunParts(body, s_parts, s_chunk);
+                // a worker that attaches after the last part was claimed finds nothing to claim: body is never read
+                void* body = s_body;
+                if (index < s_allowedWorkers && body != null) RunParts(body, s_invoke, s_parts, s_chunk);
                 Interlocked.Decrement(ref s_inside);
             }
         }
@@ -204,4 +220,15 @@ public static class Threading
             }
         }
     }
+}
+
+/// <summary>
+/// The work of a <see cref="Threading.For{TBody}"/>: part <c>i</c> of a partition fixed by the problem size. A struct
+/// holding the call's operands (raw pointers included: it lives only for the call), so a parallel loop allocates
+/// nothing and the JIT compiles each body into its own loop.
+/// </summary>
+internal interface IParallelBody
+{
+    /// <summary>Runs one part; parts may run concurrently, so the body only reads its own fields.</summary>
+    void Invoke(int part);
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Nabla.Kernels;
 
@@ -59,6 +60,30 @@ public static partial class Gemm
             RunBatched(batch, transA, transB, m, n, k, alpha, pa, lda, strideA, pb, ldb, strideB, beta, pc, ldc, strideC);
     }
 
+    /// <summary>C = op(A)·op(B) + beta·C for float or double spans: dispatches to <see cref="Sgemm"/> or <see cref="Dgemm"/> (alpha 1).</summary>
+    internal static void Multiply<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            Sgemm(transA, transB, m, n, k, 1f, MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb,
+                float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc);
+        else
+            Dgemm(transA, transB, m, n, k, 1.0, MemoryMarshal.Cast<T, double>(a), lda, MemoryMarshal.Cast<T, double>(b), ldb,
+                double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc);
+    }
+
+    /// <summary>
+    /// C += A·B (row-major, no transposes) always on the packed path, even for one row: every element gets the same
+    /// fused-multiply-add chain whatever m is (the recurrent layers' batch-invariance on machines without AVX-512).
+    /// </summary>
+    internal static unsafe void AccumulatePacked<T>(int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        fixed (T* pa = a, pb = b, pc = c)
+            Packed(false, false, m, n, k, T.One, pa, lda, pb, ldb, T.One, pc, ldc, Threading.MaxThreads > 1 && 2L * m * n * k >= ParallelFlops);
+    }
+
     private static long Needed(int rows, int cols, int ld) => rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
 
     private static void Validate(bool transA, bool transB, int m, int n, int k, int aLen, int lda, int bLen, int ldb,
@@ -104,46 +129,16 @@ public static partial class Gemm
             return;
         }
         // Small matrices: one whole product per part, each computed exactly as it would be on its own.
-        var job = BatchJob<T>.Get();
-        job.Set(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC);
-        if (flops * batch < ParallelFlops) for (int i = 0; i < batch; i++) job.RunOne(i);
-        else Threading.For(batch, job.Body);
-        job.Clear();
+        var body = new BatchBody<T>(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC);
+        if (flops * batch < ParallelFlops) for (int i = 0; i < batch; i++) body.Invoke(i);
+        else Threading.For(batch, body);
     }
 
-    private sealed unsafe class BatchJob<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly unsafe struct BatchBody<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, long strideA,
+        T* b, int ldb, long strideB, T beta, T* c, int ldc, long strideC) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        [ThreadStatic] private static BatchJob<T>? t_job;
-        public readonly Action<int> Body;
-        private bool _transA, _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc;
-        private T _alpha, _beta;
-        private T* _a, _b, _c;
-        private long _strideA, _strideB, _strideC;
-
-        private BatchJob() => Body = RunOne;
-
-        public static BatchJob<T> Get() => t_job ??= new BatchJob<T>();
-
-        public void Set(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, long strideA, T* b, int ldb,
-            long strideB, T beta, T* c, int ldc, long strideC)
-        {
-            (_transA, _transB, _m, _n, _k, _alpha, _beta) = (transA, transB, m, n, k, alpha, beta);
-            (_lda, _strideA, _ldb, _strideB, _ldc, _strideC) = (lda, strideA, ldb, strideB, ldc, strideC);
-            _a = a;
-            _b = b;
-            _c = c;
-        }
-
-        public void Clear()
-        {
-            _a = null;
-            _b = null;
-            _c = null;
-        }
-
-        public void RunOne(int i) => Run(_transA, _transB, _m, _n, _k, _alpha, _a + i * _strideA, _lda, _b + i * _strideB, _ldb,
-            _beta, _c + i * _strideC, _ldc, allowThreads: false);
+        public void Invoke(int i) => Run(transA, transB, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc,
+            allowThreads: false);
     }
 
     /// <summary>One product on raw pointers (arguments already validated).</summary>

@@ -53,54 +53,61 @@ public static partial class Gemm
             return;
         }
 
-        var job = PackedJob<T>.Get();
-        job.Setup(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        try
+        var plan = new PackedPlan<T>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (threads)
         {
-            if (threads)
-            {
-                Threading.For(job.PackParts, job.PackBody);
-                Threading.For(job.Tiles, job.TileBody);
-            }
-            else
-            {
-                for (int i = 0; i < job.PackParts; i++) job.Pack(i);
-                for (int i = 0; i < job.Tiles; i++) job.Tile(i);
-            }
+            Threading.For(plan.PackParts, new PackBody<T>(plan));
+            Threading.For(plan.Tiles, new TileBody<T>(plan));
         }
-        finally
+        else
         {
-            job.Clear();
+            for (int i = 0; i < plan.PackParts; i++) plan.Pack(i);
+            for (int i = 0; i < plan.Tiles; i++) plan.Tile(i);
         }
     }
 
-    /// <summary>The state of one blocked product, reused per calling thread so a call allocates nothing.</summary>
-    private sealed unsafe class PackedJob<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The calling thread's packing buffer (pinned: the parts hold pointers into it), reused so a call allocates nothing.</summary>
+    private static class PackBuffer<T> where T : unmanaged
     {
-        [ThreadStatic] private static PackedJob<T>? t_job;
+        [ThreadStatic] private static T[]? t_buffer;
 
-        public readonly Action<int> PackBody, TileBody;
-        public int PackParts, Tiles;
-
-        private T[]? _buffer;
-        private T* _pa, _pb;
-        private bool _transA, _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc;
-        private T _alpha, _beta;
-        private T* _a, _b, _c;
-        private int _kc, _kBlocks, _mPanels, _nPanels, _nr, _lastW, _mPad, _nPadW;
-        private int _aParts, _aPanelsPerPart, _bPanelsPerPart;
-        private int _tileM, _tileN, _tilesN;
-
-        private PackedJob()
+        public static unsafe T* Get(long length)
         {
-            PackBody = Pack;
-            TileBody = Tile;
+            var b = t_buffer;
+            if (b is null || b.Length < length)
+            {
+                t_buffer = null;
+                t_buffer = b = GC.AllocateUninitializedArray<T>(checked((int)length), pinned: true);
+            }
+            return (T*)Unsafe.AsPointer(ref b[0]);
         }
+    }
 
-        public static PackedJob<T> Get() => t_job ??= new PackedJob<T>();
+    private readonly struct PackBody<T>(PackedPlan<T> plan) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int part) => plan.Pack(part);
+    }
 
-        public void Setup(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+    private readonly struct TileBody<T>(PackedPlan<T> plan) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int tile) => plan.Tile(tile);
+    }
+
+    /// <summary>One blocked product: its operands, panel layout in the packing buffer, packing parts and tiles of C.</summary>
+    private readonly unsafe struct PackedPlan<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public readonly int PackParts, Tiles;
+
+        private readonly T* _pa, _pb;
+        private readonly bool _transA, _transB;
+        private readonly int _m, _n, _k, _lda, _ldb, _ldc;
+        private readonly T _alpha, _beta;
+        private readonly T* _a, _b, _c;
+        private readonly int _kc, _kBlocks, _mPanels, _nPanels, _nr, _lastW, _mPad, _nPadW;
+        private readonly int _aParts, _aPanelsPerPart, _bPanelsPerPart;
+        private readonly int _tileM, _tileN, _tilesN;
+
+        public PackedPlan(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
         {
             (_transA, _transB, _m, _n, _k, _alpha, _beta) = (transA, transB, m, n, k, alpha, beta);
             (_lda, _ldb, _ldc) = (lda, ldb, ldc);
@@ -117,13 +124,7 @@ public static partial class Gemm
             _lastW = (n - (_nPanels - 1) * _nr + w - 1) / w * w;
             _nPadW = (_nPanels - 1) * _nr + _lastW;
 
-            long need = (long)k * (_mPad + _nPadW) + 2 * 64 / sizeof(T);
-            if (_buffer is null || _buffer.Length < need)
-            {
-                _buffer = null;
-                _buffer = GC.AllocateUninitializedArray<T>(checked((int)need), pinned: true);
-            }
-            T* p0 = (T*)Unsafe.AsPointer(ref _buffer[0]);
+            T* p0 = PackBuffer<T>.Get((long)k * (_mPad + _nPadW) + 2 * 64 / sizeof(T));
             _pa = (T*)(((nint)p0 + 63) & ~(nint)63);
             _pb = (T*)(((nint)(_pa + (long)k * _mPad) + 63) & ~(nint)63);
 
@@ -143,13 +144,6 @@ public static partial class Gemm
             _tileN = (_nPanels + groupsN - 1) / groupsN;
             _tilesN = (_nPanels + _tileN - 1) / _tileN;
             Tiles = (_mPanels + _tileM - 1) / _tileM * _tilesN;
-        }
-
-        public void Clear()
-        {
-            _a = null;
-            _b = null;
-            _c = null;
         }
 
         private int BlockLength(int kb) => Math.Min(_kc, _k - kb * _kc);

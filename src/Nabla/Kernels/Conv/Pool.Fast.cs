@@ -28,8 +28,8 @@ internal static class PoolFast
         where TV : struct where TL : struct, ILanes16<TV>
     {
         int w = g.W;
-        var one = TL.Splat(1f);
-        var down = TL.Splat(w);
+        var one = TL.Broadcast(1f);
+        var down = TL.Broadcast(w);
         fixed (float* px = x, py = y)
         fixed (int* pi = idx)
             for (int oh = 0; oh < g.OH; oh++)

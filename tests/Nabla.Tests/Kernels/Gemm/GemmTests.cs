@@ -206,26 +206,6 @@ public class GemmTests
     }
 
     [Fact]
-    public void ThreadingFor_RunsEachPartOnce_NestsAndPropagatesErrors()
-    {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = 2;
-            var hits = new int[64];
-            Threading.For(8, i => Threading.For(8, j => Interlocked.Increment(ref hits[i * 8 + j])));
-            Assert.All(hits, h => Assert.Equal(1, h));
-            Assert.Throws<InvalidOperationException>(() => Threading.For(4, i => { if (i == 2) throw new InvalidOperationException(); }));
-            Threading.For(3, i => Interlocked.Increment(ref hits[i]));
-            Assert.Equal([2, 2, 2, 1], hits[..4]);
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
-    }
-
-    [Fact]
     public void SplittingHugeProducts_GivesIdenticalResults()
     {
         var rng = new Random(3);

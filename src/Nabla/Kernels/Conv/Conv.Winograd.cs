@@ -151,7 +151,7 @@ internal static partial class Conv
             // 3. per output channel: inverse transform to 2x2 outputs (+ bias), interleave into the output rows
             for (int o = 0; o < s.Cout; o++)
             {
-                var b = TL.Splat(bias.IsEmpty ? 0f : bias[o]);
+                var b = TL.Broadcast(bias.IsEmpty ? 0f : bias[o]);
                 for (int t = 0; t < ld; t += 16)
                     OutputTransform<TV, TL>(pm + (long)o * ld + t, mStride, b, yb + t, ld);
                 for (int sg = 0; sg < segments; sg++)

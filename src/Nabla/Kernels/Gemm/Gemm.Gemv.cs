@@ -20,81 +20,58 @@ public static partial class Gemm
 
     /// <summary>y[j * incy] = alpha * dot(M[j, 0..k], x) + beta * y[j * incy] for j &lt; rows (M rows contiguous).</summary>
     private static unsafe void GemvDot<T>(int rows, int k, T* mat, int ldm, T* x, int incx, T alpha, T beta, T* y, int incy,
-        bool threads) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var job = GemvJob<T>.Get();
-        x = job.Contiguous(x, incx, k);
-        job.Set(rows, k, mat, ldm, x, alpha, beta, y, incy);
-        int parts = GemvParts(rows, k, threads);
-        if (parts > 1) job.RunParallel(parts, job.DotBody);
-        else job.DotPart(0, rows);
-        job.Clear();
-    }
+        bool threads) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Gemv(dot: true, rows, k, mat, ldm, x, incx, alpha, beta, y, incy, threads);
 
     /// <summary>y[j * incy] = alpha * sum_p x[p] * M[p, j] + beta * y[j * incy] for j &lt; cols (M rows contiguous).</summary>
     private static unsafe void GemvAxpy<T>(int cols, int k, T* mat, int ldm, T* x, int incx, T alpha, T beta, T* y, int incy,
+        bool threads) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Gemv(dot: false, cols, k, mat, ldm, x, incx, alpha, beta, y, incy, threads);
+
+    private static unsafe void Gemv<T>(bool dot, int count, int k, T* mat, int ldm, T* x, int incx, T alpha, T beta, T* y, int incy,
         bool threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var job = GemvJob<T>.Get();
-        x = job.Contiguous(x, incx, k);
-        job.Set(cols, k, mat, ldm, x, alpha, beta, y, incy);
-        int parts = GemvParts(cols, k, threads);
-        if (parts > 1) job.RunParallel(parts, job.AxpyBody);
-        else job.AxpyPart(0, cols);
-        job.Clear();
+        int parts = GemvParts(count, k, threads);
+        var body = new GemvBody<T>(dot, count, k, mat, ldm, Contiguous(x, incx, k), alpha, beta, y, incy, parts);
+        if (parts > 1) Threading.For(parts, body);
+        else body.Invoke(0);
     }
 
-    private sealed unsafe class GemvJob<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>x itself when incx is 1, else a copy in the calling thread's pinned buffer (reused across calls).</summary>
+    private static unsafe T* Contiguous<T>(T* x, int incx, int k) where T : unmanaged
     {
-        [ThreadStatic] private static GemvJob<T>? t_job;
-        public readonly Action<int> DotBody, AxpyBody;
-        private T[]? _xCopy;
-        private int _count, _k, _ldm, _incy, _parts;
-        private T* _mat, _x, _y;
-        private T _alpha, _beta;
+        if (incx == 1) return x;
+        var copy = GemvBuffer<T>.t_x;
+        if (copy is null || copy.Length < k) GemvBuffer<T>.t_x = copy = GC.AllocateUninitializedArray<T>(Math.Max(k, 256), pinned: true);
+        T* d = (T*)Unsafe.AsPointer(ref copy[0]);
+        for (int p = 0; p < k; p++) d[p] = x[(long)p * incx];
+        return d;
+    }
 
-        private GemvJob()
+    private static class GemvBuffer<T>
+    {
+        [ThreadStatic] internal static T[]? t_x;
+    }
+
+    /// <summary>One GEMV: part i computes outputs [Start(i), Start(i + 1)), by dot products or by column sweeps.</summary>
+    private readonly unsafe struct GemvBody<T>(bool dot, int count, int k, T* mat, int ldm, T* x, T alpha, T beta, T* y, int incy, int parts)
+        : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly bool _dot = dot;
+        private readonly int _count = count, _k = k, _ldm = ldm, _incy = incy, _parts = parts;
+        private readonly T* _mat = mat, _x = x, _y = y;
+        private readonly T _alpha = alpha, _beta = beta;
+
+        public void Invoke(int part)
         {
-            DotBody = i => DotPart(Start(i), Start(i + 1));
-            AxpyBody = i => AxpyPart(Start(i), Start(i + 1));
+            if (_dot) DotPart(Start(part), Start(part + 1));
+            else AxpyPart(Start(part), Start(part + 1));
         }
 
         /// <summary>Part boundaries, rounded to 16 outputs so each part keeps whole vectors.</summary>
         private int Start(int part) => part >= _parts ? _count : (int)((long)_count * part / _parts) & ~15;
 
-        public void RunParallel(int parts, Action<int> body)
-        {
-            _parts = parts;
-            Threading.For(parts, body);
-        }
-
-        public static GemvJob<T> Get() => t_job ??= new GemvJob<T>();
-
-        public T* Contiguous(T* x, int incx, int k)
-        {
-            if (incx == 1) return x;
-            if (_xCopy is null || _xCopy.Length < k) _xCopy = GC.AllocateUninitializedArray<T>(Math.Max(k, 256), pinned: true);
-            T* d = (T*)Unsafe.AsPointer(ref _xCopy[0]);
-            for (int p = 0; p < k; p++) d[p] = x[(long)p * incx];
-            return d;
-        }
-
-        public void Set(int count, int k, T* mat, int ldm, T* x, T alpha, T beta, T* y, int incy)
-        {
-            (_count, _k, _ldm, _alpha, _beta, _incy) = (count, k, ldm, alpha, beta, incy);
-            _mat = mat;
-            _x = x;
-            _y = y;
-        }
-
-        public void Clear()
-        {
-            _mat = null;
-            _x = null;
-            _y = null;
-        }
-
-        public void DotPart(int first, int last)
+        private void DotPart(int first, int last)
         {
             int j = first;
             if (Vector512.IsHardwareAccelerated)
@@ -119,22 +96,22 @@ public static partial class Gemm
             for (; p + 2 * w <= k; p += 2 * w)
             {
                 Vector512<T> x0 = Vector512.Load(x + p), x1 = Vector512.Load(x + p + w);
-                s00 = Fma(Vector512.Load(r0 + p), x0, s00);
-                s01 = Fma(Vector512.Load(r0 + p + w), x1, s01);
-                s10 = Fma(Vector512.Load(r1 + p), x0, s10);
-                s11 = Fma(Vector512.Load(r1 + p + w), x1, s11);
-                s20 = Fma(Vector512.Load(r2 + p), x0, s20);
-                s21 = Fma(Vector512.Load(r2 + p + w), x1, s21);
-                s30 = Fma(Vector512.Load(r3 + p), x0, s30);
-                s31 = Fma(Vector512.Load(r3 + p + w), x1, s31);
+                s00 = Ops512<T>.Fma(Vector512.Load(r0 + p), x0, s00);
+                s01 = Ops512<T>.Fma(Vector512.Load(r0 + p + w), x1, s01);
+                s10 = Ops512<T>.Fma(Vector512.Load(r1 + p), x0, s10);
+                s11 = Ops512<T>.Fma(Vector512.Load(r1 + p + w), x1, s11);
+                s20 = Ops512<T>.Fma(Vector512.Load(r2 + p), x0, s20);
+                s21 = Ops512<T>.Fma(Vector512.Load(r2 + p + w), x1, s21);
+                s30 = Ops512<T>.Fma(Vector512.Load(r3 + p), x0, s30);
+                s31 = Ops512<T>.Fma(Vector512.Load(r3 + p + w), x1, s31);
             }
             if (p + w <= k)
             {
                 Vector512<T> x0 = Vector512.Load(x + p);
-                s00 = Fma(Vector512.Load(r0 + p), x0, s00);
-                s10 = Fma(Vector512.Load(r1 + p), x0, s10);
-                s20 = Fma(Vector512.Load(r2 + p), x0, s20);
-                s30 = Fma(Vector512.Load(r3 + p), x0, s30);
+                s00 = Ops512<T>.Fma(Vector512.Load(r0 + p), x0, s00);
+                s10 = Ops512<T>.Fma(Vector512.Load(r1 + p), x0, s10);
+                s20 = Ops512<T>.Fma(Vector512.Load(r2 + p), x0, s20);
+                s30 = Ops512<T>.Fma(Vector512.Load(r3 + p), x0, s30);
                 p += w;
             }
             Store(j, Vector512.Sum(s00 + s01) + Tail(r0, x, p, k));
@@ -155,12 +132,12 @@ public static partial class Gemm
             Vector512<T> s0 = default, s1 = default;
             for (; p + 2 * w <= k; p += 2 * w)
             {
-                s0 = Fma(Vector512.Load(r + p), Vector512.Load(x + p), s0);
-                s1 = Fma(Vector512.Load(r + p + w), Vector512.Load(x + p + w), s1);
+                s0 = Ops512<T>.Fma(Vector512.Load(r + p), Vector512.Load(x + p), s0);
+                s1 = Ops512<T>.Fma(Vector512.Load(r + p + w), Vector512.Load(x + p + w), s1);
             }
             if (p + w <= k)
             {
-                s0 = Fma(Vector512.Load(r + p), Vector512.Load(x + p), s0);
+                s0 = Ops512<T>.Fma(Vector512.Load(r + p), Vector512.Load(x + p), s0);
                 p += w;
             }
             return Vector512.Sum(s0 + s1) + Tail(r, x, p, k);
@@ -174,7 +151,7 @@ public static partial class Gemm
             return t;
         }
 
-        public void AxpyPart(int first, int last)
+        private void AxpyPart(int first, int last)
         {
             if (!Vector512.IsHardwareAccelerated)
             {
@@ -201,7 +178,7 @@ public static partial class Gemm
                 {
                     Vector512<T> s = default;
                     T* col = _mat + j;
-                    for (int p = 0; p < _k; p++) s = Fma(Vector512.Create(_x[p]), Vector512.Load(col + (long)p * _ldm), s);
+                    for (int p = 0; p < _k; p++) s = Ops512<T>.Fma(Vector512.Create(_x[p]), Vector512.Load(col + (long)p * _ldm), s);
                     Vector512.Store(s, tmp);
                     Flush(j, w, tmp);
                 }
@@ -223,14 +200,14 @@ public static partial class Gemm
             for (int p = 0; p < _k; p++, col += ldm)
             {
                 Vector512<T> xv = Vector512.Create(x[p]);
-                s0 = Fma(xv, Vector512.Load(col), s0);
-                s1 = Fma(xv, Vector512.Load(col + w), s1);
-                s2 = Fma(xv, Vector512.Load(col + 2 * w), s2);
-                s3 = Fma(xv, Vector512.Load(col + 3 * w), s3);
-                s4 = Fma(xv, Vector512.Load(col + 4 * w), s4);
-                s5 = Fma(xv, Vector512.Load(col + 5 * w), s5);
-                s6 = Fma(xv, Vector512.Load(col + 6 * w), s6);
-                s7 = Fma(xv, Vector512.Load(col + 7 * w), s7);
+                s0 = Ops512<T>.Fma(xv, Vector512.Load(col), s0);
+                s1 = Ops512<T>.Fma(xv, Vector512.Load(col + w), s1);
+                s2 = Ops512<T>.Fma(xv, Vector512.Load(col + 2 * w), s2);
+                s3 = Ops512<T>.Fma(xv, Vector512.Load(col + 3 * w), s3);
+                s4 = Ops512<T>.Fma(xv, Vector512.Load(col + 4 * w), s4);
+                s5 = Ops512<T>.Fma(xv, Vector512.Load(col + 5 * w), s5);
+                s6 = Ops512<T>.Fma(xv, Vector512.Load(col + 6 * w), s6);
+                s7 = Ops512<T>.Fma(xv, Vector512.Load(col + 7 * w), s7);
             }
             Vector512.Store(s0, tmp);
             Vector512.Store(s1, tmp + w);

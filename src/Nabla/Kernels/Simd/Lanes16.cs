@@ -7,7 +7,9 @@ namespace Nabla.Kernels;
 /// <summary>
 /// Sixteen float lanes and the few operations the Winograd convolution and the 2x2 max pool need on them, so that one kernel runs on
 /// AVX-512 (<see cref="Lanes512"/>: one zmm register) and on AVX2 (<see cref="Lanes256x2"/>: two ymm registers) with
-/// the same arithmetic in the same order: both give bit-identical results.
+/// the same arithmetic in the same order: both give bit-identical results. The one companion of
+/// <see cref="IVectorOps{TV, T}"/>: these kernels split, interleave and mask lanes across all 16 (a 4x4 transform's
+/// rows, a 2x2 window's columns), so their lane count is fixed and the width only decides how many registers hold it.
 /// </summary>
 internal interface ILanes16<TV> where TV : struct
 {
@@ -17,7 +19,7 @@ internal interface ILanes16<TV> where TV : struct
 
     static abstract TV Zero { get; }
 
-    static abstract TV Splat(float x);
+    static abstract TV Broadcast(float x);
 
     static abstract TV Add(TV a, TV b);
 
@@ -78,7 +80,7 @@ internal struct Lanes512 : ILanes16<Vector512<float>>
     public static unsafe void Store(Vector512<float> v, float* p) => Vector512.Store(v, p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Splat(float x) => Vector512.Create(x);
+    public static Vector512<float> Broadcast(float x) => Vector512.Create(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
@@ -177,7 +179,7 @@ internal struct Lanes256x2 : ILanes16<Vector256x2>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256x2 Splat(float x) => new(Vector256.Create(x), Vector256.Create(x));
+    public static Vector256x2 Broadcast(float x) => new(Vector256.Create(x), Vector256.Create(x));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256x2 Add(Vector256x2 a, Vector256x2 b) => new(a.Lo + b.Lo, a.Hi + b.Hi);

@@ -74,26 +74,35 @@ internal static partial class RecurrentCells
     public static void LstmBackward<T>(ReadOnlySpan<T> gates, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> tanhC, ReadOnlySpan<T> dh,
         ReadOnlySpan<T> dOut, Span<T> dc, Span<T> dGates) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = dc.Length, j = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        int n = dc.Length;
+        if (gates.Length < 4 * n || cPrev.Length < n || tanhC.Length < n || dh.Length < n || dOut.Length < n || dGates.Length < 4 * n)
+            throw new ArgumentException($"RecurrentCells.LstmBackward: spans too short for hidden size {n} (gates and dGates need 4H).");
+        if (VectorOps.Bits == 512) LstmBackward<T, Vector512<T>, Ops512<T>>(gates, cPrev, tanhC, dh, dOut, dc, dGates);
+        else if (VectorOps.Bits == 256) LstmBackward<T, Vector256<T>, Ops256<T>>(gates, cPrev, tanhC, dh, dOut, dc, dGates);
+        else LstmBackward<T, Vector128<T>, Ops128<T>>(gates, cPrev, tanhC, dh, dOut, dc, dGates);
+    }
+
+    /// <summary>
+    /// <see cref="LstmBackward{T}"/> at one vector width: whole vectors element-wise with the scalar loop's operations in its
+    /// order (so the same values at every width), then the scalar tail.
+    /// </summary>
+    internal static void LstmBackward<T, TV, TOps>(ReadOnlySpan<T> gates, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> tanhC, ReadOnlySpan<T> dh,
+        ReadOnlySpan<T> dOut, Span<T> dc, Span<T> dGates)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int n = dc.Length, w = TOps.Count, j = 0;
+        var one = TOps.Broadcast(T.One);
+        for (; j <= n - w; j += w)
         {
-            int w = Vector512<T>.Count;
-            var one = Vector512<T>.One;
-            for (; j <= n - w; j += w)
-            {
-                var i = Vector512.Create(gates.Slice(j, w));
-                var f = Vector512.Create(gates.Slice(n + j, w));
-                var g = Vector512.Create(gates.Slice(2 * n + j, w));
-                var o = Vector512.Create(gates.Slice(3 * n + j, w));
-                var tc = Vector512.Create(tanhC.Slice(j, w));
-                var dhT = Vector512.Create(dh.Slice(j, w)) + Vector512.Create(dOut.Slice(j, w));
-                var dcT = Vector512.Create(dc.Slice(j, w)) + dhT * o * (one - tc * tc);
-                (dcT * f).CopyTo(dc.Slice(j, w));
-                (dcT * g * i * (one - i)).CopyTo(dGates.Slice(j, w));
-                (dcT * Vector512.Create(cPrev.Slice(j, w)) * f * (one - f)).CopyTo(dGates.Slice(n + j, w));
-                (dcT * i * (one - g * g)).CopyTo(dGates.Slice(2 * n + j, w));
-                (dhT * tc * o * (one - o)).CopyTo(dGates.Slice(3 * n + j, w));
-            }
+            TV i = TOps.Load(gates, j), f = TOps.Load(gates, n + j), g = TOps.Load(gates, 2 * n + j), o = TOps.Load(gates, 3 * n + j);
+            TV tc = TOps.Load(tanhC, j);
+            TV dhT = TOps.Add(TOps.Load(dh, j), TOps.Load(dOut, j));
+            TV dcT = TOps.Add(TOps.Load(dc, j), TOps.Mul(TOps.Mul(dhT, o), TOps.Sub(one, TOps.Mul(tc, tc))));
+            TOps.Store(TOps.Mul(dcT, f), dc, j);
+            TOps.Store(TOps.Mul(TOps.Mul(TOps.Mul(dcT, g), i), TOps.Sub(one, i)), dGates, j);
+            TOps.Store(TOps.Mul(TOps.Mul(TOps.Mul(dcT, TOps.Load(cPrev, j)), f), TOps.Sub(one, f)), dGates, n + j);
+            TOps.Store(TOps.Mul(TOps.Mul(dcT, i), TOps.Sub(one, TOps.Mul(g, g))), dGates, 2 * n + j);
+            TOps.Store(TOps.Mul(TOps.Mul(TOps.Mul(dhT, tc), o), TOps.Sub(one, o)), dGates, 3 * n + j);
         }
         LstmBackwardScalar(gates, cPrev, tanhC, dh, dOut, dc, dGates, j);
     }
