@@ -103,7 +103,7 @@ public static partial class SafeTensors
         ReadLittleEndian(stream, ints.AsSpan());
         for (int i = 0; i < ints.Length; i++)
         {
-            if (ints[i] > (1L << 53) || ints[i] < -(1L << 53)) throw Bad(source, $"the I64 tensor '{name}' holds {ints[i]}, which float64 cannot represent exactly");
+            if (ints[i] > (1L << 53) || ints[i] < -(1L << 53)) throw Bad(source, $"the I64 tensor {Untrusted.Quote(name)} holds {ints[i]}, which float64 cannot represent exactly");
             values[i] = ints[i];
         }
     }
@@ -136,7 +136,7 @@ public static partial class SafeTensors
                     ReadMetadata(ref reader, metadata, source);
                     continue;
                 }
-                if (!names.Add(name)) throw Bad(source, $"the tensor name '{name}' appears twice");
+                if (!names.Add(name)) throw Bad(source, $"the tensor name {Untrusted.Quote(name)} appears twice");
                 entries.Add(ReadEntryObject(ref reader, name, dataLength, source));
             }
             if (reader.Read()) throw Bad(source, "content follows the header's JSON object");
@@ -169,15 +169,15 @@ public static partial class SafeTensors
             if (reader.TokenType == JsonTokenType.EndObject) return;
             string key = reader.GetString()!;
             Next(ref reader, source);
-            if (reader.TokenType != JsonTokenType.String) throw Bad(source, $"'__metadata__' value of '{key}' is not a string");
-            if (!metadata.TryAdd(key, reader.GetString()!)) throw Bad(source, $"'__metadata__' key '{key}' appears twice");
+            if (reader.TokenType != JsonTokenType.String) throw Bad(source, $"'__metadata__' value of {Untrusted.Quote(key)} is not a string");
+            if (!metadata.TryAdd(key, reader.GetString()!)) throw Bad(source, $"'__metadata__' key {Untrusted.Quote(key)} appears twice");
         }
     }
 
     private static ReadEntry ReadEntryObject(ref Utf8JsonReader reader, string name, long dataLength, string source)
     {
         Next(ref reader, source);
-        if (reader.TokenType != JsonTokenType.StartObject) throw Bad(source, $"the entry of tensor '{name}' is not an object");
+        if (reader.TokenType != JsonTokenType.StartObject) throw Bad(source, $"the entry of tensor {Untrusted.Quote(name)} is not an object");
         string? dtype = null;
         List<int>? shape = null;
         long begin = -1, end = -1;
@@ -187,55 +187,55 @@ public static partial class SafeTensors
             if (reader.TokenType == JsonTokenType.EndObject) break;
             if (reader.ValueTextEquals("dtype"u8))
             {
-                if (dtype is not null) throw Bad(source, $"tensor '{name}' has 'dtype' twice");
+                if (dtype is not null) throw Bad(source, $"tensor {Untrusted.Quote(name)} has 'dtype' twice");
                 Next(ref reader, source);
-                if (reader.TokenType != JsonTokenType.String) throw Bad(source, $"the dtype of tensor '{name}' is not a string");
+                if (reader.TokenType != JsonTokenType.String) throw Bad(source, $"the dtype of tensor {Untrusted.Quote(name)} is not a string");
                 dtype = reader.GetString()!;
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
-                if (shape is not null) throw Bad(source, $"tensor '{name}' has 'shape' twice");
+                if (shape is not null) throw Bad(source, $"tensor {Untrusted.Quote(name)} has 'shape' twice");
                 shape = [];
                 Next(ref reader, source);
-                if (reader.TokenType != JsonTokenType.StartArray) throw Bad(source, $"the shape of tensor '{name}' is not an array");
+                if (reader.TokenType != JsonTokenType.StartArray) throw Bad(source, $"the shape of tensor {Untrusted.Quote(name)} is not an array");
                 while (true)
                 {
                     Next(ref reader, source);
                     if (reader.TokenType == JsonTokenType.EndArray) break;
-                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long d)) throw Bad(source, $"the shape of tensor '{name}' holds a value that is not an integer");
-                    if (d < 0) throw Bad(source, $"the shape of tensor '{name}' has a negative dimension {d}");
-                    if (d > int.MaxValue) throw Bad(source, $"the shape of tensor '{name}' has a dimension {d} larger than {int.MaxValue}");
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long d)) throw Bad(source, $"the shape of tensor {Untrusted.Quote(name)} holds a value that is not an integer");
+                    if (d < 0) throw Bad(source, $"the shape of tensor {Untrusted.Quote(name)} has a negative dimension {d}");
+                    if (d > int.MaxValue) throw Bad(source, $"the shape of tensor {Untrusted.Quote(name)} has a dimension {d} larger than {int.MaxValue}");
                     shape.Add((int)d);
                 }
             }
             else if (reader.ValueTextEquals("data_offsets"u8))
             {
-                if (begin >= 0) throw Bad(source, $"tensor '{name}' has 'data_offsets' twice");
+                if (begin >= 0) throw Bad(source, $"tensor {Untrusted.Quote(name)} has 'data_offsets' twice");
                 Next(ref reader, source);
-                if (reader.TokenType != JsonTokenType.StartArray) throw Bad(source, $"the data_offsets of tensor '{name}' is not an array");
+                if (reader.TokenType != JsonTokenType.StartArray) throw Bad(source, $"the data_offsets of tensor {Untrusted.Quote(name)} is not an array");
                 long off0 = 0, off1 = 0;
                 int k = 0;
                 while (true)
                 {
                     Next(ref reader, source);
                     if (reader.TokenType == JsonTokenType.EndArray) break;
-                    if (k == 2) throw Bad(source, $"the data_offsets of tensor '{name}' has more than two values");
-                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetUInt64(out ulong v)) throw Bad(source, $"the data_offsets of tensor '{name}' holds a value that is not an integer ≥ 0");
-                    if (v > (ulong)dataLength) throw Bad(source, $"the data_offsets of tensor '{name}' point past the {dataLength}-byte data section ({v})");
+                    if (k == 2) throw Bad(source, $"the data_offsets of tensor {Untrusted.Quote(name)} has more than two values");
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetUInt64(out ulong v)) throw Bad(source, $"the data_offsets of tensor {Untrusted.Quote(name)} holds a value that is not an integer ≥ 0");
+                    if (v > (ulong)dataLength) throw Bad(source, $"the data_offsets of tensor {Untrusted.Quote(name)} point past the {dataLength}-byte data section ({v})");
                     if (k++ == 0) off0 = (long)v; else off1 = (long)v;
                 }
-                if (k != 2) throw Bad(source, $"the data_offsets of tensor '{name}' has {k} values instead of two");
+                if (k != 2) throw Bad(source, $"the data_offsets of tensor {Untrusted.Quote(name)} has {k} values instead of two");
                 (begin, end) = (off0, off1);
-                if (end < begin) throw Bad(source, $"the data_offsets of tensor '{name}' end ({end}) before they begin ({begin})");
+                if (end < begin) throw Bad(source, $"the data_offsets of tensor {Untrusted.Quote(name)} end ({end}) before they begin ({begin})");
             }
-            else throw Bad(source, $"tensor '{name}' has an unknown key '{reader.GetString()}'");
+            else throw Bad(source, $"tensor {Untrusted.Quote(name)} has an unknown key {Untrusted.Quote(reader.GetString())}");
         }
-        if (dtype is null || shape is null || begin < 0) throw Bad(source, $"tensor '{name}' lacks one of dtype, shape, data_offsets");
+        if (dtype is null || shape is null || begin < 0) throw Bad(source, $"tensor {Untrusted.Quote(name)} lacks one of dtype, shape, data_offsets");
         DType type = dtype switch
         {
             "F32" => DType.Float32,
             "F64" or "I64" => DType.Float64,
-            _ => throw Bad(source, $"tensor '{name}' has dtype '{dtype}'; Nabla reads F32, F64 and I64 (as float64)"),
+            _ => throw Bad(source, $"tensor {Untrusted.Quote(name)} has dtype {Untrusted.Quote(dtype)}; Nabla reads F32, F64 and I64 (as float64)"),
         };
         // numel, stopping as soon as it exceeds what the bytes could hold (no overflow)
         long bytes = end - begin, elements = bytes / type.ElementSize();
@@ -245,12 +245,12 @@ public static partial class SafeTensors
             foreach (int d in shape)
             {
                 numel *= d;
-                if (numel > elements) throw Bad(source, $"the shape [{string.Join(", ", shape)}] of tensor '{name}' needs more than its {bytes} bytes");
+                if (numel > elements) throw Bad(source, $"the shape [{string.Join(", ", shape)}] of tensor {Untrusted.Quote(name)} needs more than its {bytes} bytes");
             }
         else numel = 0;
         if (numel * type.ElementSize() != bytes)
-            throw Bad(source, $"the shape [{string.Join(", ", shape)}] of tensor '{name}' ({numel} × {type.ElementSize()} bytes) does not match its {bytes} bytes");
-        if (numel > Array.MaxLength) throw Bad(source, $"tensor '{name}' has {numel} elements, more than an array can hold");
+            throw Bad(source, $"the shape [{string.Join(", ", shape)}] of tensor {Untrusted.Quote(name)} ({numel} × {type.ElementSize()} bytes) does not match its {bytes} bytes");
+        if (numel > Array.MaxLength) throw Bad(source, $"tensor {Untrusted.Quote(name)} has {numel} elements, more than an array can hold");
         return new ReadEntry(name, type, [.. shape], (int)numel, begin, end, dtype == "I64");
     }
 
@@ -261,8 +261,8 @@ public static partial class SafeTensors
         {
             if (e.Begin != expected)
                 throw Bad(source, e.Begin < expected
-                    ? $"tensor '{e.Name}' (bytes {e.Begin}..{e.End}) overlaps the tensor before it (which ends at {expected})"
-                    : $"there is a gap of unused bytes {expected}..{e.Begin} before tensor '{e.Name}'");
+                    ? $"tensor {Untrusted.Quote(e.Name)} (bytes {e.Begin}..{e.End}) overlaps the tensor before it (which ends at {expected})"
+                    : $"there is a gap of unused bytes {expected}..{e.Begin} before tensor {Untrusted.Quote(e.Name)}");
             expected = e.End;
         }
         if (expected != dataLength) throw Bad(source, $"the tensors cover {expected} bytes but the data section has {dataLength}");

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Nabla.IO;
 using Nabla.NN;
 
 namespace Nabla.Training;
@@ -25,6 +27,30 @@ internal static class MonitorExtensions
         monitor == MonitoredMetric.ValLoss ? value < best - minDelta : value > best + minDelta;
 
     public static double Worst(this MonitoredMetric monitor) => monitor == MonitoredMetric.ValLoss ? double.PositiveInfinity : double.NegativeInfinity;
+}
+
+/// <summary>Reads a callback's state from a checkpoint: exactly the expected keys, each in its range.</summary>
+internal static class CallbackState
+{
+    public static void ExpectKeys(string owner, IReadOnlyDictionary<string, double> state, params string[] keys)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var k in keys)
+            if (!state.ContainsKey(k)) throw new InvalidDataException($"{owner}: the checkpoint state lacks '{k}' (it has: {string.Join(", ", state.Keys.Select(Untrusted.Quote))}).");
+        foreach (var k in state.Keys)
+            if (!keys.Contains(k)) throw new InvalidDataException($"{owner}: the checkpoint state has an unknown key {Untrusted.Quote(k)}.");
+    }
+
+    public static int Integer(string owner, IReadOnlyDictionary<string, double> state, string key, int min, int max)
+    {
+        double v = state[key];
+        return v >= min && v <= max && v == Math.Floor(v) ? (int)v
+            : throw new InvalidDataException($"{owner}: the checkpoint state '{key}' is {v.ToString(CultureInfo.InvariantCulture)}, expected an integer from {min} to {max}.");
+    }
+
+    public static double Best(string owner, IReadOnlyDictionary<string, double> state, MonitoredMetric monitor) =>
+        !double.IsNaN(state["best"]) && state["best"] != -monitor.Worst() ? state["best"]
+            : throw new InvalidDataException($"{owner}: the checkpoint state 'best' is {state["best"].ToString(CultureInfo.InvariantCulture)}, not a value of {monitor}.");
 }
 
 /// <summary>
@@ -82,8 +108,10 @@ public sealed class EarlyStopping : ITrainingCallback
     /// <inheritdoc/>
     public void SetState(IReadOnlyDictionary<string, double> state)
     {
-        Best = state["best"];
-        Wait = (int)state["wait"];
+        CallbackState.ExpectKeys(nameof(EarlyStopping), state, "best", "wait");
+        double best = CallbackState.Best(nameof(EarlyStopping), state, Monitor);
+        Wait = CallbackState.Integer(nameof(EarlyStopping), state, "wait", 0, Patience);
+        Best = best;
     }
 }
 
@@ -139,8 +167,12 @@ public sealed class KeepBest(MonitoredMetric monitor = MonitoredMetric.ValAccura
     /// <inheritdoc/>
     public void SetState(IReadOnlyDictionary<string, double> state)
     {
-        Best = state["best"];
-        BestEpoch = (int)state["best_epoch"];
+        CallbackState.ExpectKeys(nameof(KeepBest), state, "best", "best_epoch");
+        double best = CallbackState.Best(nameof(KeepBest), state, Monitor);
+        int epoch = CallbackState.Integer(nameof(KeepBest), state, "best_epoch", 0, int.MaxValue);
+        if ((epoch == 0) != (best == Monitor.Worst()))
+            throw new InvalidDataException($"KeepBest: the checkpoint state has best_epoch {epoch} but best {best.ToString(CultureInfo.InvariantCulture)}; both say whether an epoch was recorded.");
+        (Best, BestEpoch, BestState) = (best, epoch, null);
     }
 }
 

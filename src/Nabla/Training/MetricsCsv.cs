@@ -39,16 +39,16 @@ public static class MetricsCsv
         ArgumentNullException.ThrowIfNull(text);
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
         if (lines.Length == 0 || lines[0] != Header)
-            throw new InvalidDataException($"{source}: expected the header '{Header}', got '{(lines.Length == 0 ? "" : lines[0])}'.");
+            throw new InvalidDataException($"{source}: expected the header '{Header}', got {Untrusted.Quote(lines.Length == 0 ? "" : lines[0])}.");
         var rows = new List<EpochMetrics>();
         for (int i = 1; i < lines.Length; i++)
         {
             var f = lines[i].Split(',');
             if (f.Length != 7 || !int.TryParse(f[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int epoch))
-                throw new InvalidDataException($"{source}: line {i + 1} is not 'epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds': '{lines[i]}'.");
+                throw new InvalidDataException($"{source}: line {i + 1} is not 'epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds': {Untrusted.Quote(lines[i])}.");
             double P(int k) => f[k].Length == 0 ? double.NaN
                 : double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
-                : throw new InvalidDataException($"{source}: line {i + 1}, column {k + 1} is not a number: '{f[k]}'.");
+                : throw new InvalidDataException($"{source}: line {i + 1}, column {k + 1} is not a number: {Untrusted.Quote(f[k])}.");
             rows.Add(new EpochMetrics(epoch, P(1), P(2), P(3), P(4), P(5), P(6)));
         }
         return rows;

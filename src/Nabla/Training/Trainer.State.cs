@@ -1,94 +1,30 @@
-using System.Globalization;
+using Nabla.IO;
 
 namespace Nabla.Training;
 
-/// <summary>
-/// Everything a <see cref="Trainer"/> needs to continue a run exactly: tensors under PyTorch-style checkpoint keys
-/// (<c>model.0.weight</c>, <c>optimizer.state.0.momentum_buffer</c>, <c>optimizer.param_groups.0.lr</c>,
-/// <c>scheduler.last_epoch</c>) and text
-/// metadata (epoch, step, generator states, schedule and callback state, metrics history), as a safetensors file holds them.
-/// </summary>
-public sealed class TrainingState
-{
-    /// <summary>The format name stored under the <c>format</c> metadata key.</summary>
-    public const string FormatName = "nabla-training-checkpoint";
-
-    /// <summary>Creates an empty state.</summary>
-    public TrainingState(Dictionary<string, Tensor>? tensors = null, Dictionary<string, string>? metadata = null)
-    {
-        Tensors = tensors ?? new(StringComparer.Ordinal);
-        Metadata = metadata ?? new(StringComparer.Ordinal);
-    }
-
-    /// <summary>The tensors by key.</summary>
-    public Dictionary<string, Tensor> Tensors { get; }
-
-    /// <summary>The metadata by key.</summary>
-    public Dictionary<string, string> Metadata { get; }
-
-    /// <summary>The tensors whose key starts with <paramref name="prefix"/>, with the prefix removed.</summary>
-    public Dictionary<string, Tensor> WithPrefix(string prefix) =>
-        Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
-
-    /// <summary>A metadata value, or an <see cref="InvalidDataException"/> naming the missing key.</summary>
-    public string Get(string key) => Metadata.TryGetValue(key, out var v) ? v
-        : throw new InvalidDataException($"training checkpoint: missing metadata key '{key}'.");
-
-    internal double GetDouble(string key) => double.TryParse(Get(key), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
-        : throw new InvalidDataException($"training checkpoint: metadata '{key}' is not a number: '{Get(key)}'.");
-
-    internal long GetLong(string key) => long.TryParse(Get(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= 0 ? v
-        : throw new InvalidDataException($"training checkpoint: metadata '{key}' is not a count: '{Get(key)}'.");
-
-    internal ulong[] GetWords(string key)
-    {
-        var parts = Get(key).Split(',');
-        var words = new ulong[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!ulong.TryParse(parts[i], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out words[i]))
-                throw new InvalidDataException($"training checkpoint: metadata '{key}' is not a generator state: '{Get(key)}'.");
-        if (words.Length != 6) throw new InvalidDataException($"training checkpoint: metadata '{key}' holds {words.Length} words, a generator state has 6.");
-        return words;
-    }
-
-    internal static string Words(ulong[] words) => string.Join(",", words.Select(w => w.ToString("X16", CultureInfo.InvariantCulture)));
-
-    internal static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-}
-
 public sealed partial class Trainer
 {
+    /// <summary>The name under which the training loader's generator is saved (not available for <see cref="Generators"/>).</summary>
+    public const string LoaderGenerator = "loader";
+
     /// <summary>
     /// Captures the state that decides the rest of the run: model and optimizer tensors, epoch, step, the position
     /// inside an interrupted epoch, the training loader's generator (as it was at the start of the epoch in progress),
     /// the <see cref="Generators"/>, the scheduler, the callbacks' counters and the metrics history.
     /// </summary>
-    public TrainingState CaptureState()
+    /// <exception cref="InvalidOperationException"><see cref="Generators"/> uses the reserved name <see cref="LoaderGenerator"/>.</exception>
+    public TrainingCheckpoint CaptureState()
     {
-        var s = new TrainingState();
-        foreach (var (k, t) in Model.StateDict()) s.Tensors["model." + k] = Copy(t);
-        foreach (var (k, t) in Optimizer.StateDict()) s.Tensors["optimizer." + k] = t;
-        var m = s.Metadata;
-        m["format"] = TrainingState.FormatName;
-        m["version"] = "1";
-        m["optimizer"] = Optimizer.Name;
-        m["epoch"] = Epoch.ToString(CultureInfo.InvariantCulture);
-        m["step"] = Step.ToString(CultureInfo.InvariantCulture);
-        m["batch_in_epoch"] = _batchInEpoch.ToString(CultureInfo.InvariantCulture);
-        m["partial.loss"] = TrainingState.Number(_partialLoss);
-        m["partial.seconds"] = TrainingState.Number(_partialSeconds);
-        m["partial.correct"] = _partialCorrect.ToString(CultureInfo.InvariantCulture);
-        m["partial.seen"] = _partialSeen.ToString(CultureInfo.InvariantCulture);
+        if (Generators.ContainsKey(LoaderGenerator)) throw new InvalidOperationException($"Trainer: the generator name '{LoaderGenerator}' is reserved for the training loader's.");
+        var c = TrainingCheckpoint.Capture(Model, Optimizer, Scheduler, Epoch, Step, Generators.ToDictionary());
+        c.Batch = _batchInEpoch;
+        if (_batchInEpoch > 0) c.Partial = _partial;
         var loaderState = _batchInEpoch > 0 ? _epochLoaderState : _trainLoader?.Generator.GetState() ?? _pendingLoaderState;
-        if (loaderState is not null) m["generator.loader"] = TrainingState.Words(loaderState);
-        foreach (var (name, g) in Generators) m["generator." + name] = TrainingState.Words(g.GetState());
-        if (Scheduler is not null)
-            foreach (var (k, t) in Scheduler.StateDict()) s.Tensors["scheduler." + k] = t;
+        if (loaderState is not null) c.Generators[LoaderGenerator] = loaderState;
         for (int i = 0; i < Callbacks.Count; i++)
-            if (Callbacks[i].GetState() is { } cs)
-                foreach (var (k, v) in cs) m[string.Create(CultureInfo.InvariantCulture, $"callback.{i}.{k}")] = TrainingState.Number(v);
-        m["history"] = MetricsCsv.Format(History, exact: true);
-        return s;
+            if (Callbacks[i].GetState() is { } cs) c.Callbacks[i] = new Dictionary<string, double>(cs, StringComparer.Ordinal);
+        c.History = [.. History];
+        return c;
     }
 
     /// <summary>
@@ -96,51 +32,80 @@ public sealed partial class Trainer
     /// callbacks and generators must be set up as for the original run. The next <see cref="Fit"/> continues where
     /// the captured run was (at the start of the next epoch, or inside the interrupted one).
     /// </summary>
-    /// <exception cref="InvalidDataException">A key is missing or malformed.</exception>
-    /// <exception cref="ArgumentException">The tensors do not fit the model or the optimizer.</exception>
-    public void RestoreState(TrainingState state)
+    /// <exception cref="InvalidDataException">The state lacks a part this trainer needs (history, a generator, a callback's state) or a callback's state is out of range.</exception>
+    /// <exception cref="ArgumentException">It was written by another optimizer, or its tensors do not fit the model, the optimizer or the scheduler.</exception>
+    public void RestoreState(TrainingCheckpoint state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Get("format") != TrainingState.FormatName)
-            throw new InvalidDataException($"training checkpoint: format '{state.Get("format")}', expected '{TrainingState.FormatName}'.");
-        if (state.Get("optimizer") != Optimizer.Name)
-            throw new ArgumentException($"training checkpoint: it was written by a {state.Get("optimizer")} optimizer, this run uses {Optimizer.Name}.");
-        Model.LoadStateDict(state.WithPrefix("model."));
-        Optimizer.LoadStateDict(state.WithPrefix("optimizer."));
-        Epoch = checked((int)state.GetLong("epoch"));
-        Step = state.GetLong("step");
-        _batchInEpoch = checked((int)state.GetLong("batch_in_epoch"));
-        _partialLoss = state.GetDouble("partial.loss");
-        _partialSeconds = state.GetDouble("partial.seconds");
-        _partialCorrect = state.GetLong("partial.correct");
-        _partialSeen = state.GetLong("partial.seen");
-        _pendingLoaderState = state.GetWords("generator.loader");
-        _epochLoaderState = _batchInEpoch > 0 ? _pendingLoaderState : null;
-        foreach (var (name, g) in Generators) g.SetState(state.GetWords("generator." + name));
-        Scheduler?.LoadStateDict(state.WithPrefix("scheduler."));
+        string what = state.Source is null ? "training checkpoint" : $"training checkpoint '{state.Source}'";
+        InvalidDataException Bad(string why) => new($"{what}: {why}.");
+        if (state.OptimizerName is null) throw Bad("it holds no optimizer state, so it was not written by a Trainer");
+        if (state.OptimizerName != Optimizer.Name)
+            throw new ArgumentException($"{what}: it was written by a {Untrusted.Quote(state.OptimizerName)} optimizer, this run uses {Optimizer.Name}.");
+        if (state.History is null) throw Bad("it holds no metrics history ('nabla.history'), so it was not written by a Trainer");
+        if (!state.Generators.TryGetValue(LoaderGenerator, out var loader)) throw Bad($"it holds no generator state '{LoaderGenerator}' (the training loader's)");
+        foreach (var name in state.Generators.Keys)
+            if (name != LoaderGenerator && !Generators.ContainsKey(name))
+                throw Bad($"it holds a generator {Untrusted.Quote(name)} this trainer does not have (it has: {string.Join(", ", Generators.Keys.Prepend(LoaderGenerator))})");
+        if (Scheduler is null && state.Scheduler.Count > 0) throw Bad("it holds a scheduler state but this trainer has no scheduler");
         for (int i = 0; i < Callbacks.Count; i++)
         {
-            var cs = Section(state, string.Create(CultureInfo.InvariantCulture, $"callback.{i}."));
-            if (cs.Count > 0) Callbacks[i].SetState(cs);
+            bool stateful = Callbacks[i].GetState() is not null;
+            if (stateful != state.Callbacks.ContainsKey(i))
+                throw Bad($"it holds {(stateful ? "no" : "a")} state for callback {i} ({Callbacks[i].GetType().Name}), which {(stateful ? "needs one" : "keeps none")}");
         }
+        if (state.Callbacks.Count > 0 && state.Callbacks.Keys.Max() >= Callbacks.Count)
+            throw Bad($"it holds state for callback {state.Callbacks.Keys.Max()} but this trainer has {Callbacks.Count} callback(s)");
+        try
+        {
+            state.Restore(Model, Optimizer, Scheduler, Generators.ToDictionary());
+            foreach (var (i, cs) in state.Callbacks) Callbacks[i].SetState(cs);
+        }
+        catch (ArgumentException e) when (e.Message.StartsWith(RestorePrefix, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{what}:{e.Message[RestorePrefix.Length..]}", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{what}: {e.Message}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{what}: {e.Message}", e);
+        }
+        Epoch = state.Epoch;
+        Step = state.Step;
+        _batchInEpoch = state.Batch;
+        _partial = state.Partial;
+        _pendingLoaderState = loader;
+        _epochLoaderState = _batchInEpoch > 0 ? loader : null;
         History.Clear();
-        History.AddRange(MetricsCsv.Parse(state.Get("history"), "training checkpoint history"));
+        History.AddRange(state.History);
         StopRequested = false;
         StopReason = null;
     }
 
-    private static Dictionary<string, double> Section(TrainingState state, string prefix)
+    private const string RestorePrefix = "TrainingCheckpoint.Restore:";
+
+    /// <summary>
+    /// Writes <see cref="CaptureState"/> to <paramref name="path"/> as one safetensors file, atomically (a crash
+    /// leaves the previous checkpoint intact).
+    /// </summary>
+    public void SaveCheckpoint(string path)
     {
-        var d = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var k in state.Metadata.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
-            d[k[prefix.Length..]] = state.GetDouble(k);
-        return d;
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CaptureState().Save(path);
     }
 
-    private static Tensor Copy(Tensor t)
+    /// <summary>Reads a checkpoint written by <see cref="SaveCheckpoint"/> (<see cref="TrainingCheckpoint.Load"/>) and restores it (<see cref="RestoreState"/>).</summary>
+    /// <returns>The checkpoint read (its user metadata, the position it restored).</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid training checkpoint, or it does not fit this trainer (the message names the file).</exception>
+    /// <exception cref="ArgumentException">Its tensors do not fit the model, the optimizer or the scheduler (the message names the file).</exception>
+    public TrainingCheckpoint LoadCheckpoint(string path)
     {
-        var c = Tensor.ZerosLike(t);
-        c.CopyFrom(t);
-        return c;
+        var state = TrainingCheckpoint.Load(path);
+        RestoreState(state);
+        return state;
     }
 }

@@ -20,8 +20,7 @@ public sealed partial class Trainer
     private ulong[]? _epochLoaderState;   // the training loader's generator at the start of the epoch in progress
     private ulong[]? _pendingLoaderState; // restored from a checkpoint, applied when Fit starts
     private int _batchInEpoch;            // batches of the epoch in progress already done (0 at an epoch boundary)
-    private double _partialLoss, _partialSeconds;
-    private long _partialCorrect, _partialSeen;
+    private EpochSums _partial;           // the running sums of the epoch in progress
 
     /// <summary>Creates a trainer of <paramref name="model"/> updated by <paramref name="optimizer"/> to minimise <paramref name="loss"/>.</summary>
     public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> loss)
@@ -49,6 +48,20 @@ public sealed partial class Trainer
 
     /// <summary>Whether <see cref="Scheduler"/> steps after every epoch (the default, as PyTorch's examples) or every batch.</summary>
     public ScheduleInterval ScheduleInterval { get; set; } = ScheduleInterval.Epoch;
+
+    /// <summary>
+    /// Rescales the gradients before each optimizer step so that their global L2 norm is at most this value
+    /// (<c>Utils.ClipGradNorm</c>; null, the default: no clipping), as recurrent networks usually need.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public double? MaxGradNorm
+    {
+        get => _maxGradNorm;
+        set => _maxGradNorm = value is null or > 0 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), $"Trainer.MaxGradNorm must be positive (or null for no clipping), got {value}.");
+    }
+
+    private double? _maxGradNorm;
 
     /// <summary>Receives per-batch and per-epoch progress (null: silent).</summary>
     public ITrainingProgress? Progress { get; set; }
@@ -87,10 +100,15 @@ public sealed partial class Trainer
     /// Returns true when the run ended normally (all epochs or early stopping), false when cancelled.
     /// </summary>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">A restored state lies past <paramref name="epochs"/> or past the end of an epoch of <paramref name="train"/>.</exception>
     public bool Fit(DataLoader train, DataLoader? validation, int epochs, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"Trainer.Fit: epochs must be positive, got {epochs}.");
+        if (Epoch > epochs || (Epoch == epochs && _batchInEpoch > 0))
+            throw new ArgumentOutOfRangeException(nameof(epochs), $"Trainer.Fit: the restored state is at epoch {Epoch}{(_batchInEpoch > 0 ? $" (and {_batchInEpoch} batches into the next)" : "")}, past the {epochs} epoch(s) of this run.");
+        if (_batchInEpoch > train.BatchCount)
+            throw new ArgumentException($"Trainer.Fit: the restored state is {_batchInEpoch} batches into epoch {Epoch + 1}, but the training loader has {train.BatchCount} batches per epoch.", nameof(train));
         _trainLoader = train;
         if (_pendingLoaderState is not null)
         {
@@ -98,8 +116,9 @@ public sealed partial class Trainer
             _pendingLoaderState = null;
         }
         StopRequested = false;
-        for (int epoch = Epoch + 1; epoch <= epochs && !StopRequested; epoch++)
+        while (Epoch < epochs && !StopRequested)
         {
+            int epoch = Epoch + 1;
             if (!RunEpoch(train, validation, epoch, epochs, cancellation))
             {
                 StopReason = "cancelled";
@@ -125,14 +144,13 @@ public sealed partial class Trainer
         else
         {
             _epochLoaderState = train.Generator.GetState();
-            _partialLoss = _partialSeconds = 0;
-            _partialCorrect = _partialSeen = 0;
+            _partial = default;
         }
         int batches = train.BatchCount;
         Progress?.OnEpochStart(epoch, epochs, batches);
         Model.Train();
         var sw = Stopwatch.StartNew();
-        long seenAtStart = _partialSeen;
+        long seenAtStart = _partial.Seen;
         int b = 0;
         foreach (var (x, y) in train.Epoch())
         {
@@ -141,40 +159,31 @@ public sealed partial class Trainer
                 b++;
                 continue;
             }
-            var logits = Model.Forward(x);
-            var j = Loss(logits, y);
-            double jv = j.Item();
-            if (!double.IsFinite(jv)) throw new TrainingDivergedException(epoch, b + 1, jv, Optimizer.LearningRate);
-            Optimizer.ZeroGrad();
-            j.Backward();
-            Optimizer.Step();
-            Step++;
-            if (ScheduleInterval == ScheduleInterval.Batch && Scheduler is not null and not ReduceLROnPlateau) Scheduler.Step();
+            var (jv, logits) = TrainStep(x, y);
             int n = x.Size(0);
-            _partialLoss += jv * n;
-            _partialCorrect += Metrics.Correct(logits, y);
-            _partialSeen += n;
+            _partial = _partial with { Loss = _partial.Loss + jv * n, Correct = _partial.Correct + Metrics.Correct(logits, y), Seen = _partial.Seen + n };
             b++;
             _batchInEpoch = b;
             if (Progress is not null)
             {
-                double elapsed = sw.Elapsed.TotalSeconds, rate = (_partialSeen - seenAtStart) / Math.Max(elapsed, 1e-9);
+                double elapsed = sw.Elapsed.TotalSeconds, rate = (_partial.Seen - seenAtStart) / Math.Max(elapsed, 1e-9);
                 double perBatch = elapsed / (b - skip);
                 double left = perBatch * ((batches - b) + (long)(epochs - epoch) * batches);
-                Progress.OnBatchEnd(new BatchProgress(epoch, epochs, b, batches, _partialLoss / _partialSeen, (double)_partialCorrect / _partialSeen,
+                Progress.OnBatchEnd(new BatchProgress(epoch, epochs, b, batches, _partial.Loss / _partial.Seen, (double)_partial.Correct / _partial.Seen,
                     Optimizer.LearningRate, rate, TimeSpan.FromSeconds(Math.Min(left, TimeSpan.MaxValue.TotalSeconds / 2))));
             }
             if (cancellation.IsCancellationRequested)
             {
-                _partialSeconds += sw.Elapsed.TotalSeconds;
+                _partial = _partial with { Seconds = _partial.Seconds + sw.Elapsed.TotalSeconds };
                 return false;
             }
         }
         double valLoss = double.NaN, valAcc = double.NaN;
         if (validation is not null) (valLoss, valAcc) = Evaluate(validation);
-        double seconds = _partialSeconds + sw.Elapsed.TotalSeconds;
-        var m = new EpochMetrics(epoch, _partialLoss / Math.Max(_partialSeen, 1), (double)_partialCorrect / Math.Max(_partialSeen, 1), valLoss, valAcc, Optimizer.LearningRate, seconds);
+        double seconds = _partial.Seconds + sw.Elapsed.TotalSeconds;
+        var m = new EpochMetrics(epoch, _partial.Loss / Math.Max(_partial.Seen, 1), (double)_partial.Correct / Math.Max(_partial.Seen, 1), valLoss, valAcc, Optimizer.LearningRate, seconds);
         _batchInEpoch = 0;
+        _partial = default;
         _epochLoaderState = null;
         Epoch = epoch;
         if (Scheduler is ReduceLROnPlateau plateau) plateau.Step(validation is not null ? valLoss : m.TrainLoss);
@@ -183,6 +192,29 @@ public sealed partial class Trainer
         Progress?.OnEpochEnd(m);
         foreach (var c in Callbacks) c.OnEpochEnd(this, m);
         return true;
+    }
+
+    /// <summary>
+    /// One optimizer step on a batch, what <see cref="Fit"/> does for each: forward, loss, <c>Backward</c>, gradient
+    /// clipping (<see cref="MaxGradNorm"/>), <c>Optimizer.Step</c>, and the scheduler when it steps per batch. Call it
+    /// directly for a loop of your own (fresh random batches every step, no epochs). <see cref="Step"/> counts it.
+    /// Shape: <paramref name="input"/> and <paramref name="target"/> as <see cref="Model"/> and <see cref="Loss"/> take them.
+    /// </summary>
+    /// <returns>The batch's loss and the model's output.</returns>
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite (no parameter was changed).</exception>
+    public (double Loss, Tensor Output) TrainStep(Tensor input, Tensor target)
+    {
+        var output = Model.Forward(input);
+        var j = Loss(output, target);
+        double jv = j.Item();
+        if (!double.IsFinite(jv)) throw new TrainingDivergedException(Epoch + 1, Step + 1, jv, Optimizer.LearningRate);
+        Optimizer.ZeroGrad();
+        j.Backward();
+        if (MaxGradNorm is double max) Utils.ClipGradNorm(Model.Parameters(), max);
+        Optimizer.Step();
+        Step++;
+        if (ScheduleInterval == ScheduleInterval.Batch && Scheduler is not null and not ReduceLROnPlateau) Scheduler.Step();
+        return (jv, output);
     }
 
     /// <summary>Mean loss and accuracy of the model on <paramref name="data"/>, in evaluation mode, without a graph.</summary>
@@ -194,12 +226,15 @@ public sealed partial class Trainer
 }
 
 /// <summary>The loss became NaN or infinite: the learning rate is too high for the model.</summary>
-public sealed class TrainingDivergedException(int epoch, int batch, double loss, double learningRate)
-    : InvalidOperationException($"the loss became {loss} at epoch {epoch}, step {batch} (learning rate {learningRate:G4}); lower the learning rate.")
+public sealed class TrainingDivergedException(int epoch, long step, double loss, double learningRate)
+    : InvalidOperationException($"the loss became {loss} at epoch {epoch}, step {step} (learning rate {learningRate:G4}); lower the learning rate.")
 {
     /// <summary>The epoch, from 1.</summary>
     public int Epoch { get; } = epoch;
 
-    /// <summary>The batch within the epoch, from 1.</summary>
-    public int Batch { get; } = batch;
+    /// <summary>The optimizer step of the run, from 1.</summary>
+    public long Step { get; } = step;
+
+    /// <summary>The loss value (NaN or infinite).</summary>
+    public double Loss { get; } = loss;
 }

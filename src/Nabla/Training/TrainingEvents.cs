@@ -50,7 +50,7 @@ public interface ITrainingCallback
     /// <summary>The callback's state for a checkpoint (counters, best values), as numbers by name; null when stateless.</summary>
     IReadOnlyDictionary<string, double>? GetState() => null;
 
-    /// <summary>Restores what <see cref="GetState"/> returned.</summary>
+    /// <summary>Restores what <see cref="GetState"/> returned (read from a checkpoint: throw <see cref="InvalidDataException"/> naming the key when one is missing, unknown or out of range).</summary>
     void SetState(IReadOnlyDictionary<string, double> state) { }
 }
 

@@ -137,11 +137,17 @@ public class TrainerTests
     {
         var s = Make(3);
         var best = new KeepBest(MonitoredMetric.ValAccuracy);
+        var weights = new List<float[][]>();
         s.Trainer.Callbacks.Add(best);
-        s.Trainer.Fit(s.Train, s.Val, 3);
-        Assert.InRange(best.BestEpoch, 1, 3);
-        Assert.Equal(s.Trainer.History.Max(m => m.ValAccuracy), best.Best);
+        s.Trainer.Callbacks.Add(new LambdaCallback((t, _) => weights.Add(Weights(t.Model))));
+        s.Trainer.Fit(s.Train, s.Val, 5);
+        var accuracy = s.Trainer.History.Select(m => m.ValAccuracy).ToList();
+        int expected = accuracy.IndexOf(accuracy.Max()) + 1; // the first epoch with the highest accuracy
+        Assert.True(expected < 5, "the best epoch is the last one: restoring it would not show anything");
+        Assert.Equal(expected, best.BestEpoch);
+        Assert.Equal(accuracy.Max(), best.Best);
         best.RestoreBest(s.Trainer.Model);
+        Assert.Equal(weights[expected - 1], Weights(s.Trainer.Model));
         Assert.Equal(best.Best, s.Trainer.Evaluate(s.Val).Accuracy);
     }
 
@@ -154,6 +160,44 @@ public class TrainerTests
         var e = Assert.Throws<TrainingDivergedException>(() => s.Trainer.Fit(s.Train, s.Val, 2));
         Assert.Contains("epoch 1", e.Message);
         Assert.Contains("lower the learning rate", e.Message);
+    }
+
+    [Fact]
+    public void AStatePastTheRunIsRefusedInsteadOfTrainingForever()
+    {
+        var s = Make(6);
+        s.Trainer.Fit(s.Train, s.Val, 1);
+        var state = s.Trainer.CaptureState();
+        state.Epoch = int.MaxValue; // Epoch + 1 overflowed to int.MinValue: the loop ran ~2^32 epochs
+        var resumed = Make(6);
+        resumed.Trainer.RestoreState(state);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => resumed.Trainer.Fit(resumed.Train, resumed.Val, 3));
+        Assert.Contains("the restored state is at epoch 2147483647, past the 3 epoch(s) of this run", e.Message);
+        var before = Weights(resumed.Trainer.Model);
+        Assert.True(resumed.Trainer.Fit(resumed.Train, resumed.Val, int.MaxValue)); // already complete: nothing to train
+        Assert.Equal(before, Weights(resumed.Trainer.Model));
+        Assert.Equal(state.Step, resumed.Trainer.Step);
+    }
+
+    [Fact]
+    public void TrainStepIsOneStepOfFitWithOptionalClipping()
+    {
+        var a = Make(8);
+        var b = Make(8);
+        var (x, y) = b.Train.Epoch().First(); // the batch a's Fit starts with
+        a.Trainer.Fit(a.Train, a.Val, 1, new CancellationToken(canceled: true)); // exactly one batch
+        double loss = b.Trainer.TrainStep(x, y).Loss;
+        Assert.Equal(Weights(a.Trainer.Model), Weights(b.Trainer.Model));
+        Assert.Empty(a.Trainer.History);
+        Assert.Equal(1L, b.Trainer.Step);
+        Assert.True(loss > 0.5, $"loss {loss}");
+
+        var c = Make(8);
+        c.Trainer.MaxGradNorm = 1e-3;
+        c.Trainer.TrainStep(x, y);
+        double norm = Math.Sqrt(c.Trainer.Model.Parameters().Sum(p => p.Grad!.ToDoubleArray().Sum(g => g * g)));
+        Assert.InRange(norm, 0.999e-3, 1.001e-3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => c.Trainer.MaxGradNorm = 0);
     }
 
     [Fact]

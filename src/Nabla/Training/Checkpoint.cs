@@ -1,6 +1,7 @@
+using Nabla.IO;
 using Nabla.NN;
 
-namespace Nabla.IO;
+namespace Nabla.Training;
 
 /// <summary>
 /// Saves and loads a model's weights as a safetensors file with PyTorch's state-dict keys (<c>0.weight</c>,

@@ -4,8 +4,9 @@ using Nabla.Losses;
 using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Optim.Schedulers;
+using Nabla.Training;
 
-namespace Nabla.Tests.IO;
+namespace Nabla.Tests.Training;
 
 public sealed class CheckpointTests : IDisposable
 {
