@@ -10,7 +10,8 @@ namespace Nabla.Cli;
 /// <summary>
 /// A training run's folder (runs/NAME/): run.json (the options that rebuild the run), metrics.csv,
 /// checkpoint.safetensors (the full training state: model, optimizer, schedule, epoch, step, generators),
-/// model.safetensors (the weights alone under PyTorch keys), best.safetensors (the best epoch's weights) and the plots.
+/// model.safetensors (the weights alone under PyTorch keys), best.safetensors (the best epoch's weights) and the plots;
+/// .lock, which the process training the run holds locked.
 /// </summary>
 internal sealed class RunFolder
 {
@@ -31,6 +32,39 @@ internal sealed class RunFolder
     public string ModelFile => System.IO.Path.Combine(Path, "model.safetensors");
 
     public string BestFile => System.IO.Path.Combine(Path, "best.safetensors");
+
+    public string LockFile => System.IO.Path.Combine(Path, ".lock");
+
+    /// <summary>
+    /// Locks the run folder (creating it) for this process, or returns null when another process holds it. The lock is
+    /// the OS's (flock on Linux) on .lock, so it goes with the process however that ends, kill -9 included: no stale lock.
+    /// </summary>
+    public FileStream? TryLock()
+    {
+        Directory.CreateDirectory(Path);
+        try
+        {
+            return new FileStream(LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))
+        {
+            return null;
+        }
+    }
+
+    /// <summary><see cref="TryLock"/>, or a one-line error naming the folder when another process holds it.</summary>
+    public FileStream Lock(string command) => TryLock()
+        ?? throw new CliException($"nabla {command}: run folder '{Path}' is in use by another nabla process (it holds {System.IO.Path.GetFileName(LockFile)}); wait for it to finish or stop it first.");
+
+    /// <summary>Removes the files an earlier run wrote here (options, metrics, weights, checkpoint, plots), so a new run starts clean.</summary>
+    public void Clear()
+    {
+        foreach (var f in new[] { ConfigFile, MetricsFile, CheckpointFile, ModelFile, BestFile })
+            File.Delete(f);
+        foreach (var stem in Plots.Stems)
+            foreach (var ext in new[] { ".png", ".svg" })
+                File.Delete(System.IO.Path.Combine(Path, stem + ext));
+    }
 
     /// <summary>The folder of an existing run, or a one-line usage error naming what is missing.</summary>
     public static RunFolder Open(string command, string? dir)

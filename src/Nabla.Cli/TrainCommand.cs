@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Nabla.Data;
 using Nabla.IO;
 using Nabla.Kernels;
@@ -21,8 +22,9 @@ internal static class TrainCommand
         sheared and shifted by ±2 pixels), showing loss, accuracy, samples/s and ETA (a live display on a terminal,
         one line per epoch otherwise), then the final test accuracy. Each run gets a folder RUNS/NAME with run.json,
         metrics.csv, checkpoint.safetensors (written atomically after every epoch), model.safetensors,
-        best.safetensors and loss/accuracy/lr plots (.png, .svg).
-        Ctrl+C stops after the current batch and writes the checkpoint; --resume continues bit for bit.
+        best.safetensors and loss/accuracy/lr plots (.png, .svg); one process at a time trains a run folder.
+        Ctrl+C or SIGTERM stops after the current batch and writes the checkpoint; --resume continues bit for bit.
+        A run folder that never completed an epoch (a run that diverged at once) is reused by the next run of that name.
 
         Options:
           --model NAME          MODELS_PLACEHOLDER
@@ -52,6 +54,7 @@ internal static class TrainCommand
           --run NAME            run folder name (default: MODEL-yyyyMMdd-HHmmss)
           --runs-dir DIR        where run folders go (default: runs)
           --resume DIR          continue an interrupted run from its checkpoint, with its own options
+          --overwrite           replace the run already in the --run folder (its weights, checkpoint, metrics, plots)
           --threads N           threads for the kernels (default: all cores; results do not depend on it)
           --plain               one line per epoch even on a terminal
           --help                this text
@@ -59,7 +62,7 @@ internal static class TrainCommand
         Example: nabla train --epochs 5 --hidden 128 --run small
         """;
 
-    private static readonly HashSet<string> s_flags = ["help", "nesterov", "plain", "normalize"];
+    private static readonly HashSet<string> s_flags = ["help", "nesterov", "plain", "normalize", "overwrite"];
     private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "rotate", "scale", "shear", "seed", "threads",
         "optimizer", "momentum", "weight-decay", "warmup", "val-split", "early-stopping", "run", "runs-dir", "resume"];
 
@@ -72,31 +75,56 @@ internal static class TrainCommand
             return 0;
         }
         if (o.Positionals.Count > 0) throw new CliException($"nabla train: unexpected argument '{o.Positionals[0]}'. See 'nabla train --help'.");
-        Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
-        RunFolder run;
-        TrainConfig config;
+        Threading.MaxThreads = o.Threads();
         bool resume = o.Has("resume");
         if (resume)
         {
-            run = RunFolder.Open("train", o.String("resume"));
+            var run = RunFolder.Open("train", o.String("resume"));
             var extra = s_valued.Concat(s_flags).Where(k => k is not ("resume" or "threads" or "plain") && o.Has(k)).ToList();
             if (extra.Count > 0) throw new CliException($"nabla train: --resume continues a run with its own options; --{extra[0]} cannot be changed (only --threads and --plain).");
-            config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
+            using var held = run.Lock("train");
+            AtomicFile.RemoveOrphans(run.Path);
+            if (!File.Exists(run.CheckpointFile))
+                throw new CliException($"nabla train: '{run.Path}' has no checkpoint.safetensors, so there is nothing to resume (the run never completed an epoch); start it again with --run {run.Name} and any options, which reuses the folder.");
+            var config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
+            return Train(config, run, resume, stdout, stderr, plain: o.Has("plain"), note: null);
         }
         else
         {
-            config = Parse(o);
-            string runsDir = o.String("runs-dir") ?? "runs";
-            string name = o.String("run") ?? RunFolder.DefaultName(config.Model);
-            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
-                throw new CliException($"nabla train: --run '{name}' is not a valid folder name.");
-            run = new RunFolder(Path.Combine(runsDir, name));
-            // two runs started in the same second get default names mlp-...-2, -3, ...
-            for (int k = 2; !o.Has("run") && File.Exists(run.ConfigFile); k++) run = new RunFolder(Path.Combine(runsDir, $"{name}-{k}"));
-            if (File.Exists(run.ConfigFile))
-                throw new CliException($"nabla train: run folder '{run.Path}' already holds a run; continue it with --resume or choose another --run.");
+            var config = Parse(o);
+            var (run, held, note) = Claim(o, config);
+            using (held)
+            {
+                AtomicFile.RemoveOrphans(run.Path);
+                return Train(config, run, resume, stdout, stderr, plain: o.Has("plain"), note);
+            }
         }
-        return Train(config, run, resume, stdout, stderr, plain: o.Has("plain"));
+    }
+
+    /// <summary>
+    /// The folder of a new run, locked: --run NAME, or the default name (then -2, -3, ... when taken). A folder holding
+    /// a run that never completed an epoch is reused; one with a checkpoint only with --overwrite. A note says why
+    /// an earlier run's files are to be removed (once the data has loaded, so a mistyped --data loses nothing).
+    /// </summary>
+    private static (RunFolder Run, FileStream Lock, string? Note) Claim(Options o, TrainConfig config)
+    {
+        string runsDir = o.String("runs-dir") ?? "runs";
+        bool named = o.Has("run");
+        string name = o.String("run") ?? RunFolder.DefaultName(config.Model);
+        if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
+            throw new CliException($"nabla train: --run '{name}' is not a valid folder name.");
+        for (int k = 1; ; k++)
+        {
+            var run = new RunFolder(Path.Combine(runsDir, k == 1 ? name : $"{name}-{k}"));
+            var held = named ? run.Lock("train") : run.TryLock();
+            if (held is null) continue;
+            if (!File.Exists(run.ConfigFile)) return (run, held, null);
+            if (!File.Exists(run.CheckpointFile)) return (run, held, "reused: the run there never completed an epoch");
+            if (o.Has("overwrite")) return (run, held, "--overwrite: the earlier run's files were removed");
+            held.Dispose();
+            if (named)
+                throw new CliException($"nabla train: run folder '{run.Path}' already holds a run; continue it with --resume, replace it with --overwrite, or choose another --run.");
+        }
     }
 
     private static TrainConfig Parse(Options o)
@@ -134,7 +162,7 @@ internal static class TrainCommand
             Rotate: o.Double("rotate", preset.Rotate, min: 0), Scale: scale, Shear: shear);
     }
 
-    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain)
+    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain, string? note)
     {
         var inv = CultureInfo.InvariantCulture;
         var data = RunData.Load(c, "train");
@@ -159,53 +187,56 @@ internal static class TrainCommand
 
         stdout.WriteLine(string.Create(inv, $"data: {data.Dir} ({data.Train.Count} train, {(data.Validation is null ? "" : $"{data.Validation.Count} val, ")}{data.Test.Count} test, {data.Rows}x{data.Cols})"));
         stdout.WriteLine(c.Describe(data.Pixels, data.Classes, model.ParameterCount(), Threading.MaxThreads));
-        if (resume && File.Exists(run.CheckpointFile))
+        if (resume)
         {
-            trainer.LoadCheckpoint(run.CheckpointFile);
+            var checkpoint = TrainingCheckpoint.Load(run.CheckpointFile);
+            CheckAgainstRun(checkpoint, c, loader.BatchCount, run);
+            trainer.RestoreState(checkpoint);
+            if (best.BestEpoch > checkpoint.Epoch)
+                throw new InvalidDataException($"training checkpoint '{run.CheckpointFile}': its best epoch {best.BestEpoch} lies after its epoch {checkpoint.Epoch}.");
             stdout.WriteLine(string.Create(inv, $"resuming {run.Path} at epoch {trainer.Epoch}{(trainer.MidEpoch ? " (inside epoch " + (trainer.Epoch + 1) + ")" : "")}, step {trainer.Step}"));
         }
         else
         {
-            Directory.CreateDirectory(run.Path);
+            if (note is not null) run.Clear();
             var config = c.ToDictionary();
             config["rows"] = data.Rows.ToString(inv);
             config["cols"] = data.Cols.ToString(inv);
             config["classes"] = data.Classes.ToString(inv);
             run.WriteConfig(config);
-            stdout.WriteLine($"run: {run.Path}");
+            stdout.WriteLine($"run: {run.Path}{(note is null ? "" : $" ({note})")}");
         }
 
+        // Ctrl+C (SIGINT) and SIGTERM (docker stop, systemd, Slurm) alike: finish the batch, write the checkpoint, exit;
+        // a second signal is left to its default action, which ends the process at once
         using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        int stoppedBy = 0; // the first signal (PosixSignal values are non-zero)
+        void OnSignal(PosixSignalContext context)
         {
-            e.Cancel = true; // finish the batch, write the checkpoint, then exit
+            if (Interlocked.CompareExchange(ref stoppedBy, (int)context.Signal, 0) != 0) return;
+            context.Cancel = true;
             cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        bool completed;
-        try
-        {
-            if (!plain && SpectreProgress.Usable(stdout))
-                completed = SpectreProgress.Run(ctx =>
-                {
-                    trainer.Progress = new SpectreProgress(ctx, valName, data.Train.Count);
-                    return Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr);
-                });
-            else
-            {
-                trainer.Progress = new PlainProgress(stdout, valName, data.Train.Count);
-                completed = Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr);
-            }
         }
-        finally
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        bool completed;
+        if (!plain && SpectreProgress.Usable(stdout))
+            completed = SpectreProgress.Run(ctx =>
+            {
+                trainer.Progress = new SpectreProgress(ctx, valName, data.Train.Count);
+                return Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr);
+            });
+        else
         {
-            Console.CancelKeyPress -= onCancel;
+            trainer.Progress = new PlainProgress(stdout, valName, data.Train.Count);
+            completed = Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr);
         }
         if (!completed)
         {
             SaveRun(trainer, run, valLabel, stderr);
-            stdout.WriteLine(string.Create(inv, $"interrupted at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
-            return 130;
+            bool term = stoppedBy == (int)PosixSignal.SIGTERM;
+            stdout.WriteLine(string.Create(inv, $"{(term ? "terminated (SIGTERM)" : "interrupted")} at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
+            return term ? 143 : 130; // 128 + the signal's number, as a shell reports a process the signal ended
         }
         var (testLoss, testAcc) = Metrics.Evaluate(model, lossFn.Forward, new DataLoader(data.Test, evalBatch));
         SafeTensors.Save(run.ModelFile, model.StateDict());
@@ -226,6 +257,29 @@ internal static class TrainCommand
         {
             throw new CliException($"nabla train: {e.Message.Replace("lower the learning rate.", $"lower the learning rate (--lr {lr.ToString(CultureInfo.InvariantCulture)}).", StringComparison.Ordinal)}");
         }
+    }
+
+    /// <summary>One <see cref="Trainer.TrainStep"/> for the commands that draw their own batches (adding, charlm); a diverged loss is a one-line error naming --lr.</summary>
+    internal static double Step(Trainer trainer, Tensor x, Tensor y, string command, double lr)
+    {
+        try
+        {
+            return trainer.TrainStep(x, y).Loss;
+        }
+        catch (TrainingDivergedException e)
+        {
+            throw new CliException(string.Create(CultureInfo.InvariantCulture, $"nabla {command}: the loss became {e.Loss} at step {e.Step}; lower the learning rate (--lr {lr})."));
+        }
+    }
+
+    /// <summary>The checkpoint must fit the run it resumes: epoch and position within run.json's epochs and this data's batches.</summary>
+    private static void CheckAgainstRun(TrainingCheckpoint ck, TrainConfig c, int batches, RunFolder run)
+    {
+        string? why = ck.Epoch > c.Epochs || (ck.Epoch == c.Epochs && ck.Batch > 0) ? $"it is at epoch {ck.Epoch}{(ck.Batch > 0 ? $" and {ck.Batch} batches" : "")}, past the run's {c.Epochs} epochs"
+            : ck.Batch > batches ? $"it is {ck.Batch} batches into epoch {ck.Epoch + 1}, but an epoch has {batches}"
+            : ck.Step != (long)ck.Epoch * batches + ck.Batch ? $"its step {ck.Step} is not epoch {ck.Epoch} × {batches} batches + {ck.Batch}"
+            : null;
+        if (why is not null) throw new InvalidDataException($"training checkpoint '{run.CheckpointFile}' does not fit {run.ConfigFile}: {why}.");
     }
 
     /// <summary>Writes what a crash must not lose: metrics, the weights, the checkpoint (all atomically); then the plots, which may fail.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Nabla.Data;
+using Nabla.IO;
 using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Optim.Schedulers;
@@ -52,10 +53,12 @@ internal sealed record TrainConfig(
     public static TrainConfig FromDictionary(IReadOnlyDictionary<string, string> d, string source)
     {
         string S(string k) => d.TryGetValue(k, out var v) ? v : throw new InvalidDataException($"{source}: missing '{k}'.");
-        int I(string k) => int.TryParse(S(k), NumberStyles.Integer, s_inv, out int v) ? v : throw new InvalidDataException($"{source}: '{k}' is not an integer: '{S(k)}'.");
-        double D(string k) => double.TryParse(S(k), NumberStyles.Float, s_inv, out double v) ? v : throw new InvalidDataException($"{source}: '{k}' is not a number: '{S(k)}'.");
+        int I(string k) => int.TryParse(S(k), NumberStyles.Integer, s_inv, out int v) ? v : throw new InvalidDataException($"{source}: '{k}' is not an integer: {Untrusted.Quote(S(k))}.");
+        double D(string k) => double.TryParse(S(k), NumberStyles.Float, s_inv, out double v) ? v : throw new InvalidDataException($"{source}: '{k}' is not a number: {Untrusted.Quote(S(k))}.");
         string hidden = S("hidden");
-        return new TrainConfig(S("model"), d.GetValueOrDefault("hidden") is { Length: > 0 } ? hidden.Split(',').Select(h => int.Parse(h, s_inv)).ToArray() : null,
+        int Size(string h) => int.TryParse(h, NumberStyles.None, s_inv, out int v) && v > 0 ? v
+            : throw new InvalidDataException($"{source}: 'hidden' is not a list of positive integers: {Untrusted.Quote(hidden)}.");
+        return new TrainConfig(S("model"), hidden.Length > 0 ? hidden.Split(',').Select(Size).ToArray() : null,
             S("data"), I("epochs"), I("batch_size"), S("optimizer"), D("lr"), D("momentum"), D("weight_decay"), S("nesterov") == "true",
             S("schedule"), I("warmup"), I("shift"), I("seed"), D("val_split"), I("early_stopping"), d.GetValueOrDefault("normalize") == "true",
             d.ContainsKey("rotate") ? D("rotate") : 0, d.ContainsKey("scale") ? D("scale") : 0, d.ContainsKey("shear") ? D("shear") : 0);
