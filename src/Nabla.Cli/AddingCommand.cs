@@ -4,6 +4,7 @@ using Nabla.Kernels;
 using Nabla.Losses;
 using Nabla.NN;
 using Nabla.Optim;
+using Nabla.Training;
 
 namespace Nabla.Cli;
 
@@ -66,8 +67,7 @@ internal static class AddingProblem
     {
         var g = new Generator((ulong)seed);
         var model = new Model(hidden, g);
-        var opt = new Adam(model.Parameters(), lr);
-        var loss = new MSELoss();
+        var trainer = new Trainer(model, new Adam(model.Parameters(), lr), new MSELoss().Forward) { MaxGradNorm = 1.0 };
         var inv = CultureInfo.InvariantCulture;
         var sw = Stopwatch.StartNew();
         double running = 0;
@@ -75,14 +75,7 @@ internal static class AddingProblem
         for (int step = 1; step <= steps; step++)
         {
             var (x, y) = Batch(g, batch, length);
-            var j = loss.Forward(model.Forward(x), y);
-            double jv = j.Item();
-            if (!double.IsFinite(jv)) throw new CliException($"nabla adding: the loss became {jv} at step {step}; lower the learning rate (--lr {lr.ToString(inv)}).");
-            opt.ZeroGrad();
-            j.Backward();
-            Utils.ClipGradNorm(model.Parameters(), 1.0);
-            opt.Step();
-            running += jv;
+            running += TrainCommand.Step(trainer, x, y, "adding", lr);
             seen++;
             if (step % reportEvery == 0 || step == steps)
             {
@@ -130,7 +123,7 @@ internal static class AddingCommand
         int length = o.Int("length", 100, min: 2), hidden = o.Int("hidden", 64, min: 1), steps = o.Int("steps", 3000, min: 1);
         int batch = o.Int("batch-size", 64, min: 1), seed = o.Int("seed", 1, min: 0);
         double lr = o.Double("lr", 0.005, min: 0, exclusiveMin: true);
-        Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
+        Threading.MaxThreads = o.Threads();
         var inv = CultureInfo.InvariantCulture;
         stdout.WriteLine(string.Create(inv, $"adding problem: length {length}, LSTM(2→{hidden}) + fc {hidden}→1, Adam lr={lr}, batch {batch}, {steps} steps, seed {seed}, {Threading.MaxThreads} threads"));
         stdout.WriteLine("baseline (always 1): test mse ≈ 0.167");

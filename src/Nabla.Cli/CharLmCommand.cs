@@ -5,6 +5,7 @@ using Nabla.Kernels;
 using Nabla.Losses;
 using Nabla.NN;
 using Nabla.Optim;
+using Nabla.Training;
 
 namespace Nabla.Cli;
 
@@ -84,7 +85,7 @@ internal static class CharLmCommand
         int embed = o.Int("embed", 32, min: 1), hidden = o.Int("hidden", 128, min: 1), layers = o.Int("layers", 1, min: 1);
         int sample = o.Int("sample", 300, min: 0), seed = o.Int("seed", 1, min: 0);
         double lr = o.Double("lr", 0.003, min: 0, exclusiveMin: true), temperature = o.Double("temperature", 0.8, min: 0, exclusiveMin: true);
-        Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
+        Threading.MaxThreads = o.Threads();
         if (o.String("prompt") is { Length: 0 }) throw new CliException("nabla charlm: --prompt must not be empty (leave it out to start from the text's first character).");
 
         string text = File.ReadAllText(path, Encoding.UTF8);
@@ -101,8 +102,8 @@ internal static class CharLmCommand
 
         var g = new Generator((ulong)seed);
         var model = new CharLm(vocab.Length, embed, hidden, layers, g);
-        var opt = new Adam(model.Parameters(), lr);
-        var loss = new CrossEntropyLoss();
+        var ce = new CrossEntropyLoss();
+        var trainer = new Trainer(model, new Adam(model.Parameters(), lr), (logits, y) => ce.Forward(logits.Reshape(-1, vocab.Length), y.Reshape(-1))) { MaxGradNorm = 1.0 };
         var inv = CultureInfo.InvariantCulture;
         stdout.WriteLine(string.Create(inv, $"text: {path} ({text.Length:N0} characters, {vocab.Length} distinct; {split:N0} to train, {text.Length - split:N0} to validate)"));
         stdout.WriteLine(string.Create(inv, $"model: Embedding({vocab.Length}, {embed}) → LSTM({embed}→{hidden}, {layers} layer(s)) → fc {hidden}→{vocab.Length} ({model.ParameterCount():N0} parameters), Adam lr={lr}, {steps} steps of {batch}x{seqLen}, seed {seed}, {Threading.MaxThreads} threads"));
@@ -112,15 +113,7 @@ internal static class CharLmCommand
         for (int step = 1; step <= steps; step++)
         {
             var (x, y) = Windows(ids, 0, split, batch, seqLen, g);
-            var logits = model.Forward(x);
-            var j = loss.Forward(logits.Reshape(-1, vocab.Length), y.Reshape(-1));
-            double jv = j.Item();
-            if (!double.IsFinite(jv)) throw new CliException($"nabla charlm: the loss became {jv} at step {step}; lower the learning rate (--lr {lr.ToString(inv)}).");
-            opt.ZeroGrad();
-            j.Backward();
-            Utils.ClipGradNorm(model.Parameters(), 1.0);
-            opt.Step();
-            running += jv;
+            running += TrainCommand.Step(trainer, x, y, "charlm", lr);
             seen++;
             if (step % report == 0 || step == steps)
             {

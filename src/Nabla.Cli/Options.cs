@@ -46,6 +46,9 @@ internal sealed class Options
 
     public string? String(string name) => _values.TryGetValue(name, out var v) ? v : null;
 
+    /// <summary>The --threads value for the kernels (default: all cores); every command that takes it reads it here.</summary>
+    public int Threads() => Int("threads", Environment.ProcessorCount, min: 1);
+
     public int Int(string name, int fallback, int min = int.MinValue)
     {
         if (String(name) is not string s) return fallback;

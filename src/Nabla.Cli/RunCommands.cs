@@ -64,7 +64,7 @@ internal static class RunCommands
         var o = new Options("eval", args, new HashSet<string> { "help", "best" }, new HashSet<string> { "data", "threads" });
         if (o.Has("help")) { stdout.Write(EvalHelp); return 0; }
         if (o.Positionals.Count != 1) throw new CliException("nabla eval: give exactly one run folder. See 'nabla eval --help'.");
-        Kernels.Threading.MaxThreads = o.Int("threads", Environment.ProcessorCount, min: 1);
+        Kernels.Threading.MaxThreads = o.Threads();
         var run = RunFolder.Open("eval", o.Positionals[0]);
         var (config, model, raw) = LoadModel("eval", run, o.Has("best"));
         if (o.String("data") is string d) config = config with { Data = d };
