@@ -67,7 +67,8 @@ public sealed partial class Trainer
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{what}: {e.Message}", e);
+            // the model's and optimizer's messages list every key of the file that does not fit: keep them bounded
+            throw new ArgumentException($"{what}: {Untrusted.Excerpt(e.Message, 400)}", e);
         }
         catch (InvalidDataException e)
         {

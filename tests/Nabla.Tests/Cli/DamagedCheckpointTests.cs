@@ -30,7 +30,8 @@ public sealed class DamagedCheckpointTests(TrainedRun trained) : IClassFixture<T
     private static readonly string s_zeroState = string.Join(",", Enumerable.Repeat("0000000000000000", 6));
     private static readonly string s_history = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds\n1,1,0.5,1,0.5,0.01,1\n";
 
-    // each damage: "key=value" sets a metadata key, "key" removes it, "tensor:NAME" removes a tensor, "run.KEY=value" edits run.json; '|' separates several
+    // each damage: "key=value" sets a metadata key, "key" removes it, "tensor:NAME" removes a tensor, "junk" adds 1000
+    // long-named model tensors, "run.KEY=value" edits run.json; '|' separates several
     [Theory]
     [InlineData("nabla.format", "no 'nabla.format' metadata")]
     [InlineData("nabla.format=nabla.training/9", "its format is 'nabla.training/9'; this version of Nabla reads 'nabla.training/2' only")]
@@ -79,6 +80,7 @@ public sealed class DamagedCheckpointTests(TrainedRun trained) : IClassFixture<T
     [InlineData("tensor:optimizer.param_groups.0.lr", "param_groups.0.lr")]
     [InlineData("tensor:scheduler.last_epoch", "last_epoch")]
     [InlineData("truncate", "is not a valid safetensors file")]
+    [InlineData("junk", "Sequential.LoadStateDict: 1000 problem(s): unexpected key 'xxxxx")]
     public void ResumingADamagedCheckpointFailsWithOneLine(string damage, string expected)
     {
         string dir = Copy(damage);
@@ -90,7 +92,7 @@ public sealed class DamagedCheckpointTests(TrainedRun trained) : IClassFixture<T
         Assert.StartsWith("error: ", err);
         Assert.True(err.Contains(expected, StringComparison.Ordinal), err);
         Assert.Single(err.TrimEnd().Split('\n'));
-        Assert.True(err.Length < 400, $"{err.Length} characters: {err}");
+        Assert.True(err.Length < 600, $"{err.Length} characters: {err}");
         foreach (var (name, bytes) in before) Assert.True(bytes.SequenceEqual(File.ReadAllBytes(Path.Combine(dir, name))), $"{name} changed");
     }
 
@@ -139,7 +141,8 @@ public sealed class DamagedCheckpointTests(TrainedRun trained) : IClassFixture<T
         {
             int eq = part.IndexOf('=', StringComparison.Ordinal);
             string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : part[(eq + 1)..];
-            if (key.StartsWith("tensor:", StringComparison.Ordinal)) Assert.True(file.Tensors.Remove(key["tensor:".Length..]), key);
+            if (key == "junk") for (int i = 0; i < 1000; i++) file.Tensors[$"model.{new string('x', 100)}{i}"] = Tensor.Zeros(1);
+            else if (key.StartsWith("tensor:", StringComparison.Ordinal)) Assert.True(file.Tensors.Remove(key["tensor:".Length..]), key);
             else if (key.StartsWith("run.", StringComparison.Ordinal)) run[key["run.".Length..]] = value;
             else if (eq < 0) Assert.True(file.Metadata.Remove(key), key);
             else file.Metadata[key] = value switch { "ZERO" => s_zeroState, "HISTORY" => s_history, _ => value };
