@@ -61,9 +61,9 @@ internal sealed class RunFolder
     {
         foreach (var f in new[] { ConfigFile, MetricsFile, CheckpointFile, ModelFile, BestFile })
             File.Delete(f);
-        foreach (var stem in Plots.Stems)
+        foreach (var plot in new[] { "loss", "accuracy", "lr" }) // what Plots.Write draws
             foreach (var ext in new[] { ".png", ".svg" })
-                File.Delete(System.IO.Path.Combine(Path, stem + ext));
+                File.Delete(System.IO.Path.Combine(Path, plot + ext));
     }
 
     /// <summary>The folder of an existing run, or a one-line usage error naming what is missing.</summary>
