@@ -185,7 +185,7 @@ public sealed class PlotTests : IDisposable
         Assert.Contains("test accuracy:", output);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
         Assert.True(File.Exists(Path.Combine(run, "model.safetensors")));
-        Assert.Equal("2", Nabla.IO.SafeTensors.Load(Path.Combine(run, "checkpoint.safetensors")).Metadata["epoch"]);
+        Assert.Equal("2", Nabla.IO.SafeTensors.Load(Path.Combine(run, "checkpoint.safetensors")).Metadata["nabla.epoch"]);
 
         var (plotCode, _, plotErr) = Run("plot", run); // redrawing reports the same problem as an error line
         Assert.Equal(1, plotCode);
