@@ -22,7 +22,7 @@ grep -q "^vectors: 256-bit kernels (AVX2+FMA)" version.txt || fail "expected the
 grep -q "^data: bundled:mnist-sample (8000 train, 2000 test, 28x28)" train.txt || fail "train did not use the built-in sample"
 [ -f runs/t/model.safetensors ] || fail "train wrote no model.safetensors"
 ./nabla eval runs/t | grep "test accuracy:"
-./nabla explain --batch-size 4 | grep "loss J = "
+./nabla explain --batch-size 4 | tee explain.txt | grep "loss J = "
 # a 28x28 grey PNG (a bar, drawn with the standard library) for predict
 python3 - <<'PY'
 import struct, zlib
@@ -37,6 +37,8 @@ PY
 if command -v qemu-x86_64 >/dev/null 2>&1; then
   qemu-x86_64 -cpu Haswell ./nabla --version 2>/dev/null | grep "^vectors: 256-bit kernels (AVX2+FMA)" \
     || fail "the binary did not run on an emulated Haswell (AVX2, no AVX-512)"
+  qemu-x86_64 -cpu Haswell ./nabla explain --batch-size 4 2>/dev/null | cmp - explain.txt \
+    || fail "explain on an emulated Haswell differs from this CPU's"
   if qemu-x86_64 -cpu Nehalem ./nabla --version >old.txt 2>&1; then fail "a pre-AVX2 CPU (Nehalem) was not refused"; fi
   grep -q "The required instruction sets are not supported by the current CPU." old.txt \
     || fail "a pre-AVX2 CPU got no clear message: $(cat old.txt)"
