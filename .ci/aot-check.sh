@@ -22,6 +22,10 @@ grep -q "^vectors: 256-bit kernels (AVX2+FMA)" version.txt || fail "expected the
 grep -q "^data: bundled:mnist-sample (8000 train, 2000 test, 28x28)" train.txt || fail "train did not use the built-in sample"
 [ -f runs/t/model.safetensors ] || fail "train wrote no model.safetensors"
 ./nabla eval runs/t | grep "test accuracy:"
+[ -s runs/t/loss.png ] || fail "train drew no plots"
+rm -f runs/t/*.png runs/t/*.svg
+./nabla plot runs/t
+for f in loss accuracy lr; do [ -s "runs/t/$f.png" ] && [ -s "runs/t/$f.svg" ] || fail "plot did not write $f.png/.svg"; done
 ./nabla explain --batch-size 4 | tee explain.txt | grep "loss J = "
 # a 28x28 grey PNG (a bar, drawn with the standard library) for predict
 python3 - <<'PY'
