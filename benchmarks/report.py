@@ -269,6 +269,12 @@ def main():
             L.append(f.read().rstrip("\n"))
         L.append("")
     L.extend(plots_section(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")))
+    # ---- the NativeAOT binary against the JIT build: its own script (benchmarks/aot.py) and results file
+    aot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "aot.md")
+    if os.path.exists(aot):
+        with open(aot, encoding="utf-8") as f:
+            L.append(f.read().rstrip("\n"))
+        L.append("")
     with open(dst, "w", encoding="utf-8") as f:
         f.write("\n".join(L))
     return 0

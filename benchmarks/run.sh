@@ -96,6 +96,8 @@ cp "$tmp" "$out" && chmod 644 "$out"
 
 # peak memory of the CLI per preset (writes results/memory.md, a section of the report)
 "$here/memory.sh" || echo "warning: benchmarks/memory.sh failed; BENCHMARKS.md keeps the last memory section" >&2
+# the NativeAOT binary against the JIT build (publishes both; writes results/aot.md, a section of the report)
+"$python" "$here/aot.py" || echo "warning: benchmarks/aot.py failed; BENCHMARKS.md keeps the last NativeAOT section" >&2
 
 "$python" "$here/report.py" "$out" "$repo/BENCHMARKS.md"
 echo "wrote $repo/BENCHMARKS.md and $out" >&2

@@ -16,7 +16,7 @@ public static class Cli
           nabla plot DIR            redraw a run's loss, accuracy and learning-rate plots
           nabla adding [options]    the adding problem (length 100), solved by an LSTM trained through time
           nabla charlm --text FILE  a character-level LSTM language model trained on a text file, then sampled
-          nabla --version           print the version
+          nabla --version           the version, the runtime and the vector width in use
           nabla <command> --help    options of a command
 
         """;
@@ -31,11 +31,7 @@ public static class Cli
                 stdout.Write(Usage);
                 return args.Length == 0 ? 2 : 0;
             }
-            if (args[0] == "--version")
-            {
-                stdout.WriteLine(typeof(Tensor).Assembly.GetName().Version);
-                return 0;
-            }
+            if (args[0] == "--version") return About.Version(stdout);
             return args[0] switch
             {
                 "train" => TrainCommand.Run(args[1..], stdout, stderr),

@@ -17,8 +17,8 @@ internal static class InspectCommands
         """;
 
     private const string ExplainHelp = """
-        Usage: nabla explain [--model NAME] [--hidden A,B,...] [--batch-size N] [--seed N]
-               nabla explain DIR [--best] [--batch-size N]
+        Usage: nabla explain [--model NAME] [--hidden A,B,...] [--data DIR] [--batch-size N] [--seed N]
+               nabla explain DIR [--best] [--data DIR] [--batch-size N]
 
         Runs one batch of training digits through the model (a fresh one from --model, or the trained weights of a
         run folder DIR), back-propagates the cross-entropy loss, and prints for every layer the text's three answers:
@@ -26,6 +26,8 @@ internal static class InspectCommands
           2. its parameter gradients (shape, norm), computed from the residual it received;
           3. the residual it received from the next layer, ∇out J, and the residual it passes back, ∇in J (shapes, norms).
         Residuals are captured with Tensor.RetainGrad on each layer's input and output. Default batch: 32.
+        --data DIR takes the digits from a folder of train-/t10k- IDX files (default: the run's data, or the bundled
+        10,000-digit sample for a fresh model).
         """;
 
     private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
@@ -91,7 +93,7 @@ internal static class InspectCommands
 
     public static int Explain(string[] args, TextWriter stdout)
     {
-        var o = new Options("explain", args, new HashSet<string> { "help", "best" }, new HashSet<string> { "model", "hidden", "batch-size", "seed" });
+        var o = new Options("explain", args, new HashSet<string> { "help", "best" }, new HashSet<string> { "model", "hidden", "batch-size", "seed", "data" });
         if (o.Has("help")) { stdout.Write(ExplainHelp); return 0; }
         if (o.Positionals.Count > 1) throw new CliException($"nabla explain: unexpected argument '{o.Positionals[1]}'. See 'nabla explain --help'.");
         TrainConfig c;
@@ -107,11 +109,12 @@ internal static class InspectCommands
         else
         {
             (c, model, _, _) = FreshModel(o, "explain");
-            c = c with { Data = Mnist.FindBundledData() };
+            c = c with { Data = Mnist.SampleName };
             source = "freshly initialised weights";
         }
+        if (o.String("data") is string d) c = c with { Data = d };
         int batch = o.Int("batch-size", 32, min: 1);
-        var data = Mnist.LoadFolder(c.Data, train: true);
+        var data = RunData.LoadSplits(c.Data, "explain").Train;
         int n = Math.Min(batch, data.Count), pixels = data.Rows * data.Cols;
         var shape = c.SampleShape(pixels);
         var pixelsIn = data.Images.AsSpan(0, n * pixels).ToArray();

@@ -149,14 +149,14 @@ internal static class TrainCommand
         if (nesterov && (optimizer != "sgd" || momentum == 0)) throw new CliException("nabla train: --nesterov needs --optimizer sgd with a momentum > 0.");
         double valSplit = o.Double("val-split", 0, min: 0);
         if (valSplit >= 1) throw new CliException($"nabla train: --val-split must be a fraction below 1, got {valSplit.ToString(CultureInfo.InvariantCulture)}.");
-        string dir = o.String("data") ?? Mnist.FindBundledData();
-        if (!Directory.Exists(dir)) throw new CliException($"nabla train: data folder '{dir}' does not exist.");
+        string? dir = o.String("data");
+        if (dir is not null && !Directory.Exists(dir)) throw new CliException($"nabla train: data folder '{dir}' does not exist.");
         double defaultLr = optimizer == "sgd" ? preset.LearningRate : optimizer is "adagrad" ? 0.01 : 0.001;
         // a scale factor 1 − F must stay positive, a shear of 90° is a degenerate map; --shift is checked against the images once they are read
         double scale = o.Double("scale", preset.Scale, min: 0), shear = o.Double("shear", preset.Shear, min: 0);
         if (scale >= 1) throw new CliException($"nabla train: --scale must be in [0, 1) (the factor is drawn from [1 − F, 1 + F]), got {o.String("scale")}.");
         if (shear >= 90) throw new CliException($"nabla train: --shear must be in [0, 90) degrees, got {o.String("shear")}.");
-        return new TrainConfig(preset.Name, hidden, Path.GetFullPath(dir), epochs, o.Int("batch-size", preset.BatchSize, min: 1), optimizer,
+        return new TrainConfig(preset.Name, hidden, dir is null ? Mnist.SampleName : Path.GetFullPath(dir), epochs, o.Int("batch-size", preset.BatchSize, min: 1), optimizer,
             o.Double("lr", defaultLr, min: 0, exclusiveMin: true), momentum, o.Double("weight-decay", 0, min: 0), nesterov, schedule, warmup,
             o.Int("shift", 2, min: 0), o.Int("seed", 1, min: 0), valSplit, o.Int("early-stopping", 0, min: 0), Normalize: o.Has("normalize"),
             Rotate: o.Double("rotate", preset.Rotate, min: 0), Scale: scale, Shear: shear);

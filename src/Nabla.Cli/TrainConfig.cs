@@ -144,9 +144,7 @@ internal sealed record RunData(TensorDataset Train, TensorDataset? Validation, T
     public static RunData Load(TrainConfig c, string command, bool needTrain = true)
     {
         string dir = c.Data;
-        if (!Directory.Exists(dir)) throw new CliException($"nabla {command}: data folder '{dir}' does not exist.");
-        var test = Mnist.LoadFolder(dir, train: false);
-        var train = needTrain ? Mnist.LoadFolder(dir, train: true) : test;
+        var (train, test) = LoadSplits(dir, command, needTrain);
         if (train.Count == 0 || test.Count == 0) throw new CliException($"nabla {command}: the data in '{dir}' is empty ({train.Count} training and {test.Count} test images).");
         if (test.Rows != train.Rows || test.Cols != train.Cols)
             throw new CliException($"nabla {command}: training images are {train.Rows}x{train.Cols} but test images are {test.Rows}x{test.Cols}.");
@@ -168,5 +166,18 @@ internal sealed record RunData(TensorDataset Train, TensorDataset? Validation, T
         var testImages = (float[])test.Images.Clone();
         c.NormalizeInPlace(testImages);
         return new RunData(trainSet, val, new TensorDataset(testImages, test.Labels, shape), train.Rows, train.Cols, classes, dir);
+    }
+
+    /// <summary>The training and test splits of a data folder, or of the embedded sample when it is <see cref="Mnist.SampleName"/>.</summary>
+    public static (MnistSplit Train, MnistSplit Test) LoadSplits(string dir, string command, bool needTrain = true)
+    {
+        if (dir == Mnist.SampleName)
+        {
+            var sampleTest = Mnist.LoadSample(train: false);
+            return (needTrain ? Mnist.LoadSample(train: true) : sampleTest, sampleTest);
+        }
+        if (!Directory.Exists(dir)) throw new CliException($"nabla {command}: data folder '{dir}' does not exist.");
+        var test = Mnist.LoadFolder(dir, train: false);
+        return (needTrain ? Mnist.LoadFolder(dir, train: true) : test, test);
     }
 }

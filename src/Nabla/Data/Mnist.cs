@@ -12,12 +12,16 @@ public sealed record MnistSplit(float[] Images, int[] Labels, int Count, int Row
 
 /// <summary>
 /// Loads MNIST-style data: IDX image files (unsigned bytes, n x rows x cols) and IDX label files (unsigned bytes,
-/// n, each 0 to 9), gzipped or raw, plus a helper that finds the sample bundled in the repository's data/mnist-sample.
+/// n, each 0 to 9), gzipped or raw, and the 10,000-digit sample embedded in this library (<see cref="LoadSample"/>).
 /// </summary>
 public static class Mnist
 {
     /// <summary>The repository-relative folder of the bundled 10,000-digit sample.</summary>
     public const string BundledDataFolder = "data/mnist-sample";
+
+    /// <summary>The name under which the embedded sample is reported: the <see cref="MnistSplit.ImagesPath"/> and
+    /// <see cref="MnistSplit.LabelsPath"/> of <see cref="LoadSample"/>'s splits start with it.</summary>
+    public const string SampleName = "bundled:mnist-sample";
 
     private static readonly string[] Suffixes = ["", ".gz"];
 
@@ -29,9 +33,10 @@ public static class Mnist
     /// <returns>The pixels (n x rows x cols, row-major, each byte / 255), the image count, the height and the width.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not an unsigned-byte IDX file of rank 3, or is malformed.</exception>
-    public static (float[] pixels, int n, int rows, int cols) LoadImages(string path)
+    public static (float[] pixels, int n, int rows, int cols) LoadImages(string path) => ToImages(Idx.Read(path), path);
+
+    private static (float[] pixels, int n, int rows, int cols) ToImages(IdxArray array, string path)
     {
-        IdxArray array = Idx.Read(path);
         if (array.Type != IdxDataType.UnsignedByte || array.Rank != 3)
         {
             throw new InvalidDataException($"IDX file '{path}': expected images (unsigned bytes, rank 3: count x rows x cols, magic 0x00000803), "
@@ -55,9 +60,10 @@ public static class Mnist
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not an unsigned-byte IDX file of rank 1, holds a label
     /// above 9, or is malformed.</exception>
-    public static int[] LoadLabels(string path)
+    public static int[] LoadLabels(string path) => ToLabels(Idx.Read(path), path);
+
+    private static int[] ToLabels(IdxArray array, string path)
     {
-        IdxArray array = Idx.Read(path);
         if (array.Type != IdxDataType.UnsignedByte || array.Rank != 1)
         {
             throw new InvalidDataException($"IDX file '{path}': expected labels (unsigned bytes, rank 1, magic 0x00000801), "
@@ -114,8 +120,33 @@ public static class Mnist
     }
 
     /// <summary>
+    /// Loads a split of the 10,000-digit MNIST sample embedded in this library: the files of the repository's
+    /// data/mnist-sample (see its README and LICENSE), so it works from any folder, with no files beside the program.
+    /// </summary>
+    /// <param name="train">True for the 8,000 training digits, false for the 2,000 test digits.</param>
+    /// <returns>The images, scaled to [0, 1], and their labels; the paths are <see cref="SampleName"/>/file name.</returns>
+    public static MnistSplit LoadSample(bool train)
+    {
+        string prefix = train ? "train" : "t10k";
+        string imagesName = $"{prefix}-images-idx3-ubyte.gz", labelsName = $"{prefix}-labels-idx1-ubyte.gz";
+        string imagesPath = $"{SampleName}/{imagesName}", labelsPath = $"{SampleName}/{labelsName}";
+        var (pixels, n, rows, cols) = ToImages(ReadEmbedded(imagesName), imagesPath);
+        int[] labels = ToLabels(ReadEmbedded(labelsName), labelsPath);
+        return new MnistSplit(pixels, labels, n, rows, cols, imagesPath, labelsPath);
+    }
+
+    private static IdxArray ReadEmbedded(string fileName)
+    {
+        // Nabla.csproj embeds data/mnist-sample/*.gz under these names
+        using Stream stream = typeof(Mnist).Assembly.GetManifestResourceStream("Nabla.Data.mnist-sample." + fileName)
+            ?? throw new InvalidOperationException($"The embedded MNIST sample file '{fileName}' is missing from {typeof(Mnist).Assembly.GetName().Name}.");
+        return Idx.Read(stream);
+    }
+
+    /// <summary>
     /// Finds the repository's bundled sample (data/mnist-sample) by walking up from the application's folder
-    /// (<see cref="AppContext.BaseDirectory"/>) and then from the current directory.
+    /// (<see cref="AppContext.BaseDirectory"/>) and then from the current directory: for code that needs the files
+    /// themselves; <see cref="LoadSample"/> loads the same data from any folder.
     /// </summary>
     /// <returns>The full path of the data/mnist-sample folder.</returns>
     /// <exception cref="DirectoryNotFoundException">No parent folder of either start holds data/mnist-sample.</exception>
