@@ -4,19 +4,6 @@ using Nabla.Autograd;
 
 namespace Nabla;
 
-/// <summary>How a loss turns per-sample losses into its result.</summary>
-public enum Reduction
-{
-    /// <summary>The average over samples (over non-ignored samples for class-index losses).</summary>
-    Mean,
-
-    /// <summary>The sum over samples.</summary>
-    Sum,
-
-    /// <summary>The per-sample losses, unreduced.</summary>
-    None,
-}
-
 // Softmax and cross-entropy fused, as llm.c does: one pass computes log-sum-exp per row, and the backward is
 // (softmax − one-hot)·g without ever building the log-probabilities as a graph.
 public partial class Tensor
