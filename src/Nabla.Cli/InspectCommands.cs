@@ -61,7 +61,7 @@ internal static class InspectCommands
     public static int Summary(string[] args, TextWriter stdout)
     {
         var o = new Options("summary", args, new HashSet<string> { "help" }, new HashSet<string> { "model", "hidden" });
-        if (o.Has("help")) { stdout.Write(SummaryHelp); return 0; }
+        if (o.Has("help")) { stdout.WriteLine(SummaryHelp); return 0; }
         if (o.Positionals.Count > 0) throw new CliException($"nabla summary: unexpected argument '{o.Positionals[0]}'. See 'nabla summary --help'.");
         var (c, model, rows, cols) = FreshModel(o, "summary");
         var layers = Layers(model);
@@ -94,7 +94,7 @@ internal static class InspectCommands
     public static int Explain(string[] args, TextWriter stdout)
     {
         var o = new Options("explain", args, new HashSet<string> { "help", "best" }, new HashSet<string> { "model", "hidden", "batch-size", "seed", "data" });
-        if (o.Has("help")) { stdout.Write(ExplainHelp); return 0; }
+        if (o.Has("help")) { stdout.WriteLine(ExplainHelp); return 0; }
         if (o.Positionals.Count > 1) throw new CliException($"nabla explain: unexpected argument '{o.Positionals[1]}'. See 'nabla explain --help'.");
         TrainConfig c;
         Module model;

@@ -62,7 +62,7 @@ internal static class RunCommands
     public static int Eval(string[] args, TextWriter stdout)
     {
         var o = new Options("eval", args, new HashSet<string> { "help", "best" }, new HashSet<string> { "data", "threads" });
-        if (o.Has("help")) { stdout.Write(EvalHelp); return 0; }
+        if (o.Has("help")) { stdout.WriteLine(EvalHelp); return 0; }
         if (o.Positionals.Count != 1) throw new CliException("nabla eval: give exactly one run folder. See 'nabla eval --help'.");
         Kernels.Threading.MaxThreads = o.Threads();
         var run = RunFolder.Open("eval", o.Positionals[0]);
@@ -88,7 +88,7 @@ internal static class RunCommands
     public static int Predict(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var o = new Options("predict", args, new HashSet<string> { "help", "best" }, new HashSet<string>());
-        if (o.Has("help")) { stdout.Write(PredictHelp); return 0; }
+        if (o.Has("help")) { stdout.WriteLine(PredictHelp); return 0; }
         if (o.Positionals.Count != 2) throw new CliException("nabla predict: give a run folder and a PNG image. See 'nabla predict --help'.");
         var run = RunFolder.Open("predict", o.Positionals[0]);
         string image = o.Positionals[1];
@@ -116,7 +116,7 @@ internal static class RunCommands
     public static int Plot(string[] args, TextWriter stdout)
     {
         var o = new Options("plot", args, new HashSet<string> { "help" }, new HashSet<string>());
-        if (o.Has("help")) { stdout.Write(PlotHelp); return 0; }
+        if (o.Has("help")) { stdout.WriteLine(PlotHelp); return 0; }
         if (o.Positionals.Count != 1) throw new CliException("nabla plot: give exactly one run folder. See 'nabla plot --help'.");
         string dir = o.Positionals[0];
         if (!Directory.Exists(dir)) throw new CliException($"nabla plot: run folder '{dir}' does not exist.");
