@@ -5,12 +5,12 @@ using Spectre.Console;
 namespace Nabla.Cli;
 
 /// <summary>A progress line's field: its text, and how early it is dropped when the line is too wide (the highest rank first).</summary>
-internal readonly record struct Field(string Text, int Rank, string? Markup = null);
+internal readonly record struct ProgressField(string Text, int Rank, string? Markup = null);
 
 /// <summary>Progress lines that fit the terminal: fields are joined, and the least important dropped while the line is too wide.</summary>
 internal static class ProgressLine
 {
-    public static string Join(IReadOnlyList<Field> fields, int? width, bool markup = false)
+    public static string Join(IReadOnlyList<ProgressField> fields, int? width, bool markup = false)
     {
         var kept = fields.ToList();
         while (width is int w && kept.Count > 1 && kept.Sum(f => f.Text.Length) + 2 * (kept.Count - 1) > w) kept.Remove(kept.MaxBy(f => f.Rank));
