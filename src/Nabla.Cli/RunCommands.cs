@@ -41,8 +41,8 @@ internal static class RunCommands
     {
         var raw = run.ReadConfig();
         var config = TrainConfig.FromDictionary(raw, run.ConfigFile);
-        var (rows, cols) = ImageSize(raw);
-        int classes = int.Parse(raw.GetValueOrDefault("classes", "10"), s_inv);
+        var (rows, cols) = ImageSize(raw, run.ConfigFile);
+        int classes = SizeField(raw, "classes", 10, run.ConfigFile);
         var model = config.BuildModel(rows * cols, classes, new Generator((ulong)config.Seed));
         string file = bestWeights ? run.BestFile : run.ModelFile;
         if (!File.Exists(file)) throw new CliException($"nabla {command}: '{run.Path}' has no {Path.GetFileName(file)} yet (train it first).");
@@ -69,7 +69,7 @@ internal static class RunCommands
         var (config, model, raw) = LoadModel("eval", run, o.Has("best"));
         if (o.String("data") is string d) config = config with { Data = d };
         var data = RunData.Load(config with { ValSplit = 0 }, "eval", needTrain: false);
-        var (rows, cols) = ImageSize(raw);
+        var (rows, cols) = ImageSize(raw, run.ConfigFile);
         if (data.Rows != rows || data.Cols != cols)
             throw new CliException($"nabla eval: the model of '{run.Path}' takes {rows}x{cols} images but the test images in '{data.Dir}' are {data.Rows}x{data.Cols}.");
         var loss = new CrossEntropyLoss();
@@ -82,8 +82,16 @@ internal static class RunCommands
     }
 
     /// <summary>The image size a run's model was built for (run.json's rows and cols).</summary>
-    private static (int Rows, int Cols) ImageSize(Dictionary<string, string> raw) =>
-        (int.Parse(raw.GetValueOrDefault("rows", "28"), s_inv), int.Parse(raw.GetValueOrDefault("cols", "28"), s_inv));
+    private static (int Rows, int Cols) ImageSize(Dictionary<string, string> raw, string source) =>
+        (SizeField(raw, "rows", 28, source), SizeField(raw, "cols", 28, source));
+
+    // run.json is a file a user may have edited or damaged: a bad value is one line, quoted within bounds
+    private static int SizeField(Dictionary<string, string> raw, string key, int absent, string source)
+    {
+        if (!raw.TryGetValue(key, out var text)) return absent;
+        return int.TryParse(text, NumberStyles.None, s_inv, out int v) && v is > 0 and <= 1 << 16 ? v
+            : throw new InvalidDataException($"{source}: '{key}' must be an integer in 1..65536, got {Untrusted.Quote(text)}.");
+    }
 
     public static int Predict(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -95,7 +103,7 @@ internal static class RunCommands
         if (!File.Exists(image)) throw new CliException($"nabla predict: image '{image}' does not exist.");
         var (gray, h, w) = Png.ReadGray(image);
         var (config, model, raw) = LoadModel("predict", run, o.Has("best"));
-        var (rows, cols) = ImageSize(raw);
+        var (rows, cols) = ImageSize(raw, run.ConfigFile);
         var digit = DigitImage.Prepare(gray, h, w, rows, cols);
         if (digit.Blank) stderr.WriteLine(string.Create(s_inv, $"warning: '{image}' is blank (no ink: its pixels differ by less than {DigitImage.MinContrast:P0}); the prediction means nothing."));
         var x = digit.Pixels;

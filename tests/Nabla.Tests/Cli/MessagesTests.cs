@@ -87,4 +87,21 @@ public sealed class MessagesTests(TinyRun run) : IClassFixture<TinyRun>
         AssertOneError(r, 2, "--prompt must not be empty");
         Assert.Equal("", r.Out); // nothing was trained
     }
+
+    [Theory]
+    [InlineData("rows", "x28")]
+    [InlineData("cols", "-3")]
+    [InlineData("classes", "99999999999")]
+    public void ADamagedImageSizeInRunJsonIsOneLine(string key, string value)
+    {
+        string copy = Path.Combine(run.Root, "damaged-" + key);
+        Directory.CreateDirectory(copy);
+        foreach (var f in Directory.GetFiles(run.RunDir)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        string json = Path.Combine(copy, "run.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!.AsObject();
+        Assert.Equal(key == "classes" ? "10" : "28", (string?)config[key]); // the field exists: this replaces it
+        config[key] = value;
+        File.WriteAllText(json, config.ToJsonString());
+        AssertOneError(TinyRun.Run("eval", copy), 1, $"'{key}' must be an integer in 1..65536, got '{value}'");
+    }
 }
