@@ -86,6 +86,13 @@ public sealed class EarlyStopping : ITrainingCallback
     public int Wait { get; private set; }
 
     /// <inheritdoc/>
+    public void OnTrainBegin(Trainer trainer)
+    {
+        // a run resumed from a checkpoint written after its early stop stays stopped
+        if (Wait >= Patience) Stop(trainer);
+    }
+
+    /// <inheritdoc/>
     public void OnEpochEnd(Trainer trainer, EpochMetrics metrics)
     {
         double v = Monitor.Read(metrics);
@@ -95,11 +102,13 @@ public sealed class EarlyStopping : ITrainingCallback
             Wait = 0;
             return;
         }
-        if (++Wait >= Patience)
-        {
-            trainer.StopRequested = true;
-            trainer.StopReason = $"early stopping: {Monitor} has not improved for {Patience} epoch(s) (best {Best:G6})";
-        }
+        if (++Wait >= Patience) Stop(trainer);
+    }
+
+    private void Stop(Trainer trainer)
+    {
+        trainer.StopRequested = true;
+        trainer.StopReason = $"early stopping: {Monitor} has not improved for {Patience} epoch(s) (best {Best:G6})";
     }
 
     /// <inheritdoc/>

@@ -116,6 +116,7 @@ public sealed partial class Trainer
             _pendingLoaderState = null;
         }
         StopRequested = false;
+        foreach (var c in Callbacks) c.OnTrainBegin(this);
         while (Epoch < epochs && !StopRequested)
         {
             int epoch = Epoch + 1;

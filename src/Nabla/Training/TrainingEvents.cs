@@ -41,6 +41,12 @@ public interface ITrainingProgress
 /// <summary>Hooks into a <see cref="Trainer"/> run: early stopping, keeping the best weights, writing checkpoints.</summary>
 public interface ITrainingCallback
 {
+    /// <summary>
+    /// When <see cref="Trainer.Fit"/> starts (also after a resume, with the callback's restored state): set
+    /// <see cref="Trainer.StopRequested"/> if the run already ended (an early stop saved in the checkpoint).
+    /// </summary>
+    void OnTrainBegin(Trainer trainer) { }
+
     /// <summary>After each epoch (metrics known, schedule stepped); set <see cref="Trainer.StopRequested"/> to end the run.</summary>
     void OnEpochEnd(Trainer trainer, EpochMetrics metrics) { }
 

@@ -133,6 +133,33 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ARunResumedAfterItsEarlyStopTrainsNoFurther()
+    {
+        static Setup Stopping(ulong seed)
+        {
+            var s = Make(seed);
+            s.Trainer.Callbacks.Clear();
+            s.Trainer.Callbacks.Add(new EarlyStopping(1, MonitoredMetric.ValLoss));
+            s.Trainer.Optimizer.ParamGroups[0].LearningRate = 0; // the validation loss never improves: a stop after epoch 2
+            s.Trainer.Scheduler = null;
+            return s;
+        }
+        var first = Stopping(5);
+        first.Trainer.Fit(first.Train, first.Val, 6);
+        Assert.Equal(2, first.Trainer.Epoch);
+        var state = first.Trainer.CaptureState();
+
+        var resumed = Stopping(5);
+        resumed.Trainer.RestoreState(state);
+        var before = Weights(resumed.Trainer.Model);
+        Assert.True(resumed.Trainer.Fit(resumed.Train, resumed.Val, 6));
+        Assert.Equal(2, resumed.Trainer.Epoch);
+        Assert.True(resumed.Trainer.StopRequested);
+        Assert.Contains("early stopping", resumed.Trainer.StopReason);
+        Assert.Equal(before, Weights(resumed.Trainer.Model));
+    }
+
+    [Fact]
     public void KeepBestRemembersTheBestEpochsWeights()
     {
         var s = Make(3);
