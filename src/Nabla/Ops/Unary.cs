@@ -70,9 +70,6 @@ public partial class Tensor
         return Engine.Record(y, "AbsBackward", [this], g => [g * x.Detach().Sign()]);
     }
 
-    /// <summary>−1, 0 or 1 element-wise (not differentiable: its gradient is zero).</summary>
-    public Tensor Sign() => UnaryOp<SignOperator<float>, SignOperator<double>>();
-
     // dx = g·cos x
     /// <summary>Sine element-wise.</summary>
     public Tensor Sin()

@@ -280,6 +280,7 @@ public static partial class OpCatalog
         list.AddRange(ConvCases());
         list.AddRange(NormCases());
         list.AddRange(RecurrentCases());
+        list.AddRange(ActivationCases());
         return list;
     }
 }
