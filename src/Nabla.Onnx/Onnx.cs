@@ -7,7 +7,7 @@ namespace Nabla.Onnx;
 
 /// <summary>
 /// ONNX interchange: <see cref="Export"/> writes a Nabla model as an ONNX graph that ONNX Runtime (or any ONNX
-/// runtime) runs; <c>Load</c> runs an ONNX graph (Nabla's, or one PyTorch's torch.onnx wrote) with Nabla's ops.
+/// runtime) runs; <see cref="Load"/> runs an ONNX graph (Nabla's, or one PyTorch's torch.onnx wrote) with Nabla's ops.
 /// </summary>
 public static partial class Onnx
 {
