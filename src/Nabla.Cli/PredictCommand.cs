@@ -7,9 +7,9 @@ namespace Nabla.Cli;
 internal static class PredictCommand
 {
     private const string Description = """
-        class probabilities for a PNG digit
+        class probabilities for a digit image
 
-        Classifies one image with a run's model and prints the probability of each class. The PNG (8-bit gray, gray+alpha, RGB, RGBA or palette; transparency counts as white) of any size is converted to gray and prepared as MNIST's digits were: inverted when its background is light (MNIST digits are white on black), the ink's bounding box scaled to fit a 20x20 box keeping its aspect ratio (area averaging), and placed in the 28x28 field with its centre of mass at the centre. A blank image gets a warning.
+        Classifies one image with a run's model and prints the probability of each class. The image (PNG, JPEG, BMP, GIF or TGA, up to 24 megapixels; a JPEG's EXIF orientation is applied; transparency counts as white) is converted to gray and prepared as MNIST's digits were: inverted when its background is light (MNIST digits are white on black), the ink's bounding box scaled to fit a 20x20 box keeping its aspect ratio (area averaging), and placed in the 28x28 field with its centre of mass at the centre. A blank image gets a warning.
         """;
 
     public static Command Create(SharedOptions shared)
@@ -26,7 +26,7 @@ internal static class PredictCommand
         var inv = CultureInfo.InvariantCulture;
         var run = RunFolder.Open("predict", dir);
         if (!File.Exists(image)) throw new CliException($"nabla predict: image '{image}' does not exist.");
-        var (gray, h, w) = Png.ReadGray(image);
+        var (gray, h, w) = ImageFile.ReadGray(image);
         var (config, model, raw) = RunModel.LoadModel("predict", run, best);
         var (rows, cols) = RunModel.ImageSize(raw, run.ConfigFile);
         var digit = DigitImage.Prepare(gray, h, w, rows, cols);
