@@ -18,16 +18,16 @@ internal static class EvalCommand
     public static Command Create(SharedOptions shared)
     {
         var dir = new Argument<string>("DIR") { Description = "the run folder (runs/NAME)" };
-        var command = new Command("eval", Description) { dir, shared.Best, shared.Data, shared.Threads };
+        var command = new Command("eval", Description) { dir, shared.Best, shared.Data, shared.Threads, shared.Json };
         command.SetAction(r =>
         {
             shared.ApplyThreads(r);
-            return Run(r.GetValue(dir)!, r.GetValue(shared.Best), r.GetValue(shared.Data), r.InvocationConfiguration.Output);
+            return Run(r.GetValue(dir)!, r.GetValue(shared.Best), r.GetValue(shared.Data), r.GetValue(shared.Json), r.InvocationConfiguration.Output);
         });
         return command;
     }
 
-    private static int Run(string dir, bool best, string? dataDir, TextWriter stdout)
+    private static int Run(string dir, bool best, string? dataDir, bool json, TextWriter stdout)
     {
         var inv = CultureInfo.InvariantCulture;
         var run = RunFolder.Open("eval", dir);
@@ -39,10 +39,17 @@ internal static class EvalCommand
             throw new CliException($"nabla eval: the model of '{run.Path}' takes {rows}x{cols} images but the test images in '{data.Dir}' are {data.Rows}x{data.Cols}.");
         var loss = new CrossEntropyLoss();
         var (l, acc) = Metrics.Evaluate(model, loss.Forward, new DataLoader(data.Test, Evaluate.BatchSize(model, config.SampleShape(data.Pixels))));
-        stdout.WriteLine($"run: {run.Path} ({(best ? "best.safetensors" : "model.safetensors")}, model {config.Model})");
+        string weights = best ? "best.safetensors" : "model.safetensors";
+        int correct = (int)Math.Round(acc * data.Test.Count);
+        if (json)
+        {
+            CliJson.Write(stdout, new EvalJson(run.Path, weights, config.Model, data.Dir, data.Test.Count, l, acc, correct), CliJsonContext.Default.EvalJson);
+            return 0;
+        }
+        stdout.WriteLine($"run: {run.Path} ({weights}, model {config.Model})");
         stdout.WriteLine($"data: {data.Dir} ({data.Test.Count} test images)");
         stdout.WriteLine(string.Create(inv, $"test loss: {l:F4}"));
-        stdout.WriteLine(string.Create(inv, $"test accuracy: {100 * acc:F2}% ({Math.Round(acc * data.Test.Count)}/{data.Test.Count})"));
+        stdout.WriteLine(string.Create(inv, $"test accuracy: {100 * acc:F2}% ({correct}/{data.Test.Count})"));
         return 0;
     }
 }

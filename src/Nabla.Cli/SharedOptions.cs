@@ -27,6 +27,9 @@ internal sealed class SharedOptions
     /// <summary>--best: a run's best.safetensors instead of model.safetensors.</summary>
     public Option<bool> Best { get; } = CliOptions.Flag("--best", "use the run's best.safetensors (the best validation accuracy) instead of model.safetensors (the last epoch)");
 
+    /// <summary>--json: the result as one JSON object on stdout, nothing else there (eval, predict, summary).</summary>
+    public Option<bool> Json { get; } = CliOptions.Flag("--json", "print the result as one JSON object on stdout and nothing else (fields: docs/cli.md)");
+
     /// <summary>Sets the kernels' thread count from --threads (default: all cores).</summary>
     public void ApplyThreads(ParseResult r) => Kernels.Threading.MaxThreads = r.GetValue(Threads) ?? Environment.ProcessorCount;
 

@@ -16,16 +16,17 @@ internal static class SummaryCommand
 
     public static Command Create(SharedOptions shared)
     {
-        var command = new Command("summary", Description) { shared.Model, shared.Hidden };
-        command.SetAction(r => Run(r.GetValue(shared.Model), r.ListOrNull(shared.Hidden), r.InvocationConfiguration.Output));
+        var command = new Command("summary", Description) { shared.Model, shared.Hidden, shared.Json };
+        command.SetAction(r => Run(r.GetValue(shared.Model), r.ListOrNull(shared.Hidden), r.GetValue(shared.Json), r.InvocationConfiguration.Output));
         return command;
     }
 
-    private static int Run(string? modelName, int[]? hidden, TextWriter stdout)
+    private static int Run(string? modelName, int[]? hidden, bool json, TextWriter stdout)
     {
         var (c, model, rows, cols) = InspectModel.FreshModel(modelName, hidden, 1, "summary");
         var layers = InspectModel.Layers(model);
         var rowsOut = new List<(string Layer, string Shape, long Params)>();
+        var jsonLayers = new List<SummaryLayer>();
         Tensor x = Tensor.Zeros([1, .. c.SampleShape(rows * cols)]);
         model.Eval();
         using (Tensor.NoGrad())
@@ -34,7 +35,14 @@ internal static class SummaryCommand
             {
                 x = layer.Forward(x);
                 rowsOut.Add(($"{name} ({layer.GetType().Name})", InspectModel.Shape(x.Shape), layer.ParameterCount()));
+                jsonLayers.Add(new SummaryLayer(name, layer.GetType().Name, x.Shape[1..].ToArray(), layer.ParameterCount()));
             }
+        }
+        long total = model.ParameterCount(), trainable = model.Parameters().Where(p => p.RequiresGrad).Sum(p => (long)p.Numel);
+        if (json)
+        {
+            CliJson.Write(stdout, new SummaryJson(c.Model, c.SampleShape(rows * cols), jsonLayers, total, trainable, total - trainable), CliJsonContext.Default.SummaryJson);
+            return 0;
         }
         int w1 = Math.Max(28, rowsOut.Max(r => r.Layer.Length) + 2), w2 = Math.Max(20, rowsOut.Max(r => r.Shape.Length) + 2);
         string rule = new('─', w1 + w2 + 12), thick = new('═', w1 + w2 + 12);
@@ -44,11 +52,9 @@ internal static class SummaryCommand
         stdout.WriteLine(thick);
         foreach (var r in rowsOut) stdout.WriteLine(string.Create(s_inv, $"{r.Layer.PadRight(w1)}{r.Shape.PadRight(w2)}{r.Params,12:N0}"));
         stdout.WriteLine(thick);
-        long total = model.ParameterCount(), trainable = model.Parameters().Where(p => p.RequiresGrad).Sum(p => (long)p.Numel);
         stdout.WriteLine(string.Create(s_inv, $"Total params: {total:N0} ({total * 4 / 1024.0:F1} KiB as float32)"));
         stdout.WriteLine(string.Create(s_inv, $"Trainable params: {trainable:N0}"));
         stdout.WriteLine(string.Create(s_inv, $"Non-trainable params: {total - trainable:N0}"));
         return 0;
     }
-
 }
