@@ -165,6 +165,7 @@ public sealed partial class Trainer
             _partial = _partial with { Loss = _partial.Loss + jv * n, Correct = _partial.Correct + Metrics.Correct(logits, y), Seen = _partial.Seen + n };
             b++;
             _batchInEpoch = b;
+            foreach (var c in Callbacks) c.OnBatchEnd(this, jv);
             if (Progress is not null)
             {
                 double elapsed = sw.Elapsed.TotalSeconds, rate = (_partial.Seen - seenAtStart) / Math.Max(elapsed, 1e-9);
