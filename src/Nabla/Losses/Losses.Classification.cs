@@ -104,3 +104,35 @@ public sealed class TripletMarginLoss(double margin = 1.0, double p = 2.0, doubl
     /// <summary>The loss of the triplets.</summary>
     public Tensor Forward(Tensor anchor, Tensor positive, Tensor negative) => Tensor.TripletMarginLoss(anchor, positive, negative, Margin, P, Eps, Swap, Reduction);
 }
+
+/// <summary>
+/// Connectionist temporal classification loss (torch.nn.CTCLoss); Forward takes (logProbs, targets, inputLengths,
+/// targetLengths). Mean divides each sample's loss by its target length, then averages over the batch. See
+/// <see cref="Tensor.CtcLoss(Tensor, Tensor, Tensor, Tensor, int, Reduction, bool)"/>.
+/// Shape: logProbs (T, N, C), targets (N, S) or (Σ target_lengths), lengths (N) → scalar, or (N) with None.
+/// </summary>
+public sealed class CTCLoss : Loss
+{
+    /// <summary>Creates the loss, with PyTorch's argument order.</summary>
+    public CTCLoss(int blank = 0, Reduction reduction = Reduction.Mean, bool zeroInfinity = false) : base(reduction)
+    {
+        if (blank < 0) throw new ArgumentException($"CTCLoss: blank must be a class index (≥ 0), got {blank}.");
+        RejectBatchMean();
+        Blank = blank;
+        ZeroInfinity = zeroInfinity;
+    }
+
+    /// <summary>The blank label's class index.</summary>
+    public int Blank { get; }
+
+    /// <summary>True to give impossible alignments (infinite losses) loss 0 and gradient 0.</summary>
+    public bool ZeroInfinity { get; }
+
+    /// <summary>The CTC loss of the targets under the per-frame log-probabilities.</summary>
+    public Tensor Forward(Tensor logProbs, Tensor targets, Tensor inputLengths, Tensor targetLengths) =>
+        Tensor.CtcLoss(logProbs, targets, inputLengths, targetLengths, Blank, Reduction, ZeroInfinity);
+
+    /// <summary>The CTC loss, with the lengths as integers.</summary>
+    public Tensor Forward(Tensor logProbs, Tensor targets, int[] inputLengths, int[] targetLengths) =>
+        Tensor.CtcLoss(logProbs, targets, inputLengths, targetLengths, Blank, Reduction, ZeroInfinity);
+}

@@ -75,6 +75,7 @@ public static class TorchLossFixtures
             "TripletMarginLoss" => new TripletMarginLoss(Num(k, "margin", 1.0), Num(k, "p", 2.0), Num(k, "eps", 1e-6), Bool(k, "swap"), reduction).Forward(args[0], args[1], args[2]),
             "CrossEntropyLoss" => new CrossEntropyLoss(T("weight"), (int)Num(k, "ignore_index", -100), reduction, Num(k, "label_smoothing", 0.0)).Forward(args[0], args[1]),
             "NLLLoss" => new NLLLoss(T("weight"), (int)Num(k, "ignore_index", -100), reduction).Forward(args[0], args[1]),
+            "CTCLoss" => new CTCLoss((int)Num(k, "blank", 0), reduction, Bool(k, "zero_infinity")).Forward(args[0], args[1], args[2], args[3]),
             _ => throw new ArgumentException($"no Nabla loss for {c.Loss}"),
         };
     }

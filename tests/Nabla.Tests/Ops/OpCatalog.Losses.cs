@@ -51,6 +51,14 @@ public static partial class OpCatalog
         yield return new("cross_entropy_probabilities_segmentation", g => [Randn(g, 2, 3, 4), Probabilities(g, 2, 3, 4)], x => Tensor.CrossEntropy(x[0], x[1]));
         yield return new("cross_entropy_unbatched", g => [Randn(g, 5)], x => Tensor.CrossEntropy(x[0], Tensor.Scalar(3, DType.Float64), labelSmoothing: 0.1));
         yield return new("nll_loss_segmentation", g => [Randn(g, 2, 4, 3)], x => Tensor.NllLoss(x[0], Index([0, 2, 3, 1, 2, 0], 2, 3), reduction: Reduction.Sum));
+        // CTC's gradient is PyTorch's, right for log-probabilities made by LogSoftmax: the entries check it through one
+        yield return new("ctc_loss_mean_padded", g => [Randn(g, 5, 2, 4)], x => Tensor.CtcLoss(x[0].LogSoftmax(2), Index([1, 2, 0, 3, 3, 1], 2, 3), [5, 4], [2, 3]));
+        yield return new("ctc_loss_sum_concatenated_blank_3", g => [Randn(g, 6, 3, 4)],
+            x => Tensor.CtcLoss(x[0].LogSoftmax(2), Index([0, 1, 1, 2, 2, 0]), [6, 5, 3], [3, 2, 1], blank: 3, reduction: Reduction.Sum));
+        yield return new("ctc_loss_none_empty_target", g => [Randn(g, 4, 2, 3)], x => Tensor.CtcLoss(x[0].LogSoftmax(2), Index([1, 2, 0, 0], 2, 2), [4, 3], [2, 0], reduction: Reduction.None));
+        yield return new("ctc_loss_unbatched", g => [Randn(g, 5, 3)], x => Tensor.CtcLoss(x[0].LogSoftmax(1), Index([2, 1, 2]), [5], [3]));
+        // the second sample's 3 repeated labels cannot fit 4 frames: loss and gradient 0
+        yield return new("ctc_loss_zero_infinity", g => [Randn(g, 4, 2, 3)], x => Tensor.CtcLoss(x[0].LogSoftmax(2), Index([1, 2, 0, 1, 1, 1], 2, 3), [4, 4], [2, 3], reduction: Reduction.None, zeroInfinity: true));
         yield return new("nll_loss_unbatched", g => [Randn(g, 4)], x => Tensor.NllLoss(x[0], Tensor.Scalar(2, DType.Float64)));
     }
 }
