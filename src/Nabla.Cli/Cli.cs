@@ -10,7 +10,7 @@ public static class Cli
           nabla train [options]     train a network on MNIST (the bundled 10,000-digit sample by default)
           nabla train --resume DIR  continue an interrupted run bit for bit
           nabla eval DIR            test loss and accuracy of a run's weights
-          nabla predict DIR IMAGE   class probabilities for a PNG digit
+          nabla predict DIR IMAGE   class probabilities for a digit image
           nabla summary             the model's layers, output shapes and parameter counts
           nabla explain             each layer's output, residuals and gradients on one batch
           nabla plot DIR            redraw a run's loss, accuracy and learning-rate plots

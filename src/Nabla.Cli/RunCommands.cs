@@ -19,11 +19,11 @@ internal static class RunCommands
         """;
 
     private const string PredictHelp = """
-        Usage: nabla predict DIR IMAGE.png [--best]
+        Usage: nabla predict DIR IMAGE [--best]
 
-        Classifies one image with a run's model and prints the probability of each class. The PNG (8-bit gray,
-        gray+alpha, RGB, RGBA or palette; transparency counts as white) of any size is converted to gray and prepared
-        as MNIST's digits were: inverted when its background is light (MNIST digits are white on black), the ink's
+        Classifies one image with a run's model and prints the probability of each class. The image (PNG, JPEG, BMP,
+        GIF or TGA, up to 24 megapixels; a JPEG's EXIF orientation is applied; transparency counts as white) is
+        converted to gray and prepared as MNIST's digits were: inverted when its background is light (MNIST digits are white on black), the ink's
         bounding box scaled to fit a 20x20 box keeping its aspect ratio (area averaging), and placed in the 28x28
         field with its centre of mass at the centre. A blank image gets a warning.
         """;
@@ -97,11 +97,11 @@ internal static class RunCommands
     {
         var o = new Options("predict", args, new HashSet<string> { "help", "best" }, new HashSet<string>());
         if (o.Has("help")) { stdout.WriteLine(PredictHelp); return 0; }
-        if (o.Positionals.Count != 2) throw new CliException("nabla predict: give a run folder and a PNG image. See 'nabla predict --help'.");
+        if (o.Positionals.Count != 2) throw new CliException("nabla predict: give a run folder and an image. See 'nabla predict --help'.");
         var run = RunFolder.Open("predict", o.Positionals[0]);
         string image = o.Positionals[1];
         if (!File.Exists(image)) throw new CliException($"nabla predict: image '{image}' does not exist.");
-        var (gray, h, w) = Png.ReadGray(image);
+        var (gray, h, w) = ImageFile.ReadGray(image);
         var (config, model, raw) = LoadModel("predict", run, o.Has("best"));
         var (rows, cols) = ImageSize(raw, run.ConfigFile);
         var digit = DigitImage.Prepare(gray, h, w, rows, cols);

@@ -98,6 +98,8 @@ internal static class Engine
             {
                 // added into an existing Grad: used up
                 if (has && entry.Owned && !ReferenceEquals(t.Grad!._storage, entry.G._storage)) StoragePool.Recycle(entry.G);
+                // a leaf appears once in the order, after every consumer: its Grad is final for this pass
+                if (has && t.PostAccumulateGradHooks is { } hooks) foreach (var hook in hooks.ToArray()) hook(t);
                 continue;
             }
             var node = t.GradFn!;
