@@ -36,6 +36,19 @@ public class DataParallelTests
     }
 
     [Theory]
+    [InlineData(2, "float32")]
+    [InlineData(4, "float32")]
+    [InlineData(3, "float64")]
+    public void SyncBatchNormOnRanksMatchesBatchNormOnTheWholeBatch(int ranks, string dtype)
+    {
+        if (!MpiRun.Available()) return;
+        var (code, stdout, stderr, _) = MpiRun.Run(ranks, MpiRun.DdpCheck, ["syncbn", dtype], Limit);
+        Assert.True(code == 0, $"exit code {code}:\n{stdout}\n{stderr}");
+        Assert.Contains($"syncbn, {ranks} ranks x 3 samples vs BatchNorm1d on {3 * ranks}", stdout);
+        Assert.Contains("every rank within bounds: True", stdout);
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(4)]
     public void TrainerDistributedMatchesOneTrainerOnTheGlobalBatchesAndResumes(int ranks)
