@@ -19,6 +19,8 @@ internal static class About
         string isa = Avx512F.IsSupported ? "AVX-512F" : Avx2.IsSupported && Fma.IsSupported ? "AVX2+FMA" : Avx2.IsSupported ? "AVX2"
             : AdvSimd.IsSupported ? "NEON" : Sse2.IsSupported ? "SSE2" : "none";
         stdout.WriteLine(bits == 0 ? "vectors: none (scalar kernels)" : $"vectors: {bits}-bit kernels ({isa})");
+        // the NativeAOT linux-x64 binary: which of its two images runs, and why
+        if (NativeImage.Description is { } image) stdout.WriteLine($"image: {image}");
         return 0;
     }
 }
