@@ -55,7 +55,7 @@ internal static class DigitImage
         double boxH = rows * 20 / 28.0, boxW = cols * 20 / 28.0, scale = Math.Min(boxH / bh, boxW / bw);
         int sh = Math.Clamp((int)Math.Round(bh * scale, MidpointRounding.AwayFromZero), 1, rows);
         int sw = Math.Clamp((int)Math.Round(bw * scale, MidpointRounding.AwayFromZero), 1, cols);
-        var digit = Png.Resize(crop, bh, bw, sh, sw);
+        var digit = Resize(crop, bh, bw, sh, sw);
 
         // place it so that its centre of mass (in pixel indices) lands on the field's centre, rows/2 and cols/2
         double mass = 0, my = 0, mx = 0;
@@ -73,6 +73,33 @@ internal static class DigitImage
             for (int c = 0; c < sw; c++)
                 if ((uint)(r + oy) < (uint)rows && (uint)(c + ox) < (uint)cols) output[(r + oy) * cols + c + ox] = digit[r * sw + c];
         return new Result(output, invert, false, (bh, bw), (sh, sw));
+    }
+
+    /// <summary>Box-filter resize (each output pixel averages the source pixels its area covers, weighted by overlap).</summary>
+    private static float[] Resize(float[] src, int h, int w, int outH, int outW)
+    {
+        if (h == outH && w == outW) return (float[])src.Clone();
+        var dst = new float[outH * outW];
+        double sy = (double)h / outH, sx = (double)w / outW;
+        for (int r = 0; r < outH; r++)
+        {
+            for (int c = 0; c < outW; c++)
+            {
+                double y0 = r * sy, y1 = y0 + sy, x0 = c * sx, x1 = x0 + sx, sum = 0, wsum = 0;
+                for (int yy = (int)y0; yy < Math.Min(h, (int)Math.Ceiling(y1)); yy++)
+                {
+                    double wy = Math.Min(yy + 1, y1) - Math.Max(yy, y0);
+                    for (int xx = (int)x0; xx < Math.Min(w, (int)Math.Ceiling(x1)); xx++)
+                    {
+                        double wx = Math.Min(xx + 1, x1) - Math.Max(xx, x0);
+                        sum += wy * wx * src[yy * w + xx];
+                        wsum += wy * wx;
+                    }
+                }
+                dst[r * outW + c] = (float)(sum / wsum);
+            }
+        }
+        return dst;
     }
 }
 

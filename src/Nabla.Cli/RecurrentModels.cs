@@ -1,4 +1,5 @@
 using Nabla.NN;
+using Nabla.Onnx;
 
 namespace Nabla.Cli;
 
@@ -7,7 +8,7 @@ namespace Nabla.Cli;
 /// connection layer classifies its last hidden state. Shape: (B, 28, 28) → (B, classes).
 /// Parameter keys as the PyTorch model in bench_torch.py: <c>lstm.weight_ih_l0</c>, …, <c>fc.weight</c>, <c>fc.bias</c>.
 /// </summary>
-internal sealed class LstmClassifier : Module
+internal sealed class LstmClassifier : Module, IOnnxExportable
 {
     private readonly LSTM _lstm;
     private readonly Linear _fc;
@@ -22,5 +23,13 @@ internal sealed class LstmClassifier : Module
     {
         var y = _lstm.Forward(input);              // (B, T, H)
         return _fc.Forward(y.Select(1, -1));       // the last step
+    }
+
+    /// <summary>The same three steps as ONNX nodes: the LSTM, a Gather of the last step (index −1 on the time axis), the Linear.</summary>
+    public OnnxValue ExportOnnx(OnnxExportContext context, OnnxValue input)
+    {
+        var y = context.Emit(_lstm, input, "lstm");
+        var last = new OnnxValue(context.Node("Gather", [y.Name, context.Int64Scalar(-1)], ("axis", 1L)), y.Sample.Select(1, -1));
+        return context.Emit(_fc, last, "fc");
     }
 }

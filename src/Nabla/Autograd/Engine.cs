@@ -9,7 +9,8 @@ internal static class Engine
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
     public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false)
     {
-        if (!NeedsRecord(inputs)) return output;
+        // integer and bool results (comparisons, ArgMax, casts) carry no gradient, as in PyTorch
+        if (!NeedsRecord(inputs) || !output.DType.IsFloatingPoint()) return output;
         output.GradFn = new Node(name, inputs, backward) { External = external };
         output.RequiresGrad = true;
         return output;
@@ -98,6 +99,8 @@ internal static class Engine
             {
                 // added into an existing Grad: used up
                 if (has && entry.Owned && !ReferenceEquals(t.Grad!._storage, entry.G._storage)) StoragePool.Recycle(entry.G);
+                // a leaf appears once in the order, after every consumer: its Grad is final for this pass
+                if (has && t.PostAccumulateGradHooks is { } hooks) foreach (var hook in hooks.ToArray()) hook(t);
                 continue;
             }
             var node = t.GradFn!;

@@ -46,9 +46,20 @@ public sealed class DataLoader
     private readonly SampleTransform? _transform;
 
     /// <summary>Creates a loader.</summary>
-    public DataLoader(TensorDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false, SampleTransform? transform = null)
+    /// <param name="dataset">The samples.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="shuffle">Visit the samples in a fresh random order each epoch.</param>
+    /// <param name="seed">The seed of <see cref="Generator"/> (shuffling and transforms).</param>
+    /// <param name="dropLast">Skip a last, smaller batch.</param>
+    /// <param name="transform">A per-sample augmentation, or null.</param>
+    /// <param name="sampler">Visit only one rank's share of the samples, in the sampler's order (data-parallel training); then <paramref name="shuffle"/> must be false, the sampler shuffles.</param>
+    public DataLoader(TensorDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false, SampleTransform? transform = null,
+        DistributedSampler? sampler = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        if (sampler is not null && shuffle) throw new ArgumentException("DataLoader: shuffle and a sampler exclude each other (the sampler shuffles); pass shuffle: false.", nameof(shuffle));
+        if (sampler is not null && sampler.DatasetSize != dataset.Count)
+            throw new ArgumentException($"DataLoader: the sampler is for {sampler.DatasetSize} samples, the dataset has {dataset.Count}.", nameof(sampler));
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"DataLoader: batch size must be positive, got {batchSize}.");
         if (dataset.Count == 0) throw new ArgumentException("DataLoader: the dataset is empty.");
         _dataset = dataset;
@@ -56,8 +67,15 @@ public sealed class DataLoader
         Shuffle = shuffle;
         DropLast = dropLast;
         _transform = transform;
+        Sampler = sampler;
         Generator = new Generator(seed);
     }
+
+    /// <summary>The distributed sampler that picks this rank's samples, or null (every sample).</summary>
+    public DistributedSampler? Sampler { get; }
+
+    // samples per epoch: this rank's share with a sampler
+    private int Count => Sampler?.NumSamples ?? _dataset.Count;
 
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
@@ -72,17 +90,17 @@ public sealed class DataLoader
     public Generator Generator { get; }
 
     /// <summary>Batches per epoch.</summary>
-    public int BatchCount => DropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
+    public int BatchCount => DropLast ? Count / BatchSize : (Count + BatchSize - 1) / BatchSize;
 
     /// <summary>One epoch of batches.</summary>
     public IEnumerable<(Tensor Inputs, Tensor Targets)> Epoch()
     {
-        var order = Enumerable.Range(0, _dataset.Count).ToArray();
+        var order = Sampler?.Indices() ?? Enumerable.Range(0, _dataset.Count).ToArray();
         if (Shuffle) Generator.Shuffle<int>(order);
         int size = _dataset.SampleSize;
         for (int b = 0; b < BatchCount; b++)
         {
-            int start = b * BatchSize, count = Math.Min(BatchSize, _dataset.Count - start);
+            int start = b * BatchSize, count = Math.Min(BatchSize, order.Length - start);
             var x = new float[count * size];
             var y = new float[count];
             for (int i = 0; i < count; i++)

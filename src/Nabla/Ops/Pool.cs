@@ -17,25 +17,40 @@ public partial class Tensor
 
     /// <summary>2-D max pooling with per-dimension (height, width) arguments. Shape: see the int overload.</summary>
     public Tensor MaxPool2d((int H, int W) kernelSize, (int H, int W)? stride, (int H, int W) padding, (int H, int W) dilation, bool ceilMode = false) =>
-        PoolNd("MaxPool2d", 2, kernelSize, stride ?? kernelSize, padding, dilation, ceilMode, max: true, countIncludePad: true);
+        PoolNd("MaxPool2d", 2, kernelSize, stride ?? kernelSize, padding, dilation, ceilMode, max: true, countIncludePad: true, 0);
 
     /// <summary>1-D max pooling as torch.nn.functional.max_pool1d. Shape: (N, C, L) or (C, L) → (N, C, L_out).</summary>
     public Tensor MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) =>
-        PoolNd("MaxPool1d", 1, (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode, max: true, countIncludePad: true);
+        PoolNd("MaxPool1d", 1, (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode, max: true, countIncludePad: true, 0);
 
     /// <summary>
     /// 2-D average pooling as torch.nn.functional.avg_pool2d. Shape: (N, C, H, W) or (C, H, W) → (N, C, H_out, W_out).
     /// With <paramref name="countIncludePad"/> the divisor counts padding zeros (but not the part of a ceil-mode
-    /// window past the padding), otherwise only input pixels.
+    /// window past the padding), otherwise only input pixels; a non-null <paramref name="divisorOverride"/> (any
+    /// non-zero int, as PyTorch) replaces the divisor of every window.
     /// </summary>
-    public Tensor AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
-        AvgPool2d((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), ceilMode, countIncludePad);
+    public Tensor AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null) =>
+        AvgPool2d((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), ceilMode, countIncludePad, divisorOverride);
 
     /// <summary>2-D average pooling with per-dimension (height, width) arguments. Shape: see the int overload.</summary>
-    public Tensor AvgPool2d((int H, int W) kernelSize, (int H, int W)? stride, (int H, int W) padding, bool ceilMode = false, bool countIncludePad = true) =>
-        PoolNd("AvgPool2d", 2, kernelSize, stride ?? kernelSize, padding, (1, 1), ceilMode, max: false, countIncludePad);
+    public Tensor AvgPool2d((int H, int W) kernelSize, (int H, int W)? stride, (int H, int W) padding, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null) =>
+        PoolNd("AvgPool2d", 2, kernelSize, stride ?? kernelSize, padding, (1, 1), ceilMode, max: false, countIncludePad, CheckDivisor("AvgPool2d", divisorOverride));
 
-    private Tensor PoolNd(string op, int dims, (int H, int W) k, (int H, int W) s, (int H, int W) p, (int H, int W) d, bool ceilMode, bool max, bool countIncludePad)
+    /// <summary>
+    /// 1-D average pooling as torch.nn.functional.avg_pool1d; the stride defaults to the kernel size and the divisor
+    /// follows <see cref="AvgPool2d(int, int?, int, bool, bool, int?)"/>. Shape: (N, C, L) or (C, L) → (N, C, L_out).
+    /// </summary>
+    public Tensor AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
+        PoolNd("AvgPool1d", 1, (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, 1), ceilMode, max: false, countIncludePad, 0);
+
+    private static int CheckDivisor(string op, int? divisorOverride) => divisorOverride switch
+    {
+        null => 0,
+        0 => throw new ArgumentException($"{op}: divisor_override must be non-zero (null for the window size), got 0."),
+        int v => v,
+    };
+
+    private Tensor PoolNd(string op, int dims, (int H, int W) k, (int H, int W) s, (int H, int W) p, (int H, int W) d, bool ceilMode, bool max, bool countIncludePad, int divisorOverride)
     {
         string D((int H, int W) v) => dims == 1 ? $"{v.W}" : $"{v.H}x{v.W}";
         if (Rank != dims + 1 && Rank != dims + 2)
@@ -69,12 +84,12 @@ public partial class Tensor
                 return [dx];
             });
         }
-        DTypeDispatch.Run(op, DType, new AvgPoolForward(geo, countIncludePad, x, y));
+        DTypeDispatch.Run(op, DType, new AvgPoolForward(geo, countIncludePad, divisorOverride, x, y));
         return Engine.Record(y, op + "Backward", [this], g =>
         {
             var gc = g.Contiguous();
             var dx = Empty(input.DType, input._shape.ToArray());
-            DTypeDispatch.Run(op, dx.DType, new AvgPoolBackward(geo, countIncludePad, gc, dx));
+            DTypeDispatch.Run(op, dx.DType, new AvgPoolBackward(geo, countIncludePad, divisorOverride, gc, dx));
             return [dx];
         });
     }
@@ -134,14 +149,14 @@ public partial class Tensor
         public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.MaxBackward(planes, inPixels, outPixels, Mem<T>(dy), idx, Mem<T>(dx));
     }
 
-    private readonly struct AvgPoolForward(PoolGeometry g, bool countIncludePad, Tensor x, Tensor y) : IFloatOp
+    private readonly struct AvgPoolForward(PoolGeometry g, bool countIncludePad, int divisorOverride, Tensor x, Tensor y) : IFloatOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.AvgForward(g, countIncludePad, Mem<T>(x), Mem<T>(y));
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.AvgForward(g, countIncludePad, divisorOverride, Mem<T>(x), Mem<T>(y));
     }
 
-    private readonly struct AvgPoolBackward(PoolGeometry g, bool countIncludePad, Tensor dy, Tensor dx) : IFloatOp
+    private readonly struct AvgPoolBackward(PoolGeometry g, bool countIncludePad, int divisorOverride, Tensor dy, Tensor dx) : IFloatOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.AvgBackward(g, countIncludePad, Mem<T>(dy), Mem<T>(dx));
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.AvgBackward(g, countIncludePad, divisorOverride, Mem<T>(dy), Mem<T>(dx));
     }
 
     // max pooling when idx is given, else average

@@ -3,18 +3,20 @@ using Nabla.Kernels;
 
 namespace Nabla;
 
-// The vector p-norm over dims: y = (Σ|x|^p)^(1/p), y = max|x| for p = ∞. Backward: dx = g·sgn(x)·|x|^(p−1)/y^(p−1),
-// 0 where x = 0 or y = 0 (PyTorch's subgradient); for p = ∞ the residual is shared evenly by the maxima.
+// The vector p-norm over dims: y = (Σ|x|^p)^(1/p), y = max|x| for p = ∞, min|x| for p = −∞, the count of non-zeros
+// for p = 0. Backward: dx = g·sgn(x)·|x|^(p−1)/y^(p−1), 0 where x = 0 or y = 0 (PyTorch's subgradient); for p = ±∞
+// the residual is shared evenly by the extrema; for p = 0 it is 0 (a step function).
 public partial class Tensor
 {
     /// <summary>
     /// The vector p-norm over <paramref name="dim"/> (all dims when null), as torch.norm / torch.linalg.vector_norm:
-    /// p = 1, 2, <see cref="double.PositiveInfinity"/> (max |x|) or any p &gt; 0. The gradient at a zero norm is 0.
+    /// p = 1, 2, <see cref="double.PositiveInfinity"/> (max |x|), <see cref="double.NegativeInfinity"/> (min |x|),
+    /// 0 (the number of non-zero elements; zero gradient) or any other p (Σ|x|^p)^(1/p). The gradient at a zero norm is 0.
     /// Shape: reduced dims removed, or kept as 1.
     /// </summary>
     public Tensor Norm(double p = 2, int[]? dim = null, bool keepDim = false)
     {
-        if (!(p > 0)) throw new ArgumentOutOfRangeException(nameof(p), $"Norm: p must be > 0 (1, 2, any p > 0, or infinity), got {p}.");
+        if (double.IsNaN(p)) throw new ArgumentOutOfRangeException(nameof(p), "Norm: p must be a number or ±infinity, got NaN.");
         var mask = ReducedMask("Norm", dim);
         int[] dims = [.. Enumerable.Range(0, Rank).Where(i => mask[i])];
         var keptShape = ReducedShape(mask, keepDim: true);
@@ -24,26 +26,28 @@ public partial class Tensor
         using (NoGrad())
         {
             var terms = PointwiseForwardOf("Norm", op, x);
-            if (double.IsPositiveInfinity(p))
+            if (double.IsInfinity(p))
             {
-                if (Numel == 0) throw new ArgumentException($"Norm: the infinity norm of an empty tensor (shape {ShapeUtil.Format(_shape)}) is undefined.");
+                if (Numel == 0) throw new ArgumentException($"Norm: the {(p > 0 ? "" : "-")}infinity norm of an empty tensor (shape {ShapeUtil.Format(_shape)}) is undefined.");
                 yk = terms;
-                foreach (int d in dims) yk = yk.Max(d, keepDim: true).Values;
+                foreach (int d in dims) yk = p > 0 ? yk.Max(d, keepDim: true).Values : yk.Min(d, keepDim: true).Values;
             }
             else
             {
                 var sum = terms.Sum(dims, keepDim: true);
-                yk = p == 1 ? sum : p == 2 ? sum.Sqrt() : sum.Pow(1 / p);
+                yk = p is 0 or 1 ? sum : p == 2 ? sum.Sqrt() : sum.Pow(1 / p);
             }
         }
         var y = keepDim ? yk : yk.Reshape(ReducedShape(mask, keepDim: false));
         var inShape = _shape.ToArray();
+        var input = this;
         return Engine.Record(y, "NormBackward", [this], g =>
         {
             var gk = g.Reshape(keptShape);
             var ye = yk.Expand(inShape).Contiguous();
-            // the maxima of a slice share its residual: divide it by their count first
-            if (double.IsPositiveInfinity(p)) gk = gk / PointwiseBackwardOf("Norm", new NormTiesOp(), x, ye, ye).Sum(dims, keepDim: true);
+            if (p == 0) return [ZerosLike(input)];
+            // the maxima (minima for −∞) of a slice share its residual: divide it by their count first
+            if (double.IsInfinity(p)) gk = gk / PointwiseBackwardOf("Norm", new NormTiesOp(), x, ye, ye).Sum(dims, keepDim: true);
             return [PointwiseBackwardOf("Norm", op, x, ye, gk.Expand(inShape).Contiguous())];
         });
     }

@@ -16,8 +16,8 @@ public class LossTests
         var t = Tensor.FromArray(new float[] { 2, 0 });
         double l0 = Lse([1, 2, 3]) - 3, l1 = Lse([1, -1, 0]) - 1;
         Assert.Equal((l0 + l1) / 2, new CrossEntropyLoss().Forward(x, t).Item(), 5);
-        Assert.Equal(l0 + l1, new CrossEntropyLoss(Reduction.Sum).Forward(x, t).Item(), 5);
-        var none = new CrossEntropyLoss(Reduction.None).Forward(x, t).ToDoubleArray();
+        Assert.Equal(l0 + l1, new CrossEntropyLoss(reduction: Reduction.Sum).Forward(x, t).Item(), 5);
+        var none = new CrossEntropyLoss(reduction: Reduction.None).Forward(x, t).ToDoubleArray();
         Assert.Equal(l0, none[0], 5);
         Assert.Equal(l1, none[1], 5);
     }
@@ -83,8 +83,8 @@ public class LossTests
         Func<Tensor> f = name switch
         {
             "ce-mean" => () => new CrossEntropyLoss().Forward(x, t),
-            "ce-sum" => () => new CrossEntropyLoss(Reduction.Sum).Forward(x, t),
-            "ce-none" => () => new CrossEntropyLoss(Reduction.None).Forward(x, t) * w,
+            "ce-sum" => () => new CrossEntropyLoss(reduction: Reduction.Sum).Forward(x, t),
+            "ce-none" => () => new CrossEntropyLoss(reduction: Reduction.None).Forward(x, t) * w,
             "ce-ignore" => () => new CrossEntropyLoss(ignoreIndex: 1).Forward(x, t),
             "nll" => () => new NLLLoss().Forward(x.LogSoftmax(1), t),
             "mse" => () => new MSELoss().Forward(x, y),

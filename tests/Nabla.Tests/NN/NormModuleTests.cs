@@ -45,7 +45,7 @@ public class NormModuleTests
         AssertRel(rm, bn.RunningMean!, 1e-6, "running_mean");
         AssertRel(rv, bn.RunningVar!, 1e-6, "running_var");
         Assert.Equal(5.0, bn.NumBatchesTracked!.Item());
-        Assert.Equal(DType.Float64, bn.NumBatchesTracked.DType);
+        Assert.Equal(DType.Int64, bn.NumBatchesTracked.DType);
     }
 
     [Fact]
@@ -102,6 +102,44 @@ public class NormModuleTests
         var ye = inorm.Forward(xe);
         var expected = NormReference.BatchNormEval(xe.ToDoubleArray(), 2, 2, 6, 1e-5, null, null, rm, rv);
         AssertRel(expected, ye, 1e-9, "InstanceNorm eval");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InstanceNormNullMomentumIsACumulativeAverage(bool twoD)
+    {
+        // momentum null: after k training batches the running statistics are the plain mean of the k batches'
+        // statistics (per-instance mean and unbiased variance, averaged over the batch), as BatchNorm's
+        NormBase inorm = twoD ? new InstanceNorm2d(2, momentum: null, trackRunningStats: true, dtype: DType.Float64)
+            : new InstanceNorm1d(2, momentum: null, trackRunningStats: true, dtype: DType.Float64);
+        Assert.Null(inorm.Momentum);
+        Assert.Contains("momentum=None", inorm.ToString());
+        var rm = new double[2];
+        var rv = new double[2];
+        const int steps = 4;
+        for (int step = 0; step < steps; step++)
+        {
+            var x = Batch(step, 3, 2, 6).To(DType.Float64);
+            inorm.Forward(twoD ? x.Reshape(3, 2, 2, 3) : x);
+            var xs = x.ToDoubleArray();
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 3; i++)
+                {
+                    var (m, v) = NormReference.ChannelStats(xs.Skip((i * 2 + j) * 6).Take(6).ToArray(), 1, 1, 6);
+                    rm[j] += m[0] / 3 / steps;
+                    rv[j] += v[0] / 3 / steps;
+                }
+        }
+        AssertRel(rm, inorm.RunningMean!, 1e-9, "running_mean");
+        AssertRel(rv, inorm.RunningVar!, 1e-9, "running_var");
+        Assert.Equal(steps, inorm.NumBatchesTracked!.Item());
+        // eval does not count, and a rejected batch leaves the count untouched
+        inorm.Eval();
+        inorm.Forward(Batch(9, 3, 2, 6).To(DType.Float64).Reshape(twoD ? [3, 2, 2, 3] : [3, 2, 6]));
+        inorm.Train();
+        Assert.ThrowsAny<ArgumentException>(() => inorm.Forward(Tensor.Zeros([3, 5, 6], DType.Float64)));
+        Assert.Equal(steps, inorm.NumBatchesTracked!.Item());
     }
 
     [Fact]

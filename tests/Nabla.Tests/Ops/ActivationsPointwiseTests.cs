@@ -119,8 +119,28 @@ public class ActivationsPointwiseTests
         Close([1, -1, 0], Grad(t => t.Norm(1), [3, -4, 0]));
         Close([0.5, 0, -0.5], Grad(t => t.Norm(double.PositiveInfinity), [2, 1, -2]));
         Close([0, 0, 1], Grad(t => t.Norm(0.5), [0, 0, 2]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => x.Norm(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => x.Norm(double.NaN));
         Assert.Throws<ArgumentException>(() => x.Norm("nuc"));
+    }
+
+    [Fact]
+    public void NormZeroCountsNonZerosAndMinusInfinityIsTheSmallestMagnitude()
+    {
+        // values and gradients as torch.linalg.vector_norm (PyTorch 1.13) gives them
+        var x = Tensor.FromArray([3.0, -4.0, 0.0, 1.0, -2.0, 2.0], [2, 3]);
+        Assert.Equal([2.0, 3.0], Values(x.Norm(0, 1)));
+        Assert.Equal(5.0, x.Norm(0).Item());
+        Assert.Equal(0.0, Tensor.Zeros(0).Norm(0).Item());
+        Assert.Equal([0.0, 1.0], Values(x.Norm(double.NegativeInfinity, -1)));
+        Assert.Equal(0.0, x.Norm(double.NegativeInfinity).Item());
+        Assert.Throws<ArgumentException>(() => Tensor.Zeros(0).Norm(double.NegativeInfinity));
+        Assert.Equal([0.0, 0.0, 0.0], Grad(t => t.Norm(0), [3, 0, -1]));
+        Close([0, 0.5, -0.5], Grad(t => t.Norm(double.NegativeInfinity), [2, 1, -1]));
+        Assert.Equal([0.0, 0.0], Grad(t => t.Norm(double.NegativeInfinity), [3, 0]));
+        // a negative p: (1/3 + 1/4)^−1 = 12/7, dx = |x|^(p−1)·y^(1−p)·sgn(x)
+        Assert.Equal(12.0 / 7, Tensor.FromArray([3.0, 4.0]).Norm(-1).Item(), 14);
+        Close([144.0 / 49 / 9, 144.0 / 49 / 16], Grad(t => t.Norm(-1), [3, 4]));
+        Assert.Equal([0.0, 0.0], Grad(t => t.Norm(-1), [3, 0]));
     }
 
     [Fact]

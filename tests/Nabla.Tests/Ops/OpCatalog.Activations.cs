@@ -40,5 +40,9 @@ public static partial class OpCatalog
         yield return new("norm_3_dims_transposed", g => [Randn(g, 2, 3, 4)], x => x[0].Transpose(0, 2).Norm(3, [0, 2]));
         yield return new("norm_0.5_dim_neg1", g => [AwayFrom(g, zero, 3, 4)], x => x[0].Norm(0.5, -1));
         yield return new("norm_fro", g => [Randn(g, 3, 4)], x => x[0].Norm("fro"));
+        yield return new("norm_0_dim1", g => [Randn(g, 3, 4)], x => x[0].Norm(0, 1) * x[0].Sum());
+        yield return new("norm_neginf_dim1", g => [Randn(g, 3, 4)], x => x[0].Norm(double.NegativeInfinity, [1]));
+        yield return new("norm_neginf_all_keepdim", g => [Randn(g, 3, 4)], x => x[0].Norm(double.NegativeInfinity, null, keepDim: true));
+        yield return new("norm_-1.5_dim0", g => [AwayFrom(g, zero, 3, 4)], x => x[0].Norm(-1.5, 0));
     }
 }

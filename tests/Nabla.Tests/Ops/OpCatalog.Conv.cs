@@ -60,6 +60,9 @@ public static partial class OpCatalog
         Add("avg_pool2d_exclude_pad", g => [Randn(g, 1, 2, 5, 5)], x => x[0].AvgPool2d(3, 2, 1, countIncludePad: false));
         Add("avg_pool2d_ceil_include_pad", g => [Randn(g, 1, 1, 6, 6)], x => x[0].AvgPool2d(3, 2, 1, ceilMode: true));
         Add("avg_pool2d_ceil_exclude_pad", g => [Randn(g, 1, 1, 6, 7)], x => x[0].AvgPool2d((3, 2), (2, 2), (1, 0), ceilMode: true, countIncludePad: false));
+        Add("avg_pool2d_divisor_override", g => [Randn(g, 1, 2, 5, 5)], x => x[0].AvgPool2d(3, 2, 1, ceilMode: true, divisorOverride: 5));
+        Add("avg_pool1d_k3_s2_p1_ceil", g => [Randn(g, 2, 2, 8)], x => x[0].AvgPool1d(3, 2, 1, ceilMode: true));
+        Add("avg_pool1d_exclude_pad_unbatched", g => [Randn(g, 3, 7)], x => x[0].AvgPool1d(2, 1, 1, countIncludePad: false));
         Add("adaptive_avg_pool2d_3x2", g => [Randn(g, 1, 2, 7, 5)], x => x[0].AdaptiveAvgPool2d(3, 2));
         Add("adaptive_avg_pool2d_upsample", g => [Randn(g, 1, 1, 2, 3)], x => x[0].AdaptiveAvgPool2d(3, 4));
         Add("adaptive_avg_pool2d_global", g => [Randn(g, 2, 3, 4, 5)], x => x[0].AdaptiveAvgPool2d(1, 1));

@@ -57,7 +57,7 @@ public static partial class OpCatalog
         return Tensor.FromArray(data, shape);
     }
 
-    private static Tensor Index(double[] values, params int[] shape) => Tensor.FromArray(values, shape);
+    private static Tensor Index(double[] values, params int[] shape) => shape.Length == 0 ? Tensor.FromArray(values) : Tensor.FromArray(values, shape);
 
     /// <summary>A custom op through the <see cref="Function"/> API: y = x³, dx = 3x²·g.</summary>
     public sealed class Cube : Function
@@ -255,8 +255,8 @@ public static partial class OpCatalog
 
         // ---- fused losses (class indices captured, not differentiated) ----
         Add("cross_entropy_mean", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0], Index([2, 0, 1, 2])));
-        Add("cross_entropy_sum", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0], Index([1, 1, 0, 2]), Reduction.Sum));
-        Add("cross_entropy_none_ignore_index", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0].T.Contiguous().T, Index([0, -100, 2, 1]), Reduction.None));
+        Add("cross_entropy_sum", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0], Index([1, 1, 0, 2]), reduction: Reduction.Sum));
+        Add("cross_entropy_none_ignore_index", g => [Randn(g, 4, 3)], x => Tensor.CrossEntropy(x[0].T.Contiguous().T, Index([0, -100, 2, 1]), reduction: Reduction.None));
 
         // ---- custom Function, graph shapes ----
         Add("custom_function_cube", g => [Randn(g, 2, 3)], x => new Cube().Apply(x[0]));
@@ -281,6 +281,7 @@ public static partial class OpCatalog
         list.AddRange(NormCases());
         list.AddRange(RecurrentCases());
         list.AddRange(ActivationCases());
+        list.AddRange(LossCases());
         return list;
     }
 }

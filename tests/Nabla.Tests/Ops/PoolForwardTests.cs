@@ -1,3 +1,5 @@
+using Nabla.NN;
+
 namespace Nabla.Tests.Ops;
 
 /// <summary>Pooling and dropout forward results against plain loops and hand-computed values.</summary>
@@ -85,6 +87,28 @@ public class PoolForwardTests
                         for (int q = Math.Max(q0, 0); q < Math.Min(q1, h); q++) { sum += x[0, c, r, q]; count++; }
                     Assert.Equal(sum / (countIncludePad ? padded : count), y[0, c, i, j], 12);
                 }
+    }
+
+    [Fact]
+    public void AvgPool1dWindowsAndDivisorOverrideMatchPyTorch()
+    {
+        // hand-derived, and what PyTorch 1.13's avg_pool1d/avg_pool2d print for the same inputs
+        var x = Tensor.Arange(1, 6, 1, DType.Float64).Reshape(1, 1, 5);
+        // k2 s2 p1 ceil: windows [-1, 1), [1, 3), [3, 5); the padded zero counts unless count_include_pad is false
+        Assert.Equal([0.5, 2.5, 4.5], x.AvgPool1d(2, 2, 1, ceilMode: true).ToDoubleArray());
+        Assert.Equal([1.0, 2.5, 4.5], x.AvgPool1d(2, 2, 1, ceilMode: true, countIncludePad: false).ToDoubleArray());
+        Assert.Equal([1.0, 3.0, 3.0], new AvgPool1d(3, 2, 1, ceilMode: true).Forward(x).ToDoubleArray());
+        Assert.Equal([1.5, 3.5], new AvgPool1d(2).Forward(x).ToDoubleArray());
+        var y = Tensor.Arange(1, 17, 1, DType.Float64).Reshape(1, 1, 4, 4);
+        Assert.Equal([14.0 / 3, 22.0 / 3, 46.0 / 3, 18.0], y.AvgPool2d(2, divisorOverride: 3).ToDoubleArray(), new ToleranceComparer(1e-14));
+        Assert.Equal([-7.0, -15.0, -28.5, -49.5], new AvgPool2d(3, 2, 1, divisorOverride: -2).Forward(y).ToDoubleArray());
+        // the gradient is dy / divisor over each window
+        var g = y.Detach().RequireGrad();
+        g.AvgPool2d(2, divisorOverride: 8).Sum().Backward();
+        Assert.All(g.Grad!.ToDoubleArray(), v => Assert.Equal(0.125, v));
+        Assert.Contains("divisor_override", Assert.Throws<ArgumentException>(() => y.AvgPool2d(2, divisorOverride: 0)).Message);
+        Assert.Throws<ArgumentException>(() => new AvgPool2d(2, divisorOverride: 0));
+        Assert.Equal("AvgPool1d(kernel_size=(3,), stride=(2,), padding=(0,))", new AvgPool1d(3, 2).ToString());
     }
 
     [Fact]

@@ -101,8 +101,9 @@ internal static class Pool
         });
     }
 
-    // PyTorch's divisor: the window clipped to the padded input (count_include_pad) or to the input itself
-    private static (int H0, int H1, int W0, int W1, int Div) AvgWindow(in PoolGeometry g, int oh, int ow, bool countIncludePad)
+    // PyTorch's divisor: divisor_override when non-zero, else the window clipped to the padded input (count_include_pad)
+    // or to the input itself
+    private static (int H0, int H1, int W0, int W1, int Div) AvgWindow(in PoolGeometry g, int oh, int ow, bool countIncludePad, int divisorOverride)
     {
         int h0 = oh * g.SH - g.PH, w0 = ow * g.SW - g.PW;
         int h1 = Math.Min(h0 + g.KH, g.H + g.PH), w1 = Math.Min(w0 + g.KW, g.W + g.PW);
@@ -111,11 +112,11 @@ internal static class Pool
         w0 = Math.Max(w0, 0);
         h1 = Math.Min(h1, g.H);
         w1 = Math.Min(w1, g.W);
-        return (h0, h1, w0, w1, countIncludePad ? size : (h1 - h0) * (w1 - w0));
+        return (h0, h1, w0, w1, divisorOverride != 0 ? divisorOverride : countIncludePad ? size : (h1 - h0) * (w1 - w0));
     }
 
-    /// <summary>y = Σ window / divisor (see <see cref="AvgWindow"/>); a window with no input pixel and divisor 0 gives 0.</summary>
-    public static void AvgForward<T>(PoolGeometry g, bool countIncludePad, ReadOnlyMemory<T> x, Memory<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>y = Σ window / divisor (see <see cref="AvgWindow"/>; <paramref name="divisorOverride"/> 0 = none); a window with no input pixel and divisor 0 gives 0.</summary>
+    public static void AvgForward<T>(PoolGeometry g, bool countIncludePad, int divisorOverride, ReadOnlyMemory<T> x, Memory<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         RunPlanes(g.Planes, (long)g.Planes * g.P * g.KH * g.KW, pl =>
         {
@@ -124,17 +125,17 @@ internal static class Pool
             for (int oh = 0; oh < g.OH; oh++)
                 for (int ow = 0; ow < g.OW; ow++)
                 {
-                    var (h0, h1, w0, w1, div) = AvgWindow(g, oh, ow, countIncludePad);
+                    var (h0, h1, w0, w1, div) = AvgWindow(g, oh, ow, countIncludePad, divisorOverride);
                     T s = T.Zero;
                     for (int ih = h0; ih < h1; ih++)
                         for (int iw = w0; iw < w1; iw++) s += xs[ih * g.W + iw];
-                    ys[oh * g.OW + ow] = div > 0 ? s / T.CreateTruncating(div) : T.Zero;
+                    ys[oh * g.OW + ow] = div != 0 ? s / T.CreateTruncating(div) : T.Zero;
                 }
         });
     }
 
     /// <summary>dx[window] += dy / divisor (dx overwritten).</summary>
-    public static void AvgBackward<T>(PoolGeometry g, bool countIncludePad, ReadOnlyMemory<T> dy, Memory<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void AvgBackward<T>(PoolGeometry g, bool countIncludePad, int divisorOverride, ReadOnlyMemory<T> dy, Memory<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         RunPlanes(g.Planes, (long)g.Planes * g.P * g.KH * g.KW, pl =>
         {
@@ -144,8 +145,8 @@ internal static class Pool
             for (int oh = 0; oh < g.OH; oh++)
                 for (int ow = 0; ow < g.OW; ow++)
                 {
-                    var (h0, h1, w0, w1, div) = AvgWindow(g, oh, ow, countIncludePad);
-                    if (div == 0) continue;
+                    var (h0, h1, w0, w1, div) = AvgWindow(g, oh, ow, countIncludePad, divisorOverride);
+                    if (div == 0) continue;   // no input pixel in the window
                     T v = gys[oh * g.OW + ow] / T.CreateTruncating(div);
                     for (int ih = h0; ih < h1; ih++)
                         for (int iw = w0; iw < w1; iw++) dxs[ih * g.W + iw] += v;

@@ -179,13 +179,13 @@ internal static class PreluKernels
 internal readonly struct NormOp(double p) : IPointwise
 {
     public T Forward<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        p == 1 || double.IsPositiveInfinity(p) ? T.Abs(x) : p == 2 ? x * x : T.Pow(T.Abs(x), Pointwise.C<T>(p));
+        p == 1 || double.IsInfinity(p) ? T.Abs(x) : p == 2 ? x * x : p == 0 ? (x != T.Zero ? T.One : T.Zero) : T.Pow(T.Abs(x), Pointwise.C<T>(p));
 
     public T Backward<T>(T x, T y, T g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (x == T.Zero || (y == T.Zero && !double.IsPositiveInfinity(p))) return T.Zero;
+        if (p == 0 || x == T.Zero || (y == T.Zero && !double.IsInfinity(p))) return T.Zero;
         T signedG = x > T.Zero ? g : -g;
-        if (double.IsPositiveInfinity(p)) return T.Abs(x) == y ? signedG : T.Zero;
+        if (double.IsInfinity(p)) return T.Abs(x) == y ? signedG : T.Zero;
         if (p == 1) return signedG;
         if (p == 2) return g * x / y;
         T pm1 = Pointwise.C<T>(p - 1);
@@ -193,7 +193,7 @@ internal readonly struct NormOp(double p) : IPointwise
     }
 }
 
-// 1 where |x| is its slice's maximum y, else 0: the count the ∞-norm splits its gradient by
+// 1 where |x| is its slice's maximum (minimum) y, else 0: the count the ±∞-norm splits its gradient by
 internal readonly struct NormTiesOp : IPointwise
 {
     public T Forward<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.Abs(x);
