@@ -62,8 +62,14 @@ public static partial class Gemm
     /// A TRows x TNv-vector tile of C (TRows 4 or 8, TNv 1 to 3) over kc steps: A holds the tile's rows at
     /// a + p·MR, B its vectors at b + p·bStride. The JIT drops the rows and vectors past the constants.
     /// </summary>
+    /// <remarks>
+    /// alpha and beta come by reference: the 4x3 tile with 256-bit vectors needs all 16 registers of AVX2 (12
+    /// accumulators, 3 B vectors, 1 broadcast), and NativeAOT kept beta, passed by value, in a register across the k
+    /// loop, spilling an accumulator to the stack (a store and a load on its FMA chain every k step; seen in the
+    /// x86-64-v3 binary's disassembly). The JIT's tier 1 spilled alpha and beta instead, as the reference forces.
+    /// </remarks>
     [SkipLocalsInit]
-    private static unsafe void Tile<T, TV, TOps, TRows, TNv>(int kc, T* a, T* b, int bStride, T* c, nint ldc, T alpha, T beta)
+    private static unsafe void Tile<T, TV, TOps, TRows, TNv>(int kc, T* a, T* b, int bStride, T* c, nint ldc, in T alpha, in T beta)
         where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
         where TRows : struct, IConstant where TNv : struct, IConstant
     {
