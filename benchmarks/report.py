@@ -275,6 +275,12 @@ def main():
         with open(aot, encoding="utf-8") as f:
             L.append(f.read().rstrip("\n"))
         L.append("")
+    # ---- data-parallel training over MPI: its own script (benchmarks/ddp.py) and results file
+    ddp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "ddp.md")
+    if os.path.exists(ddp):
+        with open(ddp, encoding="utf-8") as f:
+            L.append(f.read().rstrip("\n"))
+        L.append("")
     with open(dst, "w", encoding="utf-8") as f:
         f.write("\n".join(L))
     return 0

@@ -32,6 +32,7 @@ public static class Program
             BenchmarkSwitcher.FromTypes([typeof(SgemmBench), typeof(MlpBench)]).Run(rest);
             return 0;
         }
+        if (args.Length > 0 && args[0] == "ddp") return DdpBench.Run(args); // under mpirun: benchmarks/ddp.py
         string only = args.Length > 0 ? args[0] : "all";
         if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "convpasses"))
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Nabla.Kernels;
@@ -91,39 +92,31 @@ internal static class AddingProblem
 /// <summary>`nabla adding`: the adding problem, solved by an LSTM trained through time.</summary>
 internal static class AddingCommand
 {
-    private const string Help = """
-        Usage: nabla adding [options]
+    private const string Description = """
+        the adding problem (length 100), solved by an LSTM trained through time
 
-        The adding problem (Hochreiter & Schmidhuber 1997): sequences of (value, marker) pairs with two marked
-        steps, one in each half; the target is the sum of the two marked values. An LSTM reads the sequence and a
-        connection layer answers from its last hidden state; Adam (gradient norm clipped at 1), fresh random batches
-        every step. Always answering 1 scores a mean squared error of about 0.167; the task counts as solved below 0.01.
-
-        Options:
-          --length T       sequence length (default 100)
-          --hidden H       LSTM hidden size (default 64)
-          --steps N        training steps (default 3000)
-          --batch-size N   sequences per step (default 64)
-          --lr X           Adam learning rate (default 0.005)
-          --seed N         seed for weights and data (default 1)
-          --threads N      threads for the kernels (default: all cores)
-          --help           this text
+        The adding problem (Hochreiter & Schmidhuber 1997): sequences of (value, marker) pairs with two marked steps, one in each half; the target is the sum of the two marked values. An LSTM reads the sequence and a connection layer answers from its last hidden state; Adam (gradient norm clipped at 1), fresh random batches every step. Always answering 1 scores a mean squared error of about 0.167; the task counts as solved below 0.01.
         """;
 
-    public static int Run(string[] args, TextWriter stdout)
+    public static Command Create(SharedOptions shared)
     {
-        var o = new Options("adding", args, new HashSet<string> { "help" },
-            new HashSet<string> { "length", "hidden", "steps", "batch-size", "lr", "seed", "threads" });
-        if (o.Has("help"))
+        var lengthOpt = CliOptions.Int("--length", "T", "sequence length (default 100)", min: 2);
+        var hiddenOpt = CliOptions.Int("--hidden", "H", "LSTM hidden size (default 64)", min: 1);
+        var stepsOpt = CliOptions.Int("--steps", "N", "training steps (default 3000)", min: 1);
+        var batchOpt = CliOptions.Int("--batch-size", "N", "sequences per step (default 64)", min: 1);
+        var lrOpt = CliOptions.Double("--lr", "X", "Adam learning rate (default 0.005)", min: 0, exclusiveMin: true);
+        var command = new Command("adding", Description) { lengthOpt, hiddenOpt, stepsOpt, batchOpt, lrOpt, shared.Seed, shared.Threads };
+        command.SetAction(r =>
         {
-            stdout.WriteLine(Help);
-            return 0;
-        }
-        if (o.Positionals.Count > 0) throw new CliException($"nabla adding: unexpected argument '{o.Positionals[0]}'. See 'nabla adding --help'.");
-        int length = o.Int("length", 100, min: 2), hidden = o.Int("hidden", 64, min: 1), steps = o.Int("steps", 3000, min: 1);
-        int batch = o.Int("batch-size", 64, min: 1), seed = o.Int("seed", 1, min: 0);
-        double lr = o.Double("lr", 0.005, min: 0, exclusiveMin: true);
-        Threading.MaxThreads = o.Threads();
+            shared.ApplyThreads(r);
+            return Run(r.GetValue(lengthOpt) ?? 100, r.GetValue(hiddenOpt) ?? 64, r.GetValue(stepsOpt) ?? 3000, r.GetValue(batchOpt) ?? 64, r.GetValue(lrOpt) ?? 0.005,
+                r.GetValue(shared.Seed) ?? 1, r.InvocationConfiguration.Output);
+        });
+        return command;
+    }
+
+    private static int Run(int length, int hidden, int steps, int batch, double lr, int seed, TextWriter stdout)
+    {
         var inv = CultureInfo.InvariantCulture;
         stdout.WriteLine(string.Create(inv, $"adding problem: length {length}, LSTM(2→{hidden}) + fc {hidden}→1, Adam lr={lr}, batch {batch}, {steps} steps, seed {seed}, {Threading.MaxThreads} threads"));
         stdout.WriteLine("baseline (always 1): test mse ≈ 0.167");

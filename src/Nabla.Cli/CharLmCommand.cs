@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -42,52 +43,46 @@ internal sealed class CharLm : Module
 /// <summary>`nabla charlm --text FILE`: train a character-level LSTM language model on a text and sample from it.</summary>
 internal static class CharLmCommand
 {
-    private const string Help = """
-        Usage: nabla charlm --text FILE [options]
+    private const string Description = """
+        a character-level LSTM language model trained on a text file, then sampled
 
-        Trains a character-level language model on the text in FILE (UTF-8): Embedding → LSTM → connection layer,
-        cross-entropy on the next character of random windows (backpropagation through time over each window),
-        Adam with the gradient norm clipped at 1. The last 10% of the text is held out for validation. Prints the
-        training and validation loss (nats and bits per character), then samples text from the model.
-
-        Options:
-          --text FILE        the training text (required)
-          --steps N          training steps (default 1000)
-          --seq-len T        characters per window (default 64)
-          --batch-size N     windows per step (default 32)
-          --embed E          embedding size (default 32)
-          --hidden H         LSTM hidden size (default 128)
-          --layers L         LSTM layers (default 1)
-          --lr X             Adam learning rate (default 0.003)
-          --sample N         characters to generate at the end (default 300; 0 = none)
-          --temperature X    sampling temperature (default 0.8)
-          --prompt TEXT      text to start the sample from (default: the text's first character)
-          --seed N           seed for weights, windows and sampling (default 1)
-          --threads N        threads for the kernels (default: all cores)
-          --help             this text
+        Trains a character-level language model on the text in FILE (UTF-8): Embedding → LSTM → connection layer, cross-entropy on the next character of random windows (backpropagation through time over each window), Adam with the gradient norm clipped at 1. The last 10% of the text is held out for validation. Prints the training and validation loss (nats and bits per character), then samples text from the model.
 
         Example: nabla charlm --text README.md --steps 500
         """;
 
-    public static int Run(string[] args, TextWriter stdout)
+    public static Command Create(SharedOptions shared)
     {
-        var o = new Options("charlm", args, new HashSet<string> { "help" },
-            new HashSet<string> { "text", "steps", "seq-len", "batch-size", "embed", "hidden", "layers", "lr", "sample", "temperature", "prompt", "seed", "threads" });
-        if (o.Has("help"))
+        var textOpt = CliOptions.Text("--text", "FILE", "the training text (required)");
+        var stepsOpt = CliOptions.Int("--steps", "N", "training steps (default 1000)", min: 1);
+        var seqLenOpt = CliOptions.Int("--seq-len", "T", "characters per window (default 64)", min: 1);
+        var batchOpt = CliOptions.Int("--batch-size", "N", "windows per step (default 32)", min: 1);
+        var embedOpt = CliOptions.Int("--embed", "E", "embedding size (default 32)", min: 1);
+        var hiddenOpt = CliOptions.Int("--hidden", "H", "LSTM hidden size (default 128)", min: 1);
+        var layersOpt = CliOptions.Int("--layers", "L", "LSTM layers (default 1)", min: 1);
+        var lrOpt = CliOptions.Double("--lr", "X", "Adam learning rate (default 0.003)", min: 0, exclusiveMin: true);
+        var sampleOpt = CliOptions.Int("--sample", "N", "characters to generate at the end (default 300; 0 = none)", min: 0);
+        var temperatureOpt = CliOptions.Double("--temperature", "X", "sampling temperature (default 0.8)", min: 0, exclusiveMin: true);
+        var promptOpt = CliOptions.Text("--prompt", "TEXT", "text to start the sample from (default: the text's first character)");
+        var command = new Command("charlm", Description)
         {
-            stdout.WriteLine(Help);
-            return 0;
-        }
-        if (o.Positionals.Count > 0) throw new CliException($"nabla charlm: unexpected argument '{o.Positionals[0]}'. See 'nabla charlm --help'.");
-        string path = o.String("text") ?? throw new CliException("nabla charlm: --text FILE is required (the text to learn from).");
-        if (!File.Exists(path)) throw new CliException($"nabla charlm: text file '{path}' does not exist.");
-        int steps = o.Int("steps", 1000, min: 1), seqLen = o.Int("seq-len", 64, min: 1), batch = o.Int("batch-size", 32, min: 1);
-        int embed = o.Int("embed", 32, min: 1), hidden = o.Int("hidden", 128, min: 1), layers = o.Int("layers", 1, min: 1);
-        int sample = o.Int("sample", 300, min: 0), seed = o.Int("seed", 1, min: 0);
-        double lr = o.Double("lr", 0.003, min: 0, exclusiveMin: true), temperature = o.Double("temperature", 0.8, min: 0, exclusiveMin: true);
-        Threading.MaxThreads = o.Threads();
-        if (o.String("prompt") is { Length: 0 }) throw new CliException("nabla charlm: --prompt must not be empty (leave it out to start from the text's first character).");
+            textOpt, stepsOpt, seqLenOpt, batchOpt, embedOpt, hiddenOpt, layersOpt, lrOpt, sampleOpt, temperatureOpt, promptOpt, shared.Seed, shared.Threads,
+        };
+        command.SetAction(r =>
+        {
+            shared.ApplyThreads(r);
+            string path = r.GetValue(textOpt) ?? throw new CliException("nabla charlm: --text FILE is required (the text to learn from).");
+            if (!File.Exists(path)) throw new CliException($"nabla charlm: text file '{path}' does not exist.");
+            if (r.GetValue(promptOpt) is { Length: 0 }) throw new CliException("nabla charlm: --prompt must not be empty (leave it out to start from the text's first character).");
+            return Run(path, r.GetValue(stepsOpt) ?? 1000, r.GetValue(seqLenOpt) ?? 64, r.GetValue(batchOpt) ?? 32, r.GetValue(embedOpt) ?? 32, r.GetValue(hiddenOpt) ?? 128,
+                r.GetValue(layersOpt) ?? 1, r.GetValue(lrOpt) ?? 0.003, r.GetValue(sampleOpt) ?? 300, r.GetValue(temperatureOpt) ?? 0.8, r.GetValue(promptOpt),
+                r.GetValue(shared.Seed) ?? 1, r.InvocationConfiguration.Output);
+        });
+        return command;
+    }
 
+    private static int Run(string path, int steps, int seqLen, int batch, int embed, int hidden, int layers, double lr, int sample, double temperature, string? promptText, int seed, TextWriter stdout)
+    {
         string text = File.ReadAllText(path, Encoding.UTF8);
         int split = (int)(text.Length * 0.9);
         if (split < seqLen + 1 || text.Length - split < seqLen + 1)
@@ -96,7 +91,7 @@ internal static class CharLmCommand
         var index = new Dictionary<char, int>();
         for (int i = 0; i < vocab.Length; i++) index[vocab[i]] = i;
         var ids = text.Select(ch => index[ch]).ToArray();
-        string prompt = o.String("prompt") ?? text[..1];
+        string prompt = promptText ?? text[..1];
         foreach (char ch in prompt)
             if (!index.ContainsKey(ch)) throw new CliException($"nabla charlm: the prompt's character '{ch}' does not occur in the text.");
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Nabla.Data;
@@ -11,92 +12,83 @@ namespace Nabla.Cli;
 /// <summary>`nabla train`: the text's fully-connected ReLU network (or another preset) learning to read handwritten digits.</summary>
 internal static class TrainCommand
 {
-    private static string Help => HelpText.Replace("MODELS_PLACEHOLDER", string.Join("\n                        ", Models.Presets.Select(p => $"{p.Name}: {p.Description}")), StringComparison.Ordinal);
+    private const string Description = """
+        train a network on MNIST (the bundled 10,000-digit sample by default)
 
-    private const string HelpText = """
-        Usage: nabla train [options]
-               nabla train --resume DIR [--threads N]
-
-        Trains a network on MNIST (by default the text's fully-connected network: 784 → 512 → 256 → 10, Linear +
-        ReLU, cross-entropy, SGD with momentum 0.9 and a cosine-decayed λ; training images randomly rotated, scaled,
-        sheared and shifted by ±2 pixels), showing loss, accuracy, samples/s and ETA (a live display on a terminal,
-        one line per epoch otherwise), then the final test accuracy. Each run gets a folder RUNS/NAME with run.json,
-        metrics.csv, checkpoint.safetensors (written atomically after every epoch), model.safetensors,
-        best.safetensors and loss/accuracy/lr plots (.png, .svg); one process at a time trains a run folder.
-        Ctrl+C or SIGTERM stops after the current batch and writes the checkpoint; --resume continues bit for bit.
-        A run folder that never completed an epoch (a run that diverged at once) is reused by the next run of that name.
-
-        Options:
-          --model NAME          MODELS_PLACEHOLDER
-          --data DIR            folder with train-/t10k- images and labels in IDX format, .gz or raw
-                                (default: the bundled 10,000-digit sample, 8,000 train / 2,000 test)
-          --epochs N            passes over the training set (default: the model's; mlp 40)
-          --batch-size N        samples per step (default: the model's; mlp 32)
-          --optimizer NAME      sgd (default), adam, adamw, rmsprop or adagrad
-          --lr X                initial learning rate λ (default: the model's; mlp 0.05)
-          --momentum X          momentum for sgd and rmsprop (default: the model's; mlp 0.9)
-          --nesterov            Nesterov momentum (sgd)
-          --weight-decay X      L2 penalty (decoupled for adamw; default 0)
-          --schedule S          cosine: λ·½(1 + cos(π·t/T)) per step (default); constant; step: ×0.1 every
-                                third of the run; onecycle: one-cycle policy up to λ; plateau: ×0.1 after 3
-                                epochs without a better validation loss
-          --warmup E            linear warm-up from λ/10 over the first E epochs (default 0)
-          --hidden A,B,...      mlp only: hidden layer sizes (default 512,256; empty for a linear model)
-          --shift N             random shift of training images by up to N pixels (default 2; 0 = off)
-          --rotate DEG          random rotation of training images by up to DEG degrees (default: the model's; mlp 10)
-          --scale F             random scaling of training images by a factor in [1 − F, 1 + F] (default: mlp 0.1)
-          --shear DEG           random x-shear of training images by up to DEG degrees (default: mlp 10)
-          --normalize           feed (x − 0.1307) / 0.3081 (MNIST's mean and std) instead of pixels in [0, 1]
-          --val-split F         hold out a fraction F of the training set for validation (fixed by the seed);
-                                without it the test set is scored after each epoch
-          --early-stopping N    stop when the validation loss has not improved for N epochs (default: off)
-          --seed N              seed for initial weights, shuffling, shifts and the split (default 1)
-          --run NAME            run folder name (default: MODEL-yyyyMMdd-HHmmss)
-          --runs-dir DIR        where run folders go (default: runs)
-          --resume DIR          continue an interrupted run from its checkpoint, with its own options
-          --overwrite           replace the run already in the --run folder (its weights, checkpoint, metrics, plots)
-          --threads N           threads for the kernels (default: all cores; results do not depend on it)
-          --plain               one line per epoch even on a terminal
-          --help                this text
+        Trains a network on MNIST (by default the text's fully-connected network: 784 → 512 → 256 → 10, Linear + ReLU, cross-entropy, SGD with momentum 0.9 and a cosine-decayed λ; training images randomly rotated, scaled, sheared and shifted by ±2 pixels), showing loss, accuracy, samples/s and ETA (a live display on a terminal, one line per epoch otherwise), then the final test accuracy. Each run gets a folder RUNS/NAME with run.json, metrics.csv, checkpoint.safetensors (written atomically after every epoch), model.safetensors, best.safetensors and loss/accuracy/lr plots (.png, .svg); one process at a time trains a run folder.
+        Ctrl+C or SIGTERM stops after the current batch and writes the checkpoint; nabla train --resume DIR continues bit for bit (only --threads and --plain may be given with it). A run folder that never completed an epoch (a run that diverged at once) is reused by the next run of that name.
 
         Example: nabla train --epochs 5 --hidden 128 --run small
         """;
 
-    private static readonly HashSet<string> s_flags = ["help", "nesterov", "plain", "normalize", "overwrite"];
-    private static readonly HashSet<string> s_valued = ["model", "data", "epochs", "batch-size", "lr", "schedule", "hidden", "shift", "rotate", "scale", "shear", "seed", "threads",
-        "optimizer", "momentum", "weight-decay", "warmup", "val-split", "early-stopping", "run", "runs-dir", "resume"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>`nabla train` with its options; <paramref name="shared"/> gives --model, --data, --hidden, --seed and --threads.</summary>
+    public static Command Create(SharedOptions shared)
     {
-        var o = new Options("train", args, s_flags, s_valued);
-        if (o.Has("help"))
+        var o = new TrainOptions(shared);
+        var command = new Command("train", Description)
         {
-            stdout.WriteLine(Help);
-            return 0;
-        }
-        if (o.Positionals.Count > 0) throw new CliException($"nabla train: unexpected argument '{o.Positionals[0]}'. See 'nabla train --help'.");
-        Threading.MaxThreads = o.Threads();
-        bool resume = o.Has("resume");
-        if (resume)
+            shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
+            shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
+            o.Overwrite, shared.Threads, o.Plain,
+        };
+        command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    /// <summary>train's own options (the shared ones are in <see cref="SharedOptions"/>).</summary>
+    private sealed class TrainOptions(SharedOptions shared)
+    {
+        public SharedOptions Shared { get; } = shared;
+        public Option<int?> Epochs { get; } = CliOptions.Int("--epochs", "N", "passes over the training set (default: the model's; mlp 40)", min: 1);
+        public Option<int?> BatchSize { get; } = CliOptions.Int("--batch-size", "N", "samples per step (default: the model's; mlp 32)", min: 1);
+        public Option<string?> Optimizer { get; } = CliOptions.Text("--optimizer", "NAME", "sgd (default), adam, adamw, rmsprop or adagrad", [.. TrainConfig.Optimizers]);
+        public Option<double?> Lr { get; } = CliOptions.Double("--lr", "X", "initial learning rate λ (default: the model's; mlp 0.05)", min: 0, exclusiveMin: true);
+        public Option<double?> Momentum { get; } = CliOptions.Double("--momentum", "X", "momentum for sgd and rmsprop (default: the model's; mlp 0.9)", min: 0);
+        public Option<bool> Nesterov { get; } = CliOptions.Flag("--nesterov", "Nesterov momentum (sgd)");
+        public Option<double?> WeightDecay { get; } = CliOptions.Double("--weight-decay", "X", "L2 penalty (decoupled for adamw; default 0)", min: 0);
+        public Option<string?> Schedule { get; } = CliOptions.Text("--schedule", "S",
+            "cosine: λ·½(1 + cos(π·t/T)) per step (default); constant; step: ×0.1 every third of the run; onecycle: one-cycle policy up to λ; plateau: ×0.1 after 3 epochs without a better validation loss",
+            [.. TrainConfig.Schedules]);
+        public Option<int?> Warmup { get; } = CliOptions.Int("--warmup", "E", "linear warm-up from λ/10 over the first E epochs (default 0)", min: 0);
+        public Option<int?> Shift { get; } = CliOptions.Int("--shift", "N", "random shift of training images by up to N pixels (default 2; 0 = off)", min: 0);
+        public Option<double?> Rotate { get; } = CliOptions.Double("--rotate", "DEG", "random rotation of training images by up to DEG degrees (default: the model's; mlp 10)", min: 0);
+        public Option<double?> Scale { get; } = CliOptions.Double("--scale", "F", "random scaling of training images by a factor in [1 − F, 1 + F] (default: mlp 0.1)", min: 0);
+        public Option<double?> Shear { get; } = CliOptions.Double("--shear", "DEG", "random x-shear of training images by up to DEG degrees (default: mlp 10)", min: 0);
+        public Option<bool> Normalize { get; } = CliOptions.Flag("--normalize", "feed (x − 0.1307) / 0.3081 (MNIST's mean and std) instead of pixels in [0, 1]");
+        public Option<double?> ValSplit { get; } = CliOptions.Double("--val-split", "F",
+            "hold out a fraction F of the training set for validation (fixed by the seed); without it the test set is scored after each epoch", min: 0);
+        public Option<int?> EarlyStopping { get; } = CliOptions.Int("--early-stopping", "N", "stop when the validation loss has not improved for N epochs (default: off)", min: 0);
+        public Option<string?> Run { get; } = CliOptions.Text("--run", "NAME", "run folder name (default: MODEL-yyyyMMdd-HHmmss)");
+        public Option<string?> RunsDir { get; } = CliOptions.Text("--runs-dir", "DIR", "where run folders go (default: runs)");
+        public Option<string?> Resume { get; } = CliOptions.Text("--resume", "DIR", "continue an interrupted run from its checkpoint, with its own options");
+        public Option<bool> Overwrite { get; } = CliOptions.Flag("--overwrite", "replace the run already in the --run folder (its weights, checkpoint, metrics, plots)");
+        public Option<bool> Plain { get; } = CliOptions.Flag("--plain", "one line per epoch even on a terminal");
+    }
+
+    private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
+    {
+        o.Shared.ApplyThreads(r);
+        bool plain = r.GetValue(o.Plain);
+        if (r.GetValue(o.Resume) is string resumeDir)
         {
-            var run = RunFolder.Open("train", o.String("resume"));
-            var extra = s_valued.Concat(s_flags).Where(k => k is not ("resume" or "threads" or "plain") && o.Has(k)).ToList();
-            if (extra.Count > 0) throw new CliException($"nabla train: --resume continues a run with its own options; --{extra[0]} cannot be changed (only --threads and --plain).");
+            var run = RunFolder.Open("train", resumeDir);
+            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && r.Given(opt));
+            if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads and --plain).");
             using var held = run.Lock("train");
             AtomicFile.RemoveOrphans(run.Path);
             if (!File.Exists(run.CheckpointFile))
                 throw new CliException($"nabla train: '{run.Path}' has no checkpoint.safetensors, so there is nothing to resume (the run never completed an epoch); start it again with --run {run.Name} and any options, which reuses the folder.");
             var config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
-            return Train(config, run, resume, stdout, stderr, plain: o.Has("plain"), note: null);
+            return Train(config, run, resume: true, stdout, stderr, plain, note: null);
         }
         else
         {
-            var config = Parse(o);
-            var (run, held, note) = Claim(o, config);
+            var config = Parse(r, o);
+            var (run, held, note) = Claim(r, o, config);
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Train(config, run, resume, stdout, stderr, plain: o.Has("plain"), note);
+                return Train(config, run, resume: false, stdout, stderr, plain, note);
             }
         }
     }
@@ -106,11 +98,12 @@ internal static class TrainCommand
     /// a run that never completed an epoch is reused; one with a checkpoint only with --overwrite. A note says why
     /// an earlier run's files are to be removed (once the data has loaded, so a mistyped --data loses nothing).
     /// </summary>
-    private static (RunFolder Run, FileStream Lock, string? Note) Claim(Options o, TrainConfig config)
+    private static (RunFolder Run, FileStream Lock, string? Note) Claim(ParseResult r, TrainOptions o, TrainConfig config)
     {
-        string runsDir = o.String("runs-dir") ?? "runs";
-        bool named = o.Has("run");
-        string name = o.String("run") ?? RunFolder.DefaultName(config.Model);
+        string runsDir = r.GetValue(o.RunsDir) ?? "runs";
+        string? given = r.GetValue(o.Run);
+        bool named = given is not null;
+        string name = given ?? RunFolder.DefaultName(config.Model);
         if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
             throw new CliException($"nabla train: --run '{name}' is not a valid folder name.");
         for (int k = 1; ; k++)
@@ -120,46 +113,47 @@ internal static class TrainCommand
             if (held is null) continue;
             if (!File.Exists(run.ConfigFile)) return (run, held, null);
             if (!File.Exists(run.CheckpointFile)) return (run, held, "reused: the run there never completed an epoch");
-            if (o.Has("overwrite")) return (run, held, "--overwrite: the earlier run's files were removed");
+            if (r.GetValue(o.Overwrite)) return (run, held, "--overwrite: the earlier run's files were removed");
             held.Dispose();
             if (named)
                 throw new CliException($"nabla train: run folder '{run.Path}' already holds a run; continue it with --resume, replace it with --overwrite, or choose another --run.");
         }
     }
 
-    private static TrainConfig Parse(Options o)
+    private static TrainConfig Parse(ParseResult r, TrainOptions o)
     {
-        var preset = Models.Get(o.String("model") ?? Models.Presets[0].Name);
-        string optimizer = o.String("optimizer") ?? "sgd";
+        var inv = CultureInfo.InvariantCulture;
+        var preset = Models.Get(r.GetValue(o.Shared.Model) ?? Models.Presets[0].Name);
+        string optimizer = r.GetValue(o.Optimizer) ?? "sgd";
         if (!TrainConfig.Optimizers.Contains(optimizer))
             throw new CliException($"nabla train: --optimizer must be one of {string.Join(", ", TrainConfig.Optimizers)}, got '{optimizer}'.");
-        string schedule = o.String("schedule") ?? "cosine";
+        string schedule = r.GetValue(o.Schedule) ?? "cosine";
         if (!TrainConfig.Schedules.Contains(schedule))
             throw new CliException($"nabla train: --schedule must be one of {string.Join(", ", TrainConfig.Schedules)}, got '{schedule}'.");
-        int[]? hidden = o.Has("hidden") ? o.IntList("hidden", []) : null;
+        int[]? hidden = r.ListOrNull(o.Shared.Hidden);
         if (hidden is not null && preset.Name != "mlp") throw new CliException($"nabla train: --hidden applies to the mlp model only, not '{preset.Name}'.");
-        int epochs = o.Int("epochs", preset.Epochs, min: 1);
-        int warmup = o.Int("warmup", 0, min: 0);
+        int epochs = r.GetValue(o.Epochs) ?? preset.Epochs;
+        int warmup = r.GetValue(o.Warmup) ?? 0;
         if (warmup >= epochs) throw new CliException($"nabla train: --warmup ({warmup}) must be shorter than the run ({epochs} epochs).");
         if (warmup > 0 && schedule is "onecycle" or "plateau") throw new CliException($"nabla train: --warmup cannot be combined with --schedule {schedule}.");
-        double momentum = o.Double("momentum", optimizer is "sgd" ? preset.Momentum : 0, min: 0);
-        if (momentum >= 1) throw new CliException($"nabla train: --momentum must be below 1, got {momentum.ToString(CultureInfo.InvariantCulture)}.");
-        if (o.Has("momentum") && optimizer is not ("sgd" or "rmsprop")) throw new CliException($"nabla train: --momentum applies to sgd and rmsprop, not {optimizer}.");
-        bool nesterov = o.Has("nesterov");
+        double momentum = r.GetValue(o.Momentum) ?? (optimizer is "sgd" ? preset.Momentum : 0);
+        if (momentum >= 1) throw new CliException($"nabla train: --momentum must be below 1, got {momentum.ToString(inv)}.");
+        if (r.Given(o.Momentum) && optimizer is not ("sgd" or "rmsprop")) throw new CliException($"nabla train: --momentum applies to sgd and rmsprop, not {optimizer}.");
+        bool nesterov = r.GetValue(o.Nesterov);
         if (nesterov && (optimizer != "sgd" || momentum == 0)) throw new CliException("nabla train: --nesterov needs --optimizer sgd with a momentum > 0.");
-        double valSplit = o.Double("val-split", 0, min: 0);
-        if (valSplit >= 1) throw new CliException($"nabla train: --val-split must be a fraction below 1, got {valSplit.ToString(CultureInfo.InvariantCulture)}.");
-        string? dir = o.String("data");
+        double valSplit = r.GetValue(o.ValSplit) ?? 0;
+        if (valSplit >= 1) throw new CliException($"nabla train: --val-split must be a fraction below 1, got {valSplit.ToString(inv)}.");
+        string? dir = r.GetValue(o.Shared.Data);
         if (dir is not null && !Directory.Exists(dir)) throw new CliException($"nabla train: data folder '{dir}' does not exist.");
         double defaultLr = optimizer == "sgd" ? preset.LearningRate : optimizer is "adagrad" ? 0.01 : 0.001;
         // a scale factor 1 − F must stay positive, a shear of 90° is a degenerate map; --shift is checked against the images once they are read
-        double scale = o.Double("scale", preset.Scale, min: 0), shear = o.Double("shear", preset.Shear, min: 0);
-        if (scale >= 1) throw new CliException($"nabla train: --scale must be in [0, 1) (the factor is drawn from [1 − F, 1 + F]), got {o.String("scale")}.");
-        if (shear >= 90) throw new CliException($"nabla train: --shear must be in [0, 90) degrees, got {o.String("shear")}.");
-        return new TrainConfig(preset.Name, hidden, dir is null ? Mnist.SampleName : Path.GetFullPath(dir), epochs, o.Int("batch-size", preset.BatchSize, min: 1), optimizer,
-            o.Double("lr", defaultLr, min: 0, exclusiveMin: true), momentum, o.Double("weight-decay", 0, min: 0), nesterov, schedule, warmup,
-            o.Int("shift", 2, min: 0), o.Int("seed", 1, min: 0), valSplit, o.Int("early-stopping", 0, min: 0), Normalize: o.Has("normalize"),
-            Rotate: o.Double("rotate", preset.Rotate, min: 0), Scale: scale, Shear: shear);
+        double scale = r.GetValue(o.Scale) ?? preset.Scale, shear = r.GetValue(o.Shear) ?? preset.Shear;
+        if (scale >= 1) throw new CliException($"nabla train: --scale must be in [0, 1) (the factor is drawn from [1 − F, 1 + F]), got {scale.ToString(inv)}.");
+        if (shear >= 90) throw new CliException($"nabla train: --shear must be in [0, 90) degrees, got {shear.ToString(inv)}.");
+        return new TrainConfig(preset.Name, hidden, dir is null ? Mnist.SampleName : Path.GetFullPath(dir), epochs, r.GetValue(o.BatchSize) ?? preset.BatchSize, optimizer,
+            r.GetValue(o.Lr) ?? defaultLr, momentum, r.GetValue(o.WeightDecay) ?? 0, nesterov, schedule, warmup,
+            r.GetValue(o.Shift) ?? 2, r.GetValue(o.Shared.Seed) ?? 1, valSplit, r.GetValue(o.EarlyStopping) ?? 0, Normalize: r.GetValue(o.Normalize),
+            Rotate: r.GetValue(o.Rotate) ?? preset.Rotate, Scale: scale, Shear: shear);
     }
 
     private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain, string? note)

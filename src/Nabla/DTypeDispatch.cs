@@ -17,6 +17,24 @@ internal interface IFloatFunc<out TResult>
     TResult Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
+/// <summary>An op body for every dtype, floating or not (copies, gathers, allocation): T is float, double, long or bool.</summary>
+internal interface IAnyOp
+{
+    void Invoke<T>() where T : unmanaged;
+}
+
+/// <summary>The same as <see cref="IAnyOp"/> for a body that returns a value.</summary>
+internal interface IAnyFunc<out TResult>
+{
+    TResult Invoke<T>() where T : unmanaged;
+}
+
+/// <summary>An op body for the numeric dtypes (float32, float64, int64): comparisons, sums, sorting.</summary>
+internal interface INumberOp
+{
+    void Invoke<T>() where T : unmanaged, INumber<T>;
+}
+
 /// <summary>
 /// The one place that maps a <see cref="DType"/> to a C# element type, as ATen's AT_DISPATCH_FLOATING_TYPES does.
 /// An op names its kernel call once, as a struct, and runs it for the tensor's dtype:
@@ -51,6 +69,41 @@ internal static class DTypeDispatch
         DType.Float64 => body.Invoke<double>(),
         _ => throw Unsupported(op, dtype),
     };
+
+    /// <summary>Runs <paramref name="body"/> for any dtype (AT_DISPATCH_ALL_TYPES_AND(Bool)).</summary>
+    public static void RunAny<TOp>(string op, DType dtype, TOp body) where TOp : struct, IAnyOp
+    {
+        switch (dtype)
+        {
+            case DType.Float32: body.Invoke<float>(); break;
+            case DType.Float64: body.Invoke<double>(); break;
+            case DType.Int64: body.Invoke<long>(); break;
+            case DType.Bool: body.Invoke<bool>(); break;
+            default: throw Unsupported(op, dtype);
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> for any dtype and returns its result.</summary>
+    public static TResult RunAny<TOp, TResult>(string op, DType dtype, TOp body) where TOp : struct, IAnyFunc<TResult> => dtype switch
+    {
+        DType.Float32 => body.Invoke<float>(),
+        DType.Float64 => body.Invoke<double>(),
+        DType.Int64 => body.Invoke<long>(),
+        DType.Bool => body.Invoke<bool>(),
+        _ => throw Unsupported(op, dtype),
+    };
+
+    /// <summary>Runs <paramref name="body"/> for float32, float64 or int64 (AT_DISPATCH_ALL_TYPES); bool is refused.</summary>
+    public static void RunNumber<TOp>(string op, DType dtype, TOp body) where TOp : struct, INumberOp
+    {
+        switch (dtype)
+        {
+            case DType.Float32: body.Invoke<float>(); break;
+            case DType.Float64: body.Invoke<double>(); break;
+            case DType.Int64: body.Invoke<long>(); break;
+            default: throw new NotSupportedException($"{op}: dtype {dtype.Name()} is not supported; expected float32, float64 or int64.");
+        }
+    }
 
     /// <summary>The error for a dtype an op has no kernel for.</summary>
     public static NotSupportedException Unsupported(string op, DType dtype) =>

@@ -23,7 +23,7 @@ internal static class StoragePool
     public const long MaxBytes = 256L << 20;
 
     private static readonly object s_lock = new();
-    private static readonly Dictionary<(bool Single, int Length), Stack<Array>> s_free = new();
+    private static readonly Dictionary<(DType DType, int Length), Stack<Array>> s_free = new();
     private static long s_bytes;
 
     /// <summary>Off: nothing is returned or rented (tests compare against it).</summary>
@@ -47,7 +47,7 @@ internal static class StoragePool
         if (length < MinLength || !Enabled) return null;
         lock (s_lock)
         {
-            if (!s_free.TryGetValue((dtype == DType.Float32, length), out var stack) || stack.Count == 0) return null;
+            if (!s_free.TryGetValue((dtype, length), out var stack) || stack.Count == 0) return null;
             var a = stack.Pop();
             s_bytes -= SizeOf(a);
             Reused++;
@@ -63,7 +63,7 @@ internal static class StoragePool
         lock (s_lock)
         {
             if (s_bytes + size > MaxBytes) return;
-            var key = (a is float[], a.Length);
+            var key = (DTypeExtensions.Of(a), a.Length);
             if (!s_free.TryGetValue(key, out var stack)) s_free[key] = stack = new Stack<Array>();
             stack.Push(a);
             s_bytes += size;

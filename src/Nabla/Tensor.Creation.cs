@@ -9,7 +9,7 @@ public partial class Tensor
     {
         var storage = StoragePool.Rent(dtype, numel);
         if (storage is not null) Array.Clear(storage);
-        else storage = DTypeDispatch.Run<NewArray, Array>("Allocate", dtype, new NewArray(numel, zeroed: true));
+        else storage = DTypeDispatch.RunAny<NewArray, Array>("Allocate", dtype, new NewArray(numel, zeroed: true));
         StoragePool.Allocated(storage);
         return storage;
     }
@@ -27,22 +27,23 @@ public partial class Tensor
     internal static Tensor Uninitialized(DType dtype, int[] shape)
     {
         int n = ShapeUtil.Numel(shape);
-        Array storage = StoragePool.Rent(dtype, n) ?? DTypeDispatch.Run<NewArray, Array>("Uninitialized", dtype, new NewArray(n, zeroed: false));
+        Array storage = StoragePool.Rent(dtype, n) ?? DTypeDispatch.RunAny<NewArray, Array>("Uninitialized", dtype, new NewArray(n, zeroed: false));
         StoragePool.Allocated(storage);
         var t = new Tensor(storage, shape) { OwnsStorage = true };
-        if (PoisonUninitialized) DTypeDispatch.Run("Uninitialized", dtype, new Fill(t, double.NaN));
+        // integers and bools have no NaN: those kernels are checked by their own tests
+        if (PoisonUninitialized && dtype.IsFloatingPoint()) DTypeDispatch.RunAny("Uninitialized", dtype, new Fill(t, double.NaN));
         return t;
     }
 
-    private readonly struct NewArray(int length, bool zeroed) : IFloatFunc<Array>
+    private readonly struct NewArray(int length, bool zeroed) : IAnyFunc<Array>
     {
-        public Array Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
+        public Array Invoke<T>() where T : unmanaged => zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
     }
 
     // every element of a contiguous tensor set to value
-    private readonly struct Fill(Tensor t, double value) : IFloatOp
+    private readonly struct Fill(Tensor t, double value) : IAnyOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => t.Span<T>().Fill(T.CreateTruncating(value));
+        public void Invoke<T>() where T : unmanaged => t.Span<T>().Fill(ScalarConvert.FromDouble<T>(value));
     }
 
     private static int[] CheckShape(string op, int[] shape)
@@ -68,7 +69,7 @@ public partial class Tensor
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32)
     {
         var t = Empty(dtype, CheckShape("Full", shape));
-        DTypeDispatch.Run("Full", dtype, new Fill(t, value));
+        DTypeDispatch.RunAny("Full", dtype, new Fill(t, value));
         return t;
     }
 
@@ -94,11 +95,29 @@ public partial class Tensor
     /// <summary>0, 1, ..., end−1.</summary>
     public static Tensor Arange(int end, DType dtype = DType.Float32) => Arange(0, end, 1, dtype);
 
-    /// <summary>A float32 tensor over a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
+    /// <summary>A 1-D float32 tensor over a copy of <paramref name="data"/>. Shape: (data.Length).</summary>
+    public static Tensor FromArray(float[] data) => FromArrayCore((float[])data.Clone(), data.Length, [data.Length]);
+
+    /// <summary>A float32 tensor over a copy of <paramref name="data"/> with the given shape; <c>[]</c> makes a 0-d tensor of one element.</summary>
     public static Tensor FromArray(float[] data, params int[] shape) => FromArrayCore((float[])data.Clone(), data.Length, shape);
 
-    /// <summary>A float64 tensor over a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
+    /// <summary>A 1-D float64 tensor over a copy of <paramref name="data"/>. Shape: (data.Length).</summary>
+    public static Tensor FromArray(double[] data) => FromArrayCore((double[])data.Clone(), data.Length, [data.Length]);
+
+    /// <summary>A float64 tensor over a copy of <paramref name="data"/> with the given shape; <c>[]</c> makes a 0-d tensor of one element.</summary>
     public static Tensor FromArray(double[] data, params int[] shape) => FromArrayCore((double[])data.Clone(), data.Length, shape);
+
+    /// <summary>A 1-D int64 tensor over a copy of <paramref name="data"/> (class targets, indices). Shape: (data.Length).</summary>
+    public static Tensor FromArray(long[] data) => FromArrayCore((long[])data.Clone(), data.Length, [data.Length]);
+
+    /// <summary>An int64 tensor over a copy of <paramref name="data"/> with the given shape; <c>[]</c> makes a 0-d tensor of one element.</summary>
+    public static Tensor FromArray(long[] data, params int[] shape) => FromArrayCore((long[])data.Clone(), data.Length, shape);
+
+    /// <summary>A 1-D bool tensor over a copy of <paramref name="data"/> (masks). Shape: (data.Length).</summary>
+    public static Tensor FromArray(bool[] data) => FromArrayCore((bool[])data.Clone(), data.Length, [data.Length]);
+
+    /// <summary>A bool tensor over a copy of <paramref name="data"/> with the given shape; <c>[]</c> makes a 0-d tensor of one element.</summary>
+    public static Tensor FromArray(bool[] data, params int[] shape) => FromArrayCore((bool[])data.Clone(), data.Length, shape);
 
     /// <summary>A float32 matrix from a rectangular array.</summary>
     public static Tensor FromArray(float[,] data)
@@ -120,7 +139,7 @@ public partial class Tensor
 
     private static Tensor FromArrayCore(Array storage, int length, int[] shape)
     {
-        shape = shape.Length == 0 ? [length] : CheckShape("FromArray", shape);
+        shape = CheckShape("FromArray", shape);
         if (ShapeUtil.Numel(shape) != length)
             throw new ArgumentException($"FromArray: shape {ShapeUtil.Format(shape)} needs {ShapeUtil.Numel(shape)} elements but the array has {length}.");
         return new Tensor(storage, shape);
@@ -159,7 +178,7 @@ public partial class Tensor
         return t;
     }
 
-    /// <summary>Uniform integers in [low, high), stored as floats.</summary>
+    /// <summary>Uniform integers in [low, high) of the given dtype (int64 holds them exactly; PyTorch's default is int64).</summary>
     public static Tensor RandInt(long low, long high, int[] shape, DType dtype = DType.Float32, Generator? generator = null)
     {
         var g = generator ?? Generator.Default;
@@ -172,10 +191,10 @@ public partial class Tensor
     public static void ManualSeed(ulong seed) => Generator.Default.ManualSeed(seed);
 
     // only for freshly allocated contiguous tensors
-    internal void SetFlat(int i, double v) => DTypeDispatch.Run("SetFlat", DType, new WriteElement(this, _offset + i, v));
+    internal void SetFlat(int i, double v) => DTypeDispatch.RunAny("SetFlat", DType, new WriteElement(this, _offset + i, v));
 
-    private readonly struct WriteElement(Tensor t, int pos, double value) : IFloatOp
+    private readonly struct WriteElement(Tensor t, int pos, double value) : IAnyOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => t.Buffer<T>()[pos] = T.CreateTruncating(value);
+        public void Invoke<T>() where T : unmanaged => t.Buffer<T>()[pos] = ScalarConvert.FromDouble<T>(value);
     }
 }

@@ -11,12 +11,11 @@ public partial class Tensor
     /// <summary>The values, formatted as PyTorch prints them (summarised with ... beyond 1000 elements, rows wrapped at 80 columns).</summary>
     public override string ToString()
     {
-        var values = ToDoubleArray();
         bool summarize = Numel > SummarizeAbove;
         // as PyTorch, the format is chosen from the elements actually shown
-        var shown = new List<double>();
-        if (Rank == 0) shown.Add(values[0]);
-        else if (Numel > 0) CollectShown(shown, values, 0, 0, summarize);
+        var shown = new List<int>();
+        if (Rank == 0) shown.Add(0);
+        else if (Numel > 0) CollectShown(shown, 0, 0, summarize);
         var fmt = ChooseFormat(shown);
         var sb = new StringBuilder("tensor(");
         var suffixes = new List<string>();
@@ -25,9 +24,10 @@ public partial class Tensor
             sb.Append("[]");
             if (Rank != 1) suffixes.Add("size=(" + string.Join(", ", _shape) + ")");
         }
-        else if (Rank == 0) sb.Append(fmt.Format(values[0]));
-        else AppendDim(sb, values, 0, 0, fmt, summarize, indent: 7);
-        if (DType != DType.Float32) suffixes.Add("dtype=" + DType.Name());
+        else if (Rank == 0) sb.Append(fmt.Format(0));
+        else AppendDim(sb, 0, 0, fmt, summarize, indent: 7);
+        // float32, int64 and bool are what PyTorch infers from Python values, so it names only the others
+        if (DType == DType.Float64) suffixes.Add("dtype=" + DType.Name());
         if (GradFn is not null) suffixes.Add("grad_fn=<" + GradFn.Name + ">");
         else if (RequiresGrad) suffixes.Add("requires_grad=True");
         // a suffix that would overflow the last line goes on a line of its own (PyTorch's _add_suffixes)
@@ -56,18 +56,18 @@ public partial class Tensor
         return stride;
     }
 
-    private void CollectShown(List<double> shown, double[] values, int dim, int offset, bool summarize)
+    private void CollectShown(List<int> shown, int dim, int offset, bool summarize)
     {
         int n = _shape[dim], stride = RowStride(dim);
         for (int i = 0; i < n; i++)
         {
             if (summarize && n > 2 * EdgeItems && i == EdgeItems) i = n - EdgeItems;
-            if (dim == Rank - 1) shown.Add(values[offset + i]);
-            else CollectShown(shown, values, dim + 1, offset + i * stride, summarize);
+            if (dim == Rank - 1) shown.Add(offset + i);
+            else CollectShown(shown, dim + 1, offset + i * stride, summarize);
         }
     }
 
-    private void AppendDim(StringBuilder sb, double[] values, int dim, int offset, ValueFormat fmt, bool summarize, int indent)
+    private void AppendDim(StringBuilder sb, int dim, int offset, ValueFormat fmt, bool summarize, int indent)
     {
         int n = _shape[dim], stride = RowStride(dim);
         bool skip = summarize && n > 2 * EdgeItems;
@@ -84,7 +84,7 @@ public partial class Tensor
                     items.Add(" ...");
                     i = n - EdgeItems;
                 }
-                items.Add(fmt.Format(values[offset + i]));
+                items.Add(fmt.Format(offset + i));
             }
             for (int i = 0; i < items.Count; i++)
             {
@@ -103,19 +103,35 @@ public partial class Tensor
                 sb.Append("...").Append(separator);
                 i = n - EdgeItems;
             }
-            AppendDim(sb, values, dim + 1, offset + i * stride, fmt, summarize, indent);
+            AppendDim(sb, dim + 1, offset + i * stride, fmt, summarize, indent);
         }
         sb.Append(']');
     }
 
     // What PyTorch's _Formatter decides from the nonzero finite values shown: integers as "3.", fixed 4 decimals,
     // or scientific when the range is wide; every entry right-aligned to the widest of those values (at least 1).
-    private readonly record struct ValueFormat(Func<double, string> Raw, int Width)
+    // (int64 and bool print as PyTorch's: whole numbers, True/False, right-aligned to the widest shown)
+    private readonly record struct ValueFormat(Func<int, string> Raw, int Width)
     {
-        public string Format(double v) => Raw(v).PadLeft(Width);
+        public string Format(int flat) => Raw(flat).PadLeft(Width);
     }
 
-    private static ValueFormat ChooseFormat(List<double> shown)
+    private ValueFormat ChooseFormat(List<int> shownFlat)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (DType == DType.Int64 || DType == DType.Bool)
+        {
+            Func<int, string> text;
+            if (DType == DType.Int64) { var longs = ToInt64Array(); text = i => longs[i].ToString(inv); }
+            else { var bools = ToBoolArray(); text = i => bools[i] ? "True" : "False"; }
+            return new ValueFormat(text, shownFlat.Select(i => text(i).Length).DefaultIfEmpty(1).Max());
+        }
+        var values = ToDoubleArray();
+        var fv = ChooseFloatFormat(shownFlat.Select(i => values[i]).ToList());
+        return new ValueFormat(i => fv.Raw(values[i]), fv.Width);
+    }
+
+    private static (Func<double, string> Raw, int Width) ChooseFloatFormat(List<double> shown)
     {
         var nonzero = shown.Where(v => double.IsFinite(v) && v != 0).ToArray();
         var inv = CultureInfo.InvariantCulture;
@@ -130,7 +146,7 @@ public partial class Tensor
             : intMode ? v => double.IsFinite(v) ? v.ToString("0", inv) + "." : Special(v)
             : v => double.IsFinite(v) ? v.ToString("0.0000", inv) : Special(v);
         int width = nonzero.Select(v => raw(v).Length).DefaultIfEmpty(1).Max();
-        return new ValueFormat(raw, width);
+        return (raw, width);
     }
 
     private static string Special(double v) => double.IsNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";

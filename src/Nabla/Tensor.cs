@@ -5,13 +5,14 @@ using Nabla.Autograd;
 namespace Nabla;
 
 /// <summary>
-/// An n-dimensional array of <see cref="DType.Float32"/> or <see cref="DType.Float64"/> values, with the graph
+/// An n-dimensional array of <see cref="DType.Float32"/>, <see cref="DType.Float64"/>, <see cref="DType.Int64"/> or
+/// <see cref="DType.Bool"/> values (only floating-point tensors take part in autodiff), with the graph
 /// information reverse-mode autodiff needs. Views (reshape, transpose, slices, expand) share storage through
 /// <see cref="Strides"/> and an offset; plain managed memory, nothing to dispose.
 /// </summary>
 public partial class Tensor
 {
-    // float[] or double[]; shared by views.
+    // float[], double[], long[] or bool[]; shared by views.
     internal readonly Array _storage;
     internal readonly int _offset;
     internal readonly int[] _shape;
@@ -33,8 +34,8 @@ public partial class Tensor
     /// <summary>The element type.</summary>
     public DType DType { get; }
 
-    /// <summary>The size of each dimension.</summary>
-    public ReadOnlySpan<int> Shape => _shape;
+    /// <summary>The size of each dimension (empty for a 0-d tensor); a value that can be kept and used with LINQ.</summary>
+    public TensorShape Shape => new(_shape);
 
     /// <summary>The step in elements between neighbours along each dimension (0 for a broadcast dimension).</summary>
     public ReadOnlySpan<int> Strides => _strides;
@@ -54,6 +55,8 @@ public partial class Tensor
         get => _requiresGrad;
         set
         {
+            if (value && !DType.IsFloatingPoint())
+                throw new InvalidOperationException($"RequiresGrad: only floating-point tensors can require gradients; this one is {DType.Name()}.");
             if (!value && GradFn is not null)
                 throw new InvalidOperationException($"RequiresGrad: only leaf tensors can be switched off; this one was made by {GradFn.Name}. Use Detach().");
             _requiresGrad = value;
@@ -126,23 +129,39 @@ public partial class Tensor
         return dst;
     }
 
-    /// <summary>Writes this contiguous tensor's elements into <paramref name="dst"/>'s storage (dense, same numel), converted to its dtype.</summary>
-    internal void ConvertInto(string op, Tensor dst) => DTypeDispatch.Run(op, DType, new ConvertFrom(this, dst, op));
-
-    private readonly struct ConvertFrom(Tensor src, Tensor dst, string op) : IFloatOp
+    /// <summary>The elements in row-major order as int64 (floats truncated toward zero, true is 1), as tensor.long().tolist().</summary>
+    public long[] ToInt64Array()
     {
-        public void Invoke<TSrc>() where TSrc : unmanaged, IFloatingPointIeee754<TSrc> => DTypeDispatch.Run(op, dst.DType, new ConvertTo<TSrc>(src, dst));
+        var dst = new long[Numel];
+        Contiguous().ConvertInto("ToInt64Array", new Tensor(dst, _shape));
+        return dst;
     }
 
-    private readonly struct ConvertTo<TSrc>(Tensor src, Tensor dst) : IFloatOp where TSrc : unmanaged, IFloatingPointIeee754<TSrc>
+    /// <summary>The elements in row-major order as bool (non-zero is true), as tensor.bool().tolist().</summary>
+    public bool[] ToBoolArray()
     {
-        public void Invoke<TDst>() where TDst : unmanaged, IFloatingPointIeee754<TDst>
+        var dst = new bool[Numel];
+        Contiguous().ConvertInto("ToBoolArray", new Tensor(dst, _shape));
+        return dst;
+    }
+
+    /// <summary>Writes this contiguous tensor's elements into <paramref name="dst"/>'s storage (dense, same numel), converted to its dtype.</summary>
+    internal void ConvertInto(string op, Tensor dst) => DTypeDispatch.RunAny(op, DType, new ConvertFrom(this, dst, op));
+
+    private readonly struct ConvertFrom(Tensor src, Tensor dst, string op) : IAnyOp
+    {
+        public void Invoke<TSrc>() where TSrc : unmanaged => DTypeDispatch.RunAny(op, dst.DType, new ConvertTo<TSrc>(src, dst));
+    }
+
+    private readonly struct ConvertTo<TSrc>(Tensor src, Tensor dst) : IAnyOp where TSrc : unmanaged
+    {
+        public void Invoke<TDst>() where TDst : unmanaged
         {
             var s = src.Span<TSrc>();
             var d = dst.Span<TDst>();
             // the same type is a plain copy (the JIT drops the branch that does not apply)
             if (typeof(TSrc) == typeof(TDst)) MemoryMarshal.Cast<TSrc, TDst>(s).CopyTo(d);
-            else for (int i = 0; i < d.Length; i++) d[i] = TDst.CreateTruncating(s[i]);
+            else for (int i = 0; i < d.Length; i++) d[i] = ScalarConvert.Convert<TSrc, TDst>(s[i]);
         }
     }
 
@@ -163,11 +182,11 @@ public partial class Tensor
         }
     }
 
-    private double ElementAt(int pos) => DTypeDispatch.Run<ReadElement, double>("Item", DType, new ReadElement(this, pos));
+    private double ElementAt(int pos) => DTypeDispatch.RunAny<ReadElement, double>("Item", DType, new ReadElement(this, pos));
 
-    private readonly struct ReadElement(Tensor t, int pos) : IFloatFunc<double>
+    private readonly struct ReadElement(Tensor t, int pos) : IAnyFunc<double>
     {
-        public double Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => double.CreateTruncating(t.Buffer<T>()[pos]);
+        public double Invoke<T>() where T : unmanaged => ScalarConvert.ToDouble(t.Buffer<T>()[pos]);
     }
 
     internal int Position(ReadOnlySpan<int> index)

@@ -52,6 +52,8 @@ internal static class LayerCases
         new("avgpool2d", _ => new AvgPool2d(3, stride: 2, padding: 1), [2, 3, 9, 8]),
         new("avgpool2d-ceil-pad", _ => new AvgPool2d(2, stride: 2, padding: 1, ceilMode: true), [2, 3, 5, 5]),
         new("avgpool2d-ceil-nopadcount", _ => new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false), [2, 3, 8, 8]),
+        new("avgpool2d-divisor", _ => new AvgPool2d(3, stride: 2, padding: 1, divisorOverride: 5), [2, 3, 9, 8]),
+        new("avgpool1d-ceil", _ => new AvgPool1d(3, stride: 2, padding: 1, ceilMode: true), [2, 3, 10]),
         new("adaptiveavgpool2d", _ => new AdaptiveAvgPool2d((2, 3)), [2, 3, 8, 9]),
         new("adaptivemaxpool2d-1", _ => new AdaptiveMaxPool2d(1), [2, 3, 5, 6]),
         new("globalavgpool2d", _ => new GlobalAvgPool2d(), [2, 3, 5, 6]),

@@ -42,6 +42,13 @@ public class RefusalTests
     }
 
     [Fact]
+    public void DivisorOverrideWithCeilModeIsRefused()
+    {
+        var msg = Refused<NotSupportedException>(new Sequential(new AvgPool2d(2, ceilMode: true, divisorOverride: 3)), Tensor.Randn([1, 2, 5, 5]));
+        Assert.Contains("AvgPool2d at 0 has divisor_override with ceil_mode", msg);
+    }
+
+    [Fact]
     public void UnbatchedRecurrentInputIsRefused()
     {
         var msg = Refused<NotSupportedException>(new LSTM(3, 4), Tensor.Randn([5, 3]));

@@ -17,7 +17,8 @@ internal static partial class ModuleExporters
             ConvTranspose2d conv => ConvTranspose2d(c, conv, x),
             MaxPool2d p => Pool(c, "MaxPool", x, [p.KernelSize.H, p.KernelSize.W], [p.Stride.H, p.Stride.W], [p.Padding.H, p.Padding.W], [p.Dilation.H, p.Dilation.W], p.CeilMode, true),
             MaxPool1d p => Pool(c, "MaxPool", x, [p.KernelSize], [p.Stride], [p.Padding], [p.Dilation], p.CeilMode, true),
-            AvgPool2d p => Pool(c, "AveragePool", x, [p.KernelSize.H, p.KernelSize.W], [p.Stride.H, p.Stride.W], [p.Padding.H, p.Padding.W], null, p.CeilMode, p.CountIncludePad),
+            AvgPool2d p => AvgPool2d(c, p, x),
+            AvgPool1d p => Pool(c, "AveragePool", x, [p.KernelSize], [p.Stride], [p.Padding], null, p.CeilMode, p.CountIncludePad),
             AdaptiveAvgPool2d p => AdaptivePool(c, "AveragePool", x, p.OutputSize),
             AdaptiveMaxPool2d p => AdaptivePool(c, "MaxPool", x, p.OutputSize),
             GlobalAvgPool2d => c.Node("Flatten", [c.Node("GlobalAveragePool", [x.Name])], ("axis", 1L)),
@@ -38,7 +39,7 @@ internal static partial class ModuleExporters
 
     internal static NotSupportedException Unsupported(OnnxExportContext c, Module m) => new(
         $"Onnx.Export: {m.GetType().Name} at {c.Path} has no ONNX form. Exported: Sequential, Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool1d/2d, " +
-        "AvgPool2d, AdaptiveAvg/MaxPool2d (output dividing the input), GlobalAvgPool2d, Embedding, BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm, " +
+        "AvgPool1d/2d, AdaptiveAvg/MaxPool2d (output dividing the input), GlobalAvgPool2d, Embedding, BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm, " +
         "GroupNorm, RMSNorm, RNN, LSTM, GRU, Flatten, Unflatten, Dropout, and the activations; a model class of your own can implement IOnnxExportable.");
 
     /// <summary>The initializer name for a parameter: its state-dict key.</summary>
@@ -113,6 +114,18 @@ internal static partial class ModuleExporters
         if (ceil) attrs.Add(("ceil_mode", 1L));
         if (op == "AveragePool" && countIncludePad) attrs.Add(("count_include_pad", 1L));
         return c.Node(op, [x.Name], [.. attrs]);
+    }
+
+    // divisor_override: sum / d = mean over the full window (count_include_pad, never clipped without ceil_mode) · k·k/d
+    private static string AvgPool2d(OnnxExportContext c, AvgPool2d p, OnnxValue x)
+    {
+        int[] k = [p.KernelSize.H, p.KernelSize.W];
+        if (p.DivisorOverride is not int d)
+            return Pool(c, "AveragePool", x, k, [p.Stride.H, p.Stride.W], [p.Padding.H, p.Padding.W], null, p.CeilMode, p.CountIncludePad);
+        if (p.CeilMode)
+            throw new NotSupportedException($"Onnx.Export: AvgPool2d at {c.Path} has divisor_override with ceil_mode: its clipped last windows have no ONNX form.");
+        string mean = Pool(c, "AveragePool", x, k, [p.Stride.H, p.Stride.W], [p.Padding.H, p.Padding.W], null, false, true);
+        return c.Node("Mul", [mean, c.Scalar((double)(k[0] * k[1]) / d, "divisor")]);
     }
 
     private static string AdaptivePool(OnnxExportContext c, string op, OnnxValue x, Size2 output)

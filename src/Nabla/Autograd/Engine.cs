@@ -9,7 +9,8 @@ internal static class Engine
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
     public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false)
     {
-        if (!NeedsRecord(inputs)) return output;
+        // integer and bool results (comparisons, ArgMax, casts) carry no gradient, as in PyTorch
+        if (!NeedsRecord(inputs) || !output.DType.IsFloatingPoint()) return output;
         output.GradFn = new Node(name, inputs, backward) { External = external };
         output.RequiresGrad = true;
         return output;

@@ -11,8 +11,8 @@ public static partial class SafeTensors
     /// <summary>
     /// Reads a safetensors file. The file is treated as hostile: the header length must fit the file and
     /// <see cref="MaxHeaderBytes"/>; the header must be valid UTF-8 JSON of depth ≤ 3 starting with <c>{</c>, with no
-    /// duplicate names and exactly the keys dtype/shape/data_offsets per tensor; dtypes must be F32 or F64, or I64
-    /// (PyTorch's integer counters such as <c>num_batches_tracked</c>, read as float64, each |value| ≤ 2^53); dimensions
+    /// duplicate names and exactly the keys dtype/shape/data_offsets per tensor; dtypes must be F32, F64, I64 (read as
+    /// int64, e.g. PyTorch's <c>num_batches_tracked</c>) or BOOL (each byte 0 or 1); dimensions
     /// must be ≥ 0 and multiply to the byte length / element size; the offsets must tile the data section exactly
     /// (start at 0, no overlap, no gap, end at the file's end). Nothing is allocated before the header has been
     /// checked against the file's length, so a hostile file never causes an allocation larger than itself.
@@ -53,7 +53,7 @@ public static partial class SafeTensors
         }
     }
 
-    private sealed record ReadEntry(string Name, DType DType, int[] Shape, int Numel, long Begin, long End, bool FromInt64);
+    private sealed record ReadEntry(string Name, DType DType, int[] Shape, int Numel, long Begin, long End);
 
     private static SafeTensorsFile ReadCore(Stream stream, long length, string source)
     {
@@ -74,9 +74,13 @@ public static partial class SafeTensors
         foreach (var e in byOffset)
         {
             var t = Tensor.Empty(e.DType, e.Shape);
-            if (e.FromInt64) ReadInt64(stream, t.Span<double>(), e.Name, source);
-            else if (e.DType == DType.Float32) ReadLittleEndian(stream, t.Span<float>());
-            else ReadLittleEndian(stream, t.Span<double>());
+            switch (e.DType)
+            {
+                case DType.Float32: ReadLittleEndian(stream, t.Span<float>()); break;
+                case DType.Float64: ReadLittleEndian(stream, t.Span<double>()); break;
+                case DType.Int64: ReadLittleEndian(stream, t.Span<long>()); break;
+                default: ReadBool(stream, t.Span<bool>(), e.Name, source); break;
+            }
             tensors[e.Name] = t;
         }
         // header order for the caller
@@ -96,16 +100,13 @@ public static partial class SafeTensors
         }
     }
 
-    // PyTorch stores counters such as BatchNorm's num_batches_tracked as I64: read them exactly as float64
-    private static void ReadInt64(Stream stream, Span<double> values, string name, string source)
+    // a BOOL element is one byte, 0 or 1 (anything else is not a bool and would make the storage lie)
+    private static void ReadBool(Stream stream, Span<bool> values, string name, string source)
     {
-        var ints = new long[values.Length];
-        ReadLittleEndian(stream, ints.AsSpan());
-        for (int i = 0; i < ints.Length; i++)
-        {
-            if (ints[i] > (1L << 53) || ints[i] < -(1L << 53)) throw Bad(source, $"the I64 tensor {Untrusted.Quote(name)} holds {ints[i]}, which float64 cannot represent exactly");
-            values[i] = ints[i];
-        }
+        var bytes = MemoryMarshal.AsBytes(values);
+        stream.ReadExactly(bytes);
+        foreach (byte b in bytes)
+            if (b > 1) throw Bad(source, $"the BOOL tensor {Untrusted.Quote(name)} holds the byte {b}; expected 0 or 1");
     }
 
     private static InvalidDataException Bad(string source, string why, Exception? inner = null) =>
@@ -234,8 +235,10 @@ public static partial class SafeTensors
         DType type = dtype switch
         {
             "F32" => DType.Float32,
-            "F64" or "I64" => DType.Float64,
-            _ => throw Bad(source, $"tensor {Untrusted.Quote(name)} has dtype {Untrusted.Quote(dtype)}; Nabla reads F32, F64 and I64 (as float64)"),
+            "F64" => DType.Float64,
+            "I64" => DType.Int64,
+            "BOOL" => DType.Bool,
+            _ => throw Bad(source, $"tensor {Untrusted.Quote(name)} has dtype {Untrusted.Quote(dtype)}; Nabla reads F32, F64, I64 and BOOL"),
         };
         // numel, stopping as soon as it exceeds what the bytes could hold (no overflow)
         long bytes = end - begin, elements = bytes / type.ElementSize();
@@ -251,7 +254,7 @@ public static partial class SafeTensors
         if (numel * type.ElementSize() != bytes)
             throw Bad(source, $"the shape [{string.Join(", ", shape)}] of tensor {Untrusted.Quote(name)} ({numel} × {type.ElementSize()} bytes) does not match its {bytes} bytes");
         if (numel > Array.MaxLength) throw Bad(source, $"tensor {Untrusted.Quote(name)} has {numel} elements, more than an array can hold");
-        return new ReadEntry(name, type, [.. shape], (int)numel, begin, end, dtype == "I64");
+        return new ReadEntry(name, type, [.. shape], (int)numel, begin, end);
     }
 
     private static void CheckOffsets(List<ReadEntry> entries, long dataLength, string source)

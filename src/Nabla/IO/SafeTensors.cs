@@ -91,7 +91,7 @@ public static partial class SafeTensors
             foreach (var e in entries)
             {
                 json.WriteStartObject(e.Name);
-                json.WriteString("dtype", e.Tensor.DType == DType.Float32 ? "F32" : "F64");
+                json.WriteString("dtype", e.Tensor.DType switch { DType.Float32 => "F32", DType.Float64 => "F64", DType.Int64 => "I64", _ => "BOOL" });
                 json.WriteStartArray("shape");
                 foreach (int d in e.Tensor.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
@@ -119,8 +119,13 @@ public static partial class SafeTensors
         foreach (var e in plan.Entries)
         {
             var c = e.Tensor.Detach().Contiguous();
-            if (c.DType == DType.Float32) WriteLittleEndian(stream, c.Span<float>());
-            else WriteLittleEndian(stream, c.Span<double>());
+            switch (c.DType)
+            {
+                case DType.Float32: WriteLittleEndian(stream, c.Span<float>()); break;
+                case DType.Float64: WriteLittleEndian(stream, c.Span<double>()); break;
+                case DType.Int64: WriteLittleEndian(stream, c.Span<long>()); break;
+                default: WriteLittleEndian(stream, c.Span<bool>()); break;
+            }
         }
     }
 

@@ -135,7 +135,8 @@ public abstract class Module
             if (!state.TryGetValue(key, out var src)) { if (strict) errors.Add($"missing key '{key}'"); continue; }
             if (!ShapeUtil.SameShape(src.Shape, t.Shape))
                 errors.Add($"'{key}': shape {ShapeUtil.Format(src.Shape)} in the state dict, {ShapeUtil.Format(t.Shape)} in the model");
-            if (src.DType != t.DType)
+            // an int64 buffer (num_batches_tracked) also takes the whole-number floats older Nabla files stored
+            if (src.DType != t.DType && !(t.DType == DType.Int64 && src.DType.IsFloatingPoint() && src.ToDoubleArray().All(v => v == Math.Floor(v) && Math.Abs(v) <= 1L << 53)))
                 errors.Add($"'{key}': dtype {src.DType.Name()} in the state dict, {t.DType.Name()} in the model");
         }
         if (strict) foreach (var key in state.Keys) if (!own.ContainsKey(key)) errors.Add($"unexpected key '{key}'");

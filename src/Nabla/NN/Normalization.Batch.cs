@@ -5,8 +5,8 @@ namespace Nabla.NN;
 /// <summary>
 /// What BatchNorm1d/2d and InstanceNorm1d/2d share (PyTorch's <c>_NormBase</c>): the affine parameters
 /// <c>weight</c> (ones) and <c>bias</c> (zeros), and with running statistics the buffers <c>running_mean</c> (zeros),
-/// <c>running_var</c> (ones) and <c>num_batches_tracked</c>. Nabla has no integer tensors, so
-/// <c>num_batches_tracked</c> is a float64 scalar (exact up to 2^53 batches).
+/// <c>running_var</c> (ones) and <c>num_batches_tracked</c>, an int64 scalar as PyTorch's (older Nabla files that
+/// stored it as a float load too).
 /// </summary>
 public abstract class NormBase : Module
 {
@@ -26,7 +26,7 @@ public abstract class NormBase : Module
         Bias = RegisterParameter("bias", affine ? new Parameter(Tensor.Zeros([numFeatures], dtype)) : null);
         RunningMean = RegisterBuffer("running_mean", trackRunningStats ? Tensor.Zeros([numFeatures], dtype) : null);
         RunningVar = RegisterBuffer("running_var", trackRunningStats ? Tensor.Ones([numFeatures], dtype) : null);
-        NumBatchesTracked = RegisterBuffer("num_batches_tracked", trackRunningStats ? Tensor.Zeros([], DType.Float64) : null);
+        NumBatchesTracked = RegisterBuffer("num_batches_tracked", trackRunningStats ? Tensor.Zeros([], DType.Int64) : null);
     }
 
     /// <summary>C, the number of channels (features).</summary>
@@ -118,7 +118,7 @@ public abstract class BatchNormBase : NormBase
         double factor = Momentum ?? 0.0;
         if (Training && TrackRunningStats)
         {
-            double count = NumBatchesTracked!.Span<double>()[0] += 1;
+            long count = NumBatchesTracked!.Span<long>()[0] += 1;
             if (Momentum is null) factor = 1.0 / count;   // cumulative moving average
         }
         // the running statistics are passed when they are used (eval) or updated (training with tracking)

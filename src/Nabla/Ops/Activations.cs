@@ -33,10 +33,10 @@ public partial class Tensor
         Tensor y;
         using (NoGrad())
         {
-            var pos = Gt(0);
+            var pos = Gt(0).To(DType);
             y = x.Detach() * (pos + (1.0 - pos) * negativeSlope);
         }
-        return Engine.Record(y, "LeakyReluBackward", [this], g => { var pos = x.Detach().Gt(0); return [g * (pos + (1.0 - pos) * negativeSlope)]; });
+        return Engine.Record(y, "LeakyReluBackward", [this], g => { var pos = x.Detach().Gt(0).To(g.DType); return [g * (pos + (1.0 - pos) * negativeSlope)]; });
     }
 
     // y = x·Φ(x); dx = g·(Φ(x) + x·φ(x))

@@ -10,7 +10,11 @@ public partial class Tensor
     internal static Tensor BinaryOp<TF, TD>(string op, Tensor a, Tensor b)
         where TF : IBinaryOperator<float> where TD : IBinaryOperator<double>
     {
-        CheckSameDType(op, a, b);
+        // type promotion (torch.result_type): a bool mask or int64 tensor meets a float tensor in the float's dtype
+        var common = DTypeExtensions.Promote(op, a.DType, b.DType);
+        if (common == DType.Int64) return IntegerOp(op, a.To(common), b.To(common));
+        a = a.Detach().To(common);
+        b = b.Detach().To(common);
         var shape = ShapeUtil.Broadcast(op, a._shape, b._shape);
         var y = Uninitialized(a.DType, shape);
         var sa = a.BroadcastStrides(shape);
@@ -25,7 +29,30 @@ public partial class Tensor
         return y;
     }
 
-    private Tensor Like(double value) => Scalar(value, DType);
+    // a Python number meeting this tensor (PyTorch's scalar promotion): floats keep their dtype; an int64 or bool tensor
+    // meets a whole number as int64 and a fraction as float32 (the default dtype), so mask * 0.5 is float32
+    private Tensor Like(double value) => DType.IsFloatingPoint() ? Scalar(value, DType)
+        : Scalar(value, value == Math.Floor(value) && Math.Abs(value) < 9.2e18 ? DType.Int64 : DType.Float32);
+
+    // int64 arithmetic (exact, wrapping on overflow as PyTorch); true division and powers go through float
+    private static Tensor IntegerOp(string op, Tensor a, Tensor b)
+    {
+        Func<long, long, long> f = op switch
+        {
+            "Add" => (p, q) => p + q,
+            "Sub" => (p, q) => p - q,
+            "Mul" or "Neg" => (p, q) => p * q,
+            "Maximum" => Math.Max,
+            "Minimum" => Math.Min,
+            _ => throw new NotSupportedException($"{op}: dtype int64 is not supported; convert with To(DType.Float32)."),
+        };
+        var shape = ShapeUtil.Broadcast(op, a._shape, b._shape);
+        var y = Empty(DType.Int64, shape);
+        var (x, z, d) = (a.Buffer<long>(), b.Buffer<long>(), y.Buffer<long>());
+        Strided.ForEachRow(shape, a.BroadcastStrides(shape), a._offset, b.BroadcastStrides(shape), b._offset, ShapeUtil.ContiguousStrides(shape), 0,
+            (n, ox, sx, oz, sz, od, _) => { for (int i = 0; i < n; i++) d[od + i] = f(x[ox + i * sx], z[oz + i * sz]); });
+        return y;
+    }
 
     // dA = g, dB = g
     /// <summary>a + b with broadcasting. Shape: broadcast(a, b).</summary>
@@ -57,6 +84,8 @@ public partial class Tensor
     /// <summary>a / b element-wise with broadcasting. Shape: broadcast(a, b).</summary>
     public static Tensor Div(Tensor a, Tensor b)
     {
+        // true division: integers divide as float32 (torch.div's default rounding_mode=None)
+        if (!a.DType.IsFloatingPoint() && !b.DType.IsFloatingPoint()) (a, b) = (a.To(DType.Float32), b.To(DType.Float32));
         var y = BinaryOp<DivideOperator<float>, DivideOperator<double>>("Div", a, b);
         return Engine.Record(y, "DivBackward", [a, b], g => [
             a.RequiresGrad ? (g / b.Detach()).SumTo(a._shape) : null,
@@ -80,8 +109,8 @@ public partial class Tensor
 
     private static Tensor?[] TieSplit(Tensor g, Tensor a, Tensor b, Tensor aWins)
     {
-        var tie = Eq(a.Detach(), b.Detach()) * 0.5;
-        var wa = aWins + tie;
+        var tie = Eq(a.Detach(), b.Detach()).To(g.DType) * 0.5;
+        var wa = aWins.To(g.DType) + tie;
         return [a.RequiresGrad ? (g * wa).SumTo(a._shape) : null, b.RequiresGrad ? (g * (1.0 - wa)).SumTo(b._shape) : null];
     }
 
@@ -145,6 +174,9 @@ public partial class Tensor
         var y = BinaryOp<MultiplyOperator<float>, MultiplyOperator<double>>("Neg", this, Like(-1));
         return Engine.Record(y, "NegBackward", [this], g => [-g]);
     }
+
+    /// <summary>Logical not of a bool tensor (torch.logical_not, ~mask); other dtypes give true where zero. Shape: unchanged, dtype bool.</summary>
+    public Tensor LogicalNot() => Eq(this, Scalar(0, DType.IsFloatingPoint() ? DType : DType.Int64));
 
     /// <summary>Adds <paramref name="other"/> (broadcast to this shape) into this tensor's elements, outside the graph.</summary>
     internal void AddInPlace(Tensor other)

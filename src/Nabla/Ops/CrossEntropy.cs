@@ -128,20 +128,7 @@ public partial class Tensor
         return ClassIndices(op, target, c, ignoreIndex);
     }
 
-    internal static int[] ClassIndices(string op, Tensor target, int classes, int ignoreIndex)
-    {
-        var t = target.ToDoubleArray();
-        var labels = new int[t.Length];
-        for (int i = 0; i < t.Length; i++)
-        {
-            if (t[i] == ignoreIndex) { labels[i] = -1; continue; }
-            int l = (int)t[i];
-            if (l != t[i] || l < 0 || l >= classes)
-                throw new ArgumentException($"{op}: target {i} is {t[i]}, expected a class index in [0, {classes}).");
-            labels[i] = l;
-        }
-        return labels;
-    }
+    internal static int[] ClassIndices(string op, Tensor target, int classes, int ignoreIndex) => ClassTargets(op, target, classes, ignoreIndex);
 
     // loss_i = (1 − ε)·w_t·(lse − x_t) + ε/C·(W·lse − Σ_c w_c·x_c), 0 for an ignored row
     private readonly struct CrossEntropyForward(Tensor x, int[] labels, int n, int c, double[] w, double eps, double[] lse, Tensor losses) : IFloatOp

@@ -26,7 +26,7 @@ public partial class Tensor
         for (int k = 0; k < Rank; k++)
             if (k != d && index._shape[k] > _shape[k])
                 throw new ArgumentException($"Gather: index shape {ShapeUtil.Format(index._shape)} exceeds input shape {ShapeUtil.Format(_shape)} in dim {k}.");
-        var idx = index.ToDoubleArray();
+        var idx = IndexPositions("Gather", index, _shape[d], d);
         var positions = new int[idx.Length];
         var densePositions = new int[idx.Length];
         var denseStrides = ShapeUtil.ContiguousStrides(_shape);
@@ -39,7 +39,7 @@ public partial class Tensor
                 coord[k] = rem % index._shape[k];
                 rem /= index._shape[k];
             }
-            coord[d] = CheckIndex("Gather", idx[n], _shape[d], d);
+            coord[d] = idx[n];
             int pos = _offset, dense = 0;
             for (int k = 0; k < Rank; k++)
             {
@@ -50,7 +50,7 @@ public partial class Tensor
             densePositions[n] = dense;
         }
         var y = Empty(DType, index._shape.ToArray());
-        DTypeDispatch.Run("Gather", DType, new GatherAt(this, positions, y));
+        DTypeDispatch.RunAny("Gather", DType, new GatherAt(this, positions, y));
         var inShape = _shape;
         return Engine.Record(y, "GatherBackward", [this], g => [ScatterAdd(densePositions, g, inShape)]);
     }
@@ -60,9 +60,9 @@ public partial class Tensor
     {
         int d = ShapeUtil.Dim("IndexSelect", dim, Rank);
         if (index.Rank != 1) throw new ArgumentException($"IndexSelect: index must be 1-D, got shape {ShapeUtil.Format(index._shape)}.");
-        var idx = index.ToDoubleArray();
+        var idx = IndexPositions("IndexSelect", index, _shape[d], d);
         var parts = new Tensor[idx.Length];
-        for (int i = 0; i < idx.Length; i++) parts[i] = Narrow(d, CheckIndex("IndexSelect", idx[i], _shape[d], d), 1);
+        for (int i = 0; i < idx.Length; i++) parts[i] = Narrow(d, idx[i], 1);
         if (parts.Length == 0)
         {
             var shape = _shape.ToArray();
@@ -73,9 +73,9 @@ public partial class Tensor
     }
 
     // dst[i] = src's storage at positions[i]
-    private readonly struct GatherAt(Tensor src, int[] positions, Tensor dst) : IFloatOp
+    private readonly struct GatherAt(Tensor src, int[] positions, Tensor dst) : IAnyOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        public void Invoke<T>() where T : unmanaged
         {
             var s = src.Buffer<T>();
             var o = dst.Buffer<T>();

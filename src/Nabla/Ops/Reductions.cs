@@ -4,7 +4,7 @@ using Nabla.Kernels;
 
 namespace Nabla;
 
-/// <summary>The result of a max/min along a dim: the values and where they were (indices stored in the tensor's dtype).</summary>
+/// <summary>The result of a max/min, sort or top-k along a dim: the values and where they were (int64 indices, as PyTorch).</summary>
 public readonly record struct ValuesIndices(Tensor Values, Tensor Indices);
 
 // Reductions over any dims with keepDim. Sum's backward broadcasts the residual back over the reduced dims.
@@ -39,16 +39,37 @@ public partial class Tensor
     }
 
     // dx = g broadcast back over the reduced dims
-    /// <summary>Sum over <paramref name="dims"/> (all dims when null or empty). Shape: reduced dims removed, or kept as 1.</summary>
+    /// <summary>
+    /// Sum over <paramref name="dims"/> (all dims when null or empty); int64 and bool tensors sum exactly into int64
+    /// (so <c>Eq(pred, target).Sum()</c> counts). Shape: reduced dims removed, or kept as 1.
+    /// </summary>
     public Tensor Sum(int[]? dims = null, bool keepDim = false)
     {
         var mask = ReducedMask("Sum", dims);
         var outShape = ReducedShape(mask, keepDim);
+        if (!DType.IsFloatingPoint()) return SumInt64(mask, outShape);
         var keptShape = ReducedShape(mask, keepDim: true);
         var y = Empty(DType, outShape);
         DTypeDispatch.Run("Sum", DType, new SumOp(this, mask, y));
         var inShape = _shape;
         return Engine.Record(y, "SumBackward", [this], g => [g.Reshape(keptShape).Expand(inShape).Contiguous()]);
+    }
+
+    // integer sums: the reduced dims moved last, each row added up in long (wraps on overflow, as PyTorch)
+    private Tensor SumInt64(bool[] mask, int[] outShape)
+    {
+        var perm = Enumerable.Range(0, Rank).Where(i => !mask[i]).Concat(Enumerable.Range(0, Rank).Where(i => mask[i])).ToArray();
+        var x = To(DType.Int64).Permute(perm).Contiguous().Span<long>();
+        var y = Empty(DType.Int64, outShape);
+        var ys = y.Span<long>();
+        int n = ys.Length == 0 ? 0 : x.Length / ys.Length;
+        for (int r = 0; r < ys.Length; r++)
+        {
+            long acc = 0;
+            foreach (long v in x.Slice(r * n, n)) acc += v;
+            ys[r] = acc;
+        }
+        return y;
     }
 
     /// <summary>Sum over one dim.</summary>
@@ -86,6 +107,8 @@ public partial class Tensor
     /// <summary>Mean over <paramref name="dims"/> (all when null). Shape: as <see cref="Sum(int[], bool)"/>.</summary>
     public Tensor Mean(int[]? dims = null, bool keepDim = false)
     {
+        if (!DType.IsFloatingPoint())
+            throw new NotSupportedException($"Mean: could not infer the output dtype; the input must be float32 or float64, got {DType.Name()} (convert with To(DType.Float32)).");
         var mask = ReducedMask("Mean", dims);
         long count = 1;
         for (int i = 0; i < Rank; i++) if (mask[i]) count *= _shape[i];
@@ -143,10 +166,11 @@ public partial class Tensor
         Tensor x;
         using (NoGrad()) x = Rank == 0 ? this : Detach().Permute(perm).Contiguous();
         var values = Empty(DType, outShape);
-        var indices = Empty(DType, outShape);
+        var indices = Empty(DType.Int64, outShape);
         var idx = new int[rows];
         DTypeDispatch.Run(op, DType, new ArgExtremeOp(x, rows, n, max, values, idx));
-        for (int i = 0; i < rows; i++) indices.SetFlat(i, idx[i]);
+        var ind = indices.Span<long>();
+        for (int i = 0; i < rows; i++) ind[i] = idx[i];
         var inShape = _shape;
         Engine.Record(values, op + "Backward", [this], g =>
         {

@@ -21,7 +21,7 @@ public partial class Tensor
     public Tensor Clone()
     {
         var y = Empty(DType, _shape.ToArray());
-        DTypeDispatch.Run("Clone", DType, new CopyDense(this, y));
+        DTypeDispatch.RunAny("Clone", DType, new CopyDense(this, y));
         return Engine.Record(y, "CloneBackward", [this], g => [g]);
     }
 
@@ -261,20 +261,20 @@ public partial class Tensor
         src = src.To(DType);
         ShapeUtil.Broadcast("CopyFrom", src._shape, _shape);
         var ss = src.BroadcastStrides(_shape);
-        DTypeDispatch.Run("CopyFrom", DType, new CopyStrided(src, ss, this));
+        DTypeDispatch.RunAny("CopyFrom", DType, new CopyStrided(src, ss, this));
     }
 
     // the dense copy of a strided tensor
-    private readonly struct CopyDense(Tensor src, Tensor dst) : IFloatOp
+    private readonly struct CopyDense(Tensor src, Tensor dst) : IAnyOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+        public void Invoke<T>() where T : unmanaged =>
             Strided.Copy(src.Buffer<T>(), src._offset, src._strides, src._shape, dst.Buffer<T>(), 0);
     }
 
     // src read with srcStrides (its broadcast strides) into dst through dst's own strides
-    private readonly struct CopyStrided(Tensor src, int[] srcStrides, Tensor dst) : IFloatOp
+    private readonly struct CopyStrided(Tensor src, int[] srcStrides, Tensor dst) : IAnyOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+        public void Invoke<T>() where T : unmanaged =>
             Strided.CopyStrided(src.Buffer<T>(), src._offset, srcStrides, dst._shape, dst.Buffer<T>(), dst._offset, dst._strides);
     }
 }

@@ -11,8 +11,8 @@ namespace Nabla.Optim;
 /// </summary>
 public sealed class Adagrad : Optimizer
 {
-    /// <summary>Creates the optimizer over one group of parameters.</summary>
-    public Adagrad(IEnumerable<Parameter> parameters, double lr = 1e-2, double lrDecay = 0, double weightDecay = 0, double initialAccumulatorValue = 0, double eps = 1e-10, bool maximize = false)
+    /// <summary>Creates the optimizer over one group of parameters (<see cref="NN.Parameter"/>s or leaf tensors).</summary>
+    public Adagrad(IEnumerable<Tensor> parameters, double lr = 1e-2, double lrDecay = 0, double weightDecay = 0, double initialAccumulatorValue = 0, double eps = 1e-10, bool maximize = false)
         : this([new ParamGroup(parameters)], lr, lrDecay, weightDecay, initialAccumulatorValue, eps, maximize) { }
 
     /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
@@ -37,14 +37,14 @@ public sealed class Adagrad : Optimizer
     protected override bool AllowsEmptyState => false;
 
     /// <inheritdoc/>
-    protected override void InitState(ParamGroup group, int index, Parameter parameter)
+    protected override void InitState(ParamGroup group, int index, Tensor parameter)
     {
         MutableState(index)["step"] = Tensor.Scalar(0, DType.Float64);
         GetOrCreateState(index, "sum", parameter, group["initial_accumulator_value"]);
     }
 
     /// <inheritdoc/>
-    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
+    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
     {
         double step = IncrementStep(index);
         var g = Scratch<T>(theta.Length, 0);

@@ -8,18 +8,18 @@ namespace Nabla.Optim;
 /// Adam, PyTorch's update rule (<c>torch.optim.Adam</c>, 1.13 single-tensor path). At step t with g ← ±∇θJ + wθ:
 /// m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; (amsgrad: v̂ ← max(v̂, v), used in place of v);
 /// θ ← θ − (λ/(1−β₁ᵗ))·m / (√v / √(1−β₂ᵗ) + ε).
-/// Options: <c>lr</c> (1e-3), <c>betas.0</c> (0.9), <c>betas.1</c> (0.999), <c>eps</c> (1e-8), <c>weight_decay</c> (0),
+/// Options: <c>lr</c> (1e-3), <c>betas</c> ((0.9, 0.999)), <c>eps</c> (1e-8), <c>weight_decay</c> (0),
 /// <c>amsgrad</c>, <c>maximize</c>. State: <c>step</c>, <c>exp_avg</c>, <c>exp_avg_sq</c>, <c>max_exp_avg_sq</c> (amsgrad).
 /// </summary>
 public sealed class Adam : Optimizer
 {
-    /// <summary>Creates the optimizer over one group of parameters.</summary>
-    public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
-        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize) { }
+    /// <summary>Creates the optimizer over one group of parameters (<see cref="NN.Parameter"/>s or leaf tensors); <paramref name="betas"/> defaults to (0.9, 0.999).</summary>
+    public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, betas, eps, weightDecay, amsgrad, maximize) { }
 
     /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
-    public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
-        : base(groups, AdamCore.Defaults(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize), "Adam") { }
+    public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : base(groups, AdamCore.Defaults(lr, betas ?? (0.9, 0.999), eps, weightDecay, amsgrad, maximize), "Adam") { }
 
     /// <inheritdoc/>
     protected override void ValidateGroup(ParamGroup group) => AdamCore.Validate(this, group);
@@ -28,7 +28,7 @@ public sealed class Adam : Optimizer
     protected override IEnumerable<string> StateKeys(ParamGroup group) => AdamCore.StateKeys(group);
 
     /// <inheritdoc/>
-    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
+    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
     {
         var d = Scratch<T>(theta.Length, 0);
         OptimMath.EffectiveGrad(grad, theta, group["weight_decay"], group["maximize"] != 0, d);
@@ -43,13 +43,13 @@ public sealed class Adam : Optimizer
 /// </summary>
 public sealed class AdamW : Optimizer
 {
-    /// <summary>Creates the optimizer over one group of parameters.</summary>
-    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
-        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize) { }
+    /// <summary>Creates the optimizer over one group of parameters (<see cref="NN.Parameter"/>s or leaf tensors); <paramref name="betas"/> defaults to (0.9, 0.999).</summary>
+    public AdamW(IEnumerable<Tensor> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, betas, eps, weightDecay, amsgrad, maximize) { }
 
     /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
-    public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
-        : base(groups, AdamCore.Defaults(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize), "AdamW") { }
+    public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
+        : base(groups, AdamCore.Defaults(lr, betas ?? (0.9, 0.999), eps, weightDecay, amsgrad, maximize), "AdamW") { }
 
     /// <inheritdoc/>
     protected override void ValidateGroup(ParamGroup group) => AdamCore.Validate(this, group);
@@ -58,7 +58,7 @@ public sealed class AdamW : Optimizer
     protected override IEnumerable<string> StateKeys(ParamGroup group) => AdamCore.StateKeys(group);
 
     /// <inheritdoc/>
-    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
+    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
     {
         // θ ← θ(1 − λw), decoupled from the gradient
         TensorPrimitives.Multiply(theta, T.CreateTruncating(1 - group["lr"] * group["weight_decay"]), theta);
@@ -71,9 +71,9 @@ public sealed class AdamW : Optimizer
 /// <summary>The moment updates Adam and AdamW share.</summary>
 internal static class AdamCore
 {
-    public static Dictionary<string, double> Defaults(double lr, double beta1, double beta2, double eps, double weightDecay, bool amsgrad, bool maximize) => new()
+    public static Dictionary<string, double> Defaults(double lr, (double Beta1, double Beta2) betas, double eps, double weightDecay, bool amsgrad, bool maximize) => new()
     {
-        ["lr"] = lr, ["betas.0"] = beta1, ["betas.1"] = beta2, ["eps"] = eps, ["weight_decay"] = weightDecay,
+        ["lr"] = lr, ["betas.0"] = betas.Beta1, ["betas.1"] = betas.Beta2, ["eps"] = eps, ["weight_decay"] = weightDecay,
         ["amsgrad"] = amsgrad ? 1 : 0, ["maximize"] = maximize ? 1 : 0,
     };
 
@@ -92,7 +92,7 @@ internal static class AdamCore
         group["amsgrad"] != 0 ? ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["step", "exp_avg", "exp_avg_sq"];
 
     /// <summary>One Adam step on θ with the effective gradient d (tmp: scratch of θ's length).</summary>
-    public static void Update<T>(Optimizer o, ParamGroup group, int index, Parameter p, Span<T> theta, ReadOnlySpan<T> d, Span<T> tmp)
+    public static void Update<T>(Optimizer o, ParamGroup group, int index, Tensor p, Span<T> theta, ReadOnlySpan<T> d, Span<T> tmp)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double step = o.IncrementStep(index);

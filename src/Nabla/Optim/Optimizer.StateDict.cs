@@ -10,7 +10,9 @@ public abstract partial class Optimizer
     /// <item><c>state.{i}.{name}</c>: per-parameter state (<c>step</c> as a float64 scalar; <c>exp_avg</c>, <c>exp_avg_sq</c>,
     /// <c>max_exp_avg_sq</c>, <c>momentum_buffer</c>, <c>square_avg</c>, <c>grad_avg</c>, <c>sum</c> with the parameter's shape and dtype),
     /// i = the parameter's position in <see cref="Params"/>; copies, not the live tensors.</item>
-    /// <item><c>param_groups.{g}.{option}</c>: each group hyper-parameter as a float64 scalar (<c>lr</c>, <c>betas.0</c>, <c>nesterov</c> 0/1, <c>initial_lr</c>, ...).</item>
+    /// <item><c>param_groups.{g}.{option}</c>: each group hyper-parameter under PyTorch's name as a float64 scalar (<c>lr</c>,
+    /// <c>nesterov</c> 0/1, <c>initial_lr</c>, ...), <c>betas</c> as a float64 vector of 2. Files from before 2026-12 wrote
+    /// <c>betas.0</c> and <c>betas.1</c> as scalars; <see cref="LoadStateDict"/> reads both forms.</item>
     /// <item><c>param_groups.{g}.params</c>: float64 vector of the group's parameter indices.</item>
     /// </list>
     /// </summary>
@@ -22,7 +24,13 @@ public abstract partial class Optimizer
         int index = 0;
         for (int g = 0; g < _groups.Count; g++)
         {
-            foreach (var (k, v) in _groups[g].Options) dict[string.Create(CultureInfo.InvariantCulture, $"param_groups.{g}.{k}")] = Tensor.Scalar(v, DType.Float64);
+            foreach (var (k, v) in _groups[g].Options)
+            {
+                if (k == "betas.1") continue;
+                dict[string.Create(CultureInfo.InvariantCulture, $"param_groups.{g}.{(k == "betas.0" ? "betas" : k)}")] = k == "betas.0"
+                    ? Tensor.FromArray([v, _groups[g]["betas.1"]])   // PyTorch's key 'betas', the pair as a vector
+                    : Tensor.Scalar(v, DType.Float64);
+            }
             var ids = new double[_groups[g].Params.Count];
             for (int j = 0; j < ids.Length; j++) ids[j] = index++;
             dict[string.Create(CultureInfo.InvariantCulture, $"param_groups.{g}.params")] = Tensor.FromArray(ids);
@@ -69,6 +77,14 @@ public abstract partial class Optimizer
             {
                 if (g >= _groups.Count) { errors.Add($"'{key}': group {g} is out of range (the optimizer has {_groups.Count} groups)"); continue; }
                 if (option == "params") { groupParams[g] = t; continue; }
+                if (option == "betas")
+                {
+                    if (t.Rank != 1 || t.Numel != 2) { errors.Add($"'{key}': betas must be a vector of 2, got shape {ShapeUtil.Format(t.Shape)}"); continue; }
+                    var b = t.ToDoubleArray();
+                    if (double.IsNaN(b[0]) || double.IsNaN(b[1])) { errors.Add($"'{key}': NaN"); continue; }
+                    (groupOptions[g]["betas.0"], groupOptions[g]["betas.1"]) = (b[0], b[1]);
+                    continue;
+                }
                 if (t.Numel != 1) { errors.Add($"'{key}': a hyper-parameter must have one element, got shape {ShapeUtil.Format(t.Shape)}"); continue; }
                 double v = t.Item();
                 if (double.IsNaN(v)) { errors.Add($"'{key}': NaN"); continue; }
@@ -83,7 +99,7 @@ public abstract partial class Optimizer
             else if (ids.Rank != 1 || ids.Numel != _groups[g].Params.Count)
                 errors.Add($"'param_groups.{g}.params': group {g} has {_groups[g].Params.Count} parameters, the state dict lists shape {ShapeUtil.Format(ids.Shape)}");
             foreach (var k in _defaults.Keys)
-                if (!groupOptions[g].ContainsKey(k)) errors.Add($"missing key 'param_groups.{g}.{k}'");
+                if (!groupOptions[g].ContainsKey(k)) errors.Add($"missing key 'param_groups.{g}.{(k.StartsWith("betas.", StringComparison.Ordinal) ? "betas" : k)}'");
         }
 
         if (errors.Count == 0)

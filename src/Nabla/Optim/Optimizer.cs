@@ -14,7 +14,7 @@ namespace Nabla.Optim;
 public abstract partial class Optimizer
 {
     private readonly List<ParamGroup> _groups = [];
-    private readonly List<Parameter> _params = [];
+    private readonly List<Tensor> _params = [];
     private readonly List<Dictionary<string, Tensor>> _state = [];
     private readonly Dictionary<string, double> _defaults;
     private float[] _scratchF = [];
@@ -44,8 +44,8 @@ public abstract partial class Optimizer
     /// <summary>The parameter groups, in order; change <c>ParamGroups[i].LearningRate</c> between steps.</summary>
     public IReadOnlyList<ParamGroup> ParamGroups => _groups;
 
-    /// <summary>Every parameter being optimised, group after group; a parameter's position here is its state index.</summary>
-    public IReadOnlyList<Parameter> Params => _params;
+    /// <summary>Every parameter (a <see cref="Parameter"/> or leaf tensor) being optimised, group after group; a parameter's position here is its state index.</summary>
+    public IReadOnlyList<Tensor> Params => _params;
 
     /// <summary>
     /// The learning rate of the first group; setting it sets every group's (the single-group shorthand).
@@ -65,10 +65,12 @@ public abstract partial class Optimizer
     {
         ArgumentNullException.ThrowIfNull(group);
         if (group.Params.Count == 0) throw new ArgumentException($"{Name}: parameter group {_groups.Count} is empty.");
-        var seen = new HashSet<Parameter>(_params, ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<Tensor>(_params, ReferenceEqualityComparer.Instance);
         foreach (var p in group.Params)
         {
             ArgumentNullException.ThrowIfNull(p);
+            if (!p.IsLeaf)
+                throw new ArgumentException($"{Name}: can't optimise a non-leaf tensor (made by {p.GradFn!.Name}); pass parameters or leaf tensors (x.Detach().RequireGrad()), as PyTorch.");
             if (!seen.Add(p)) throw new ArgumentException($"{Name}: a parameter appears more than once in the parameter groups.");
         }
         foreach (var (k, v) in _defaults) group.SetDefault(k, v);
@@ -115,7 +117,7 @@ public abstract partial class Optimizer
     /// Updates one parameter in place. <paramref name="param"/> and <paramref name="grad"/> are its values and
     /// gradient as spans (float or double); state lives in <see cref="MutableState"/>(<paramref name="index"/>).
     /// </summary>
-    protected abstract void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> param, ReadOnlySpan<T> grad)
+    protected abstract void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> param, ReadOnlySpan<T> grad)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Checks a group's hyper-parameters (after defaults are filled in), throwing a message naming the optimizer.</summary>
@@ -128,7 +130,7 @@ public abstract partial class Optimizer
     protected abstract IEnumerable<string> StateKeys(ParamGroup group);
 
     /// <summary>Creates state at construction for optimizers that have it before the first step (Adagrad). Default: none.</summary>
-    protected virtual void InitState(ParamGroup group, int index, Parameter parameter) { }
+    protected virtual void InitState(ParamGroup group, int index, Tensor parameter) { }
 
     /// <summary>Whether a parameter may have no state (true until its first step, for most optimizers).</summary>
     protected virtual bool AllowsEmptyState => true;
@@ -137,7 +139,7 @@ public abstract partial class Optimizer
     protected Dictionary<string, Tensor> MutableState(int index) => _state[index];
 
     /// <summary>The state tensor <paramref name="key"/> of parameter <paramref name="index"/>, created filled with <paramref name="fill"/> (shape and dtype of the parameter) when absent.</summary>
-    protected internal Tensor GetOrCreateState(int index, string key, Parameter parameter, double fill = 0)
+    protected internal Tensor GetOrCreateState(int index, string key, Tensor parameter, double fill = 0)
     {
         var s = _state[index];
         if (!s.TryGetValue(key, out var t))

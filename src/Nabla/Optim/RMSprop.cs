@@ -12,8 +12,8 @@ namespace Nabla.Optim;
 /// </summary>
 public sealed class RMSprop : Optimizer
 {
-    /// <summary>Creates the optimizer over one group of parameters.</summary>
-    public RMSprop(IEnumerable<Parameter> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
+    /// <summary>Creates the optimizer over one group of parameters (<see cref="NN.Parameter"/>s or leaf tensors).</summary>
+    public RMSprop(IEnumerable<Tensor> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
         : this([new ParamGroup(parameters)], lr, alpha, eps, weightDecay, momentum, centered, maximize) { }
 
     /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
@@ -42,7 +42,7 @@ public sealed class RMSprop : Optimizer
     }
 
     /// <inheritdoc/>
-    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
+    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
     {
         double lr = group["lr"], alpha = group["alpha"], eps = group["eps"], mu = group["momentum"];
         var g = Scratch<T>(theta.Length, 0);

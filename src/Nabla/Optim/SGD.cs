@@ -13,8 +13,8 @@ namespace Nabla.Optim;
 /// </summary>
 public sealed class SGD : Optimizer
 {
-    /// <summary>Creates the optimizer over one group of parameters.</summary>
-    public SGD(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false, bool maximize = false)
+    /// <summary>Creates the optimizer over one group of parameters (<see cref="NN.Parameter"/>s or leaf tensors).</summary>
+    public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false, bool maximize = false)
         : this([new ParamGroup(parameters)], lr, momentum, dampening, weightDecay, nesterov, maximize) { }
 
     /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults for options a group lacks.</summary>
@@ -45,7 +45,7 @@ public sealed class SGD : Optimizer
     protected override IEnumerable<string> StateKeys(ParamGroup group) => group["momentum"] != 0 ? ["momentum_buffer"] : [];
 
     /// <inheritdoc/>
-    protected override void Update<T>(ParamGroup group, int index, Parameter parameter, Span<T> theta, ReadOnlySpan<T> grad)
+    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
     {
         double lr = group["lr"], mu = group["momentum"], wd = group["weight_decay"];
         var d = Scratch<T>(theta.Length, 0);

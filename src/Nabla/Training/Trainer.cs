@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Nabla.Data;
+using Nabla.Distributed;
 using Nabla.NN;
 using Nabla.Optim;
 using Nabla.Optim.Schedulers;
@@ -63,6 +64,18 @@ public sealed partial class Trainer
 
     private double? _maxGradNorm;
 
+    /// <summary>
+    /// Trains data-parallel over these ranks (null, the default: one process). <see cref="Fit"/> then wraps
+    /// <see cref="Model"/> in a <see cref="DistributedDataParallel"/> (rank 0's weights are broadcast), requires a training
+    /// loader with this rank's <see cref="DistributedSampler"/> (set to each epoch), and sums the batches' loss and
+    /// accuracy over the ranks, so every rank sees the same metrics, callbacks and early stop. Checkpoints still hold
+    /// <see cref="Model"/>'s keys; write them (and other files) on rank 0 only, and restore them on every rank.
+    /// Validation runs on every rank over the whole validation loader.
+    /// </summary>
+    public ProcessGroup? Distributed { get; set; }
+
+    private DistributedDataParallel? _ddp;
+
     /// <summary>Receives per-batch and per-epoch progress (null: silent).</summary>
     public ITrainingProgress? Progress { get; set; }
 
@@ -109,6 +122,12 @@ public sealed partial class Trainer
             throw new ArgumentOutOfRangeException(nameof(epochs), $"Trainer.Fit: the restored state is at epoch {Epoch}{(_batchInEpoch > 0 ? $" (and {_batchInEpoch} batches into the next)" : "")}, past the {epochs} epoch(s) of this run.");
         if (_batchInEpoch > train.BatchCount)
             throw new ArgumentException($"Trainer.Fit: the restored state is {_batchInEpoch} batches into epoch {Epoch + 1}, but the training loader has {train.BatchCount} batches per epoch.", nameof(train));
+        if (Distributed is { } group)
+        {
+            if (train.Sampler is not { } sampler || sampler.NumReplicas != group.WorldSize || sampler.Rank != group.Rank)
+                throw new ArgumentException($"Trainer.Fit: distributed training over {group.WorldSize} ranks needs a training loader with this rank's DistributedSampler (numReplicas {group.WorldSize}, rank {group.Rank}); it has {(train.Sampler is { } s ? $"one for rank {s.Rank} of {s.NumReplicas}" : "none")}.", nameof(train));
+            if (_ddp is null || !ReferenceEquals(_ddp.ProcessGroup, group)) _ddp = new DistributedDataParallel(Model, group);
+        }
         _trainLoader = train;
         if (_pendingLoaderState is not null)
         {
@@ -147,6 +166,8 @@ public sealed partial class Trainer
             _epochLoaderState = train.Generator.GetState();
             _partial = default;
         }
+        // the sampler's order depends on the epoch only, so a resumed epoch replays it
+        train.Sampler?.SetEpoch(epoch - 1);
         int batches = train.BatchCount;
         Progress?.OnEpochStart(epoch, epochs, batches);
         Model.Train();
@@ -160,11 +181,11 @@ public sealed partial class Trainer
                 b++;
                 continue;
             }
-            var (jv, logits) = TrainStep(x, y);
-            int n = x.Size(0);
-            _partial = _partial with { Loss = _partial.Loss + jv * n, Correct = _partial.Correct + Metrics.Correct(logits, y), Seen = _partial.Seen + n };
+            var (jv, n, correct, stop) = BatchStep(x, y, cancellation);
+            _partial = _partial with { Loss = _partial.Loss + jv * n, Correct = _partial.Correct + correct, Seen = _partial.Seen + n };
             b++;
             _batchInEpoch = b;
+            foreach (var c in Callbacks) c.OnBatchEnd(this, jv);
             if (Progress is not null)
             {
                 double elapsed = sw.Elapsed.TotalSeconds, rate = (_partial.Seen - seenAtStart) / Math.Max(elapsed, 1e-9);
@@ -173,7 +194,7 @@ public sealed partial class Trainer
                 Progress.OnBatchEnd(new BatchProgress(epoch, epochs, b, batches, _partial.Loss / _partial.Seen, (double)_partial.Correct / _partial.Seen,
                     Optimizer.LearningRate, rate, TimeSpan.FromSeconds(Math.Min(left, TimeSpan.MaxValue.TotalSeconds / 2))));
             }
-            if (cancellation.IsCancellationRequested)
+            if (stop)
             {
                 _partial = _partial with { Seconds = _partial.Seconds + sw.Elapsed.TotalSeconds };
                 return false;
@@ -205,9 +226,34 @@ public sealed partial class Trainer
     /// <exception cref="TrainingDivergedException">The loss is NaN or infinite (no parameter was changed).</exception>
     public (double Loss, Tensor Output) TrainStep(Tensor input, Tensor target)
     {
-        var output = Model.Forward(input);
+        var (jv, _, _, _, output) = StepCore(input, target, countCorrect: false);
+        return (jv, output);
+    }
+
+    // one step, with the loss (the mean over all ranks' samples when distributed), the samples, the correct count, and
+    // whether to stop (when distributed: whether any rank was cancelled, so all stop after the same batch)
+    private (double Loss, long Samples, long Correct, bool Stop) BatchStep(Tensor input, Tensor target, CancellationToken cancellation)
+    {
+        var (jv, n, correct, stop, _) = StepCore(input, target, countCorrect: true, cancellation);
+        return (jv, n, correct, stop);
+    }
+
+    private (double Loss, long Samples, long Correct, bool Stop, Tensor Output) StepCore(Tensor input, Tensor target, bool countCorrect,
+        CancellationToken cancellation = default)
+    {
+        var output = (_ddp is not null && Distributed is not null ? _ddp : Model).Forward(input);
         var j = Loss(output, target);
         double jv = j.Item();
+        long n = input.Size(0), correct = countCorrect ? Metrics.Correct(output, target) : 0;
+        bool stop = false;
+        if (Distributed is { } group)
+        {
+            // sum over the ranks before the check, so a loss that diverges on one rank stops every rank at this step
+            var sums = Tensor.FromArray([jv * n, n, correct, cancellation.IsCancellationRequested ? 1 : 0], 4);
+            group.AllReduce(sums);
+            (jv, n, correct) = (sums[0] / sums[1], (long)sums[1], (long)sums[2]);
+            stop = sums[3] > 0;
+        }
         if (!double.IsFinite(jv)) throw new TrainingDivergedException(Epoch + 1, Step + 1, jv, Optimizer.LearningRate);
         Optimizer.ZeroGrad();
         j.Backward();
@@ -215,7 +261,8 @@ public sealed partial class Trainer
         Optimizer.Step();
         Step++;
         if (ScheduleInterval == ScheduleInterval.Batch && Scheduler is not null and not ReduceLROnPlateau) Scheduler.Step();
-        return (jv, output);
+        if (Distributed is null) stop = cancellation.IsCancellationRequested;
+        return (jv, n, correct, stop, output);
     }
 
     /// <summary>Mean loss and accuracy of the model on <paramref name="data"/>, in evaluation mode, without a graph.</summary>

@@ -47,6 +47,12 @@ public interface ITrainingCallback
     /// </summary>
     void OnTrainBegin(Trainer trainer) { }
 
+    /// <summary>
+    /// After each training step of <see cref="Trainer.Fit"/> (<see cref="Trainer.Step"/> counts it; the parameters'
+    /// gradients are the batch's), with the batch's loss.
+    /// </summary>
+    void OnBatchEnd(Trainer trainer, double loss) { }
+
     /// <summary>After each epoch (metrics known, schedule stepped); set <see cref="Trainer.StopRequested"/> to end the run.</summary>
     void OnEpochEnd(Trainer trainer, EpochMetrics metrics) { }
 

@@ -16,8 +16,8 @@ public sealed class TerminalOutputTests : IDisposable
         var (code, usage, err) = NablaProcess.Nabla("--help");
         Assert.True(code == 0, err);
         Assert.EndsWith("\n", usage);
-        var commands = Regex.Matches(usage, @"^  nabla ([a-z]+)", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Distinct().ToList();
-        Assert.Superset(new HashSet<string> { "train", "eval", "predict", "summary", "explain", "plot", "adding", "charlm" }, commands.ToHashSet());
+        var commands = Regex.Matches(usage, @"^  ([a-z]+) ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.Superset(new HashSet<string> { "train", "eval", "predict", "summary", "explain", "plot", "adding", "charlm", "completion" }, commands.ToHashSet());
         var bad = new List<string>();
         foreach (string c in commands)
         {

@@ -36,6 +36,40 @@ public class DataParallelTests
     }
 
     [Theory]
+    [InlineData(2, "float32")]
+    [InlineData(4, "float32")]
+    [InlineData(3, "float64")]
+    public void SyncBatchNormOnRanksMatchesBatchNormOnTheWholeBatch(int ranks, string dtype)
+    {
+        if (!MpiRun.Available()) return;
+        var (code, stdout, stderr, _) = MpiRun.Run(ranks, MpiRun.DdpCheck, ["syncbn", dtype], Limit);
+        Assert.True(code == 0, $"exit code {code}:\n{stdout}\n{stderr}");
+        Assert.Contains($"syncbn, {ranks} ranks x 3 samples vs BatchNorm1d on {3 * ranks}", stdout);
+        Assert.Contains("every rank within bounds: True", stdout);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void TrainerDistributedMatchesOneTrainerOnTheGlobalBatchesAndResumes(int ranks)
+    {
+        if (!MpiRun.Available()) return;
+        var dir = Directory.CreateTempSubdirectory("nabla-ddp-");
+        try
+        {
+            var (code, stdout, stderr, _) = MpiRun.Run(ranks, MpiRun.DdpCheck, ["trainer", dir.FullName], Limit);
+            Assert.True(code == 0, $"exit code {code}:\n{stdout}\n{stderr}");
+            Assert.Contains($"trainer, {ranks} ranks x batch 4 vs 1 process x batch {4 * ranks}, 2 epochs", stdout);
+            Assert.Contains("same accuracy: True, every rank within bounds: True", stdout);
+            Assert.Contains("identical to the uninterrupted run on every rank: True", stdout);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(4)]
     public void ARankThatHangsMakesTheOthersFailNamingIt(int ranks)

@@ -106,7 +106,7 @@ public class SafeTensorsTests
             ["deep shape", Build("{\"t\":{\"dtype\":\"F32\",\"shape\":[[2]],\"data_offsets\":[0,8]}}", eight), "JSON"],
             ["duplicate", Build("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", eight), "twice"],
             ["unknown dtype", Build(ok.Replace("F32", "BF16"), eight), "BF16"],
-            ["i64 too large", Build(ok.Replace("F32", "I64").Replace("[2]", "[1]"), [0, 0, 0, 0, 0, 0, 0, 0x7f]), "cannot represent"],
+            ["bool byte not 0 or 1", Build(ok.Replace("F32", "BOOL").Replace("[2]", "[8]"), [0, 1, 0, 0, 0, 0, 0, 7]), "expected 0 or 1"],
             ["negative dim", Build(ok.Replace("[2]", "[-2]"), eight), "negative"],
             ["shape mismatch", Build(ok.Replace("[2]", "[3]"), eight), "needs more"],
             ["shape too small", Build(ok.Replace("[2]", "[1]"), eight), "does not match"],
@@ -149,18 +149,24 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void PyTorchInt64CountersAreReadAsFloat64()
+    public void PyTorchInt64TensorsAreReadExactlyAsInt64()
     {
         var data = new byte[24];
         BinaryPrimitives.WriteInt64LittleEndian(data, 1);
         BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(8), -2);
-        BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(16), 1L << 53);
+        BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(16), (1L << 53) + 1);   // float64 would round it
         var f = SafeTensors.Deserialize(Build("{\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[3],\"data_offsets\":[0,24]}}", data));
         var t = f.Tensors["bn.num_batches_tracked"];
-        Assert.Equal(DType.Float64, t.DType);
-        Assert.Equal([1.0, -2.0, 9007199254740992.0], t.ToDoubleArray());
-        BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(16), long.MinValue);
-        Assert.Throws<InvalidDataException>(() => SafeTensors.Deserialize(Build("{\"n\":{\"dtype\":\"I64\",\"shape\":[3],\"data_offsets\":[0,24]}}", data)));
+        Assert.Equal(DType.Int64, t.DType);
+        Assert.Equal([1L, -2L, (1L << 53) + 1], t.ToInt64Array());
+        // and written back as I64 (and BOOL)
+        var back = SafeTensors.Deserialize(SafeTensors.Serialize(new Dictionary<string, Tensor> { ["m"] = Tensor.FromArray([true, false, true], 3, 1), ["i"] = t }));
+        Assert.Equal(DType.Bool, back.Tensors["m"].DType);
+        Assert.Equal([3, 1], back.Tensors["m"].Shape.ToArray());
+        Assert.Equal([true, false, true], back.Tensors["m"].ToBoolArray());
+        Assert.Equal([1L, -2L, (1L << 53) + 1], back.Tensors["i"].ToInt64Array());
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Deserialize(Build("{\"m\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}}", [1, 2])));
+        Assert.Contains("holds the byte 2; expected 0 or 1", e.Message);
     }
 
     [Fact]

@@ -28,6 +28,41 @@ public class EmbeddingClipTests
     }
 
     [Fact]
+    public void EmbeddingMaxNormRenormalisesTheLookedUpRowsInPlaceAsPyTorch()
+    {
+        // expected values: W[k]·maxNorm/(‖W[k]‖ + 1e-7) for the rows looked up with a larger norm (PyTorch 1.13 prints the same)
+        double[] w0 = [3, 4, 0.3, 0.4, 6, 8, 1, -1];
+        var w = Tensor.FromArray(w0, 4, 2);
+        var y = Tensor.Embedding(w, Tensor.FromArray(new double[] { 0, 1, 0, 3 }), maxNorm: 1.0);
+        double s0 = 1 / (5 + 1e-7), s3 = 1 / (Math.Sqrt(2) + 1e-7);
+        double[] renormed = [3 * s0, 4 * s0, 0.3, 0.4, 6, 8, s3, -s3];   // row 2 is not looked up: unchanged
+        Assert.Equal(renormed, w.ToDoubleArray(), new ToleranceComparer(1e-15));
+        Assert.Equal([3 * s0, 4 * s0, 0.3, 0.4, 3 * s0, 4 * s0, s3, -s3], y.ToDoubleArray(), new ToleranceComparer(1e-15));
+        Assert.Equal(0.599999988, w[0, 0], 12);
+        // norm_type 1 through the module; the renormalisation is outside the graph: the gradient is the lookup's
+        var emb = Embedding.FromPretrained(Tensor.FromArray(w0, 4, 2), freeze: false, maxNorm: 1.5, normType: 1);
+        var ym = emb.Forward(Tensor.FromArray(new double[] { 0, 1, 3 }));
+        Assert.Equal([3 * 1.5 / (7 + 1e-7), 4 * 1.5 / (7 + 1e-7), 0.3, 0.4, 6, 8, 1.5 / (2 + 1e-7), -1.5 / (2 + 1e-7)], emb.Weight.ToDoubleArray(), new ToleranceComparer(1e-15));
+        ym.Sum().Backward();
+        Assert.Equal([1.0, 1, 1, 1, 0, 0, 1, 1], emb.Weight.Grad!.ToDoubleArray());
+        Assert.Equal("Embedding(4, 2, max_norm=1.5, norm_type=1.0)", emb.ToString());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Embedding(3, 2, maxNorm: -1));
+    }
+
+    [Fact]
+    public void EmbeddingScaleGradByFreqDividesByTheIndexCount()
+    {
+        // indices [[0, 2, 0], [3, 0, 2]]: 0 occurs 3 times, 2 twice; padding_idx 3 gets nothing (PyTorch 1.13 gives the same)
+        var w = Tensor.FromArray(new double[] { 3, 4, 0.3, 0.4, 6, 8, 1, -1 }, 4, 2).RequireGrad();
+        var y = Tensor.Embedding(w, Tensor.FromArray(new double[] { 0, 2, 0, 3, 0, 2 }, 2, 3), paddingIdx: 3, scaleGradByFreq: true);
+        (y * Tensor.Arange(1, 3, 1, DType.Float64)).Sum().Backward();
+        Assert.Equal([1.0, 2, 0, 0, 1, 2, 0, 0], w.Grad!.ToDoubleArray());
+        var frozen = Embedding.FromPretrained(Tensor.Ones([3, 2]), scaleGradByFreq: true);
+        Assert.False(frozen.Weight.RequiresGrad);
+        Assert.Equal("Embedding(3, 2, scale_grad_by_freq=True)", frozen.ToString());
+    }
+
+    [Fact]
     public void EmbeddingErrorsNameTheIndexAndSize()
     {
         var emb = new Embedding(5, 2);
@@ -38,6 +73,13 @@ public class EmbeddingClipTests
         Assert.Throws<IndexOutOfRangeException>(() => emb.Forward(Tensor.FromArray(new float[] { -1 }, 1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Embedding(5, 2, paddingIdx: 5));
         Assert.Equal(4, new Embedding(5, 2, paddingIdx: -1).PaddingIdx);
+    }
+
+    private sealed class ToleranceComparer(double tol) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= tol;
+
+        public int GetHashCode(double obj) => 0;
     }
 
     private static Parameter P(double[] grad)

@@ -45,7 +45,7 @@ public class NormModuleTests
         AssertRel(rm, bn.RunningMean!, 1e-6, "running_mean");
         AssertRel(rv, bn.RunningVar!, 1e-6, "running_var");
         Assert.Equal(5.0, bn.NumBatchesTracked!.Item());
-        Assert.Equal(DType.Float64, bn.NumBatchesTracked.DType);
+        Assert.Equal(DType.Int64, bn.NumBatchesTracked.DType);
     }
 
     [Fact]

@@ -63,6 +63,9 @@ public static partial class OpCatalog
             Tensor.Embedding(x[0], Index([1, 0, 3, 0, 1]), paddingIdx: 0) * Index([1, 0, 1, 0, 1], 5, 1).To(x[0].DType) * Tensor.Arange(1, 4, 1, x[0].DType)));
         list.Add(new OpCase("embedding_padding_idx_negative_0d_index", g => [Randn(g, 4, 2)], x =>
             Tensor.Cat([Tensor.Embedding(x[0], Index([2]).Reshape(), paddingIdx: -1), (Tensor.Embedding(x[0], Index([3, 1]), paddingIdx: -1) * Index([0, 1], 2, 1).To(x[0].DType)).Flatten()], 0)));
+        // scale_grad_by_freq divides by the count by design (not the derivative): distinct indices here, counts 1; max_norm above every row's norm
+        list.Add(new OpCase("embedding_scale_grad_by_freq_distinct_max_norm_inactive", g => [Randn(g, 5, 3)], x =>
+            Tensor.Embedding(x[0], Index([4, 0, 2, 1], 2, 2), maxNorm: 100, normType: 1, scaleGradByFreq: true)));
         list.Add(new OpCase("embedding_into_lstm", g => [Randn(g, 6, 2), Randn(g, 8, 2), Randn(g, 8, 2), Randn(g, 8), Randn(g, 8)], x =>
         {
             var tokens = Index([5, 1, 0, 2, 5, 0], 3, 2);

@@ -57,7 +57,7 @@ public static partial class OpCatalog
         return Tensor.FromArray(data, shape);
     }
 
-    private static Tensor Index(double[] values, params int[] shape) => Tensor.FromArray(values, shape);
+    private static Tensor Index(double[] values, params int[] shape) => shape.Length == 0 ? Tensor.FromArray(values) : Tensor.FromArray(values, shape);
 
     /// <summary>A custom op through the <see cref="Function"/> API: y = x³, dx = 3x²·g.</summary>
     public sealed class Cube : Function

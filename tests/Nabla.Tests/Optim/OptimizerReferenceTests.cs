@@ -143,7 +143,7 @@ public class OptimizerReferenceTests
         ["sgd plain", (Func<Parameter[], Optimizer>)(ps => new SGD(ps, 0.1)), (Func<Rule>)(() => Sgd(0.1, 0, 0, 0, false, false))],
         ["sgd momentum dampening wd", (Func<Parameter[], Optimizer>)(ps => new SGD(ps, 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01)), (Func<Rule>)(() => Sgd(0.1, 0.9, 0.1, 0.01, false, false))],
         ["sgd nesterov maximize", (Func<Parameter[], Optimizer>)(ps => new SGD(ps, 0.1, momentum: 0.8, nesterov: true, weightDecay: 0.05, maximize: true)), (Func<Rule>)(() => Sgd(0.1, 0.8, 0, 0.05, true, true))],
-        ["adam", (Func<Parameter[], Optimizer>)(ps => new Adam(ps, 0.01, 0.8, 0.95, 1e-6, weightDecay: 0.1)), (Func<Rule>)(() => Adam(0.01, 0.8, 0.95, 1e-6, 0.1, false, false, false))],
+        ["adam", (Func<Parameter[], Optimizer>)(ps => new Adam(ps, 0.01, (0.8, 0.95), 1e-6, weightDecay: 0.1)), (Func<Rule>)(() => Adam(0.01, 0.8, 0.95, 1e-6, 0.1, false, false, false))],
         ["adam amsgrad maximize", (Func<Parameter[], Optimizer>)(ps => new Adam(ps, 0.02, amsgrad: true, maximize: true)), (Func<Rule>)(() => Adam(0.02, 0.9, 0.999, 1e-8, 0, true, true, false))],
         ["adamw amsgrad", (Func<Parameter[], Optimizer>)(ps => new AdamW(ps, 0.01, weightDecay: 0.1, amsgrad: true)), (Func<Rule>)(() => Adam(0.01, 0.9, 0.999, 1e-8, 0.1, true, false, true))],
         ["rmsprop centered momentum wd", (Func<Parameter[], Optimizer>)(ps => new RMSprop(ps, 0.01, 0.9, weightDecay: 0.1, momentum: 0.5, centered: true)), (Func<Rule>)(() => Rms(0.01, 0.9, 1e-8, 0.1, 0.5, true))],
@@ -165,7 +165,7 @@ public class OptimizerReferenceTests
     [
         ["Sgd", TorchReference.Sgd, (Func<Parameter[], Optimizer>)(ps => new SGD(ps, 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01))],
         ["SgdNesterovMax", TorchReference.SgdNesterovMax, (Func<Parameter[], Optimizer>)(ps => new SGD(ps, 0.1, momentum: 0.8, nesterov: true, weightDecay: 0.05, maximize: true))],
-        ["Adam", TorchReference.Adam, (Func<Parameter[], Optimizer>)(ps => new Adam(ps, 0.01, 0.8, 0.95, 1e-6, weightDecay: 0.1))],
+        ["Adam", TorchReference.Adam, (Func<Parameter[], Optimizer>)(ps => new Adam(ps, 0.01, (0.8, 0.95), 1e-6, weightDecay: 0.1))],
         ["AdamAmsgrad", TorchReference.AdamAmsgrad, (Func<Parameter[], Optimizer>)(ps => new Adam(ps, 0.02, amsgrad: true, maximize: true))],
         ["AdamW", TorchReference.AdamW, (Func<Parameter[], Optimizer>)(ps => new AdamW(ps, 0.01, weightDecay: 0.1, amsgrad: true))],
         ["RMSprop", TorchReference.RMSprop, (Func<Parameter[], Optimizer>)(ps => new RMSprop(ps, 0.01, 0.9, weightDecay: 0.1, momentum: 0.5, centered: true))],
