@@ -41,7 +41,7 @@ public partial class Tensor
                 _ => perRow.Sum() / rows._shape[0],
             };
         }
-        var labels = ClassTargets(op, input, target, c, ignoreIndex);
+        var labels = ClassIndexTargets(op, input, target, c, ignoreIndex, probabilitiesAllowed: true);
         double weightSum = 0;
         foreach (int l in labels) if (l >= 0) weightSum += w[l];
         var x = rows.Detach().Contiguous();
@@ -76,7 +76,7 @@ public partial class Tensor
         RejectBatchMean(op, reduction);
         var (rows, c, outShape) = ClassRows(op, input);
         var w = ClassWeights(op, weight, c);
-        var labels = ClassTargets(op, input, target, c, ignoreIndex);
+        var labels = ClassIndexTargets(op, input, target, c, ignoreIndex, probabilitiesAllowed: false);
         int n = labels.Length;
         var index = FromArray(labels.Select(l => (double)Math.Max(l, 0)).ToArray(), n, 1);
         var coef = FromArray(labels.Select(l => l >= 0 ? -w[l] : 0.0).ToArray(), n).To(input.DType);
@@ -117,11 +117,14 @@ public partial class Tensor
     }
 
     // the class-index target for input (N, C, d1, ...) has shape (N, d1, ...); for unbatched (C) it is 0-d
-    private static int[] ClassTargets(string op, Tensor input, Tensor target, int c, int ignoreIndex)
+    private static int[] ClassIndexTargets(string op, Tensor input, Tensor target, int c, int ignoreIndex, bool probabilitiesAllowed)
     {
         int[] expected = input.Rank == 1 ? [] : [input._shape[0], .. input._shape.AsSpan(2)];
         if (!ShapeUtil.SameShape(target._shape, expected))
-            throw new ArgumentException($"{op}: expected target of shape {ShapeUtil.Format(expected)} (class indices) or {ShapeUtil.Format(input._shape)} (probabilities) for input {ShapeUtil.Format(input._shape)}, got {ShapeUtil.Format(target._shape)}.");
+        {
+            string probabilities = probabilitiesAllowed ? $" or {ShapeUtil.Format(input._shape)} (probabilities)" : "";
+            throw new ArgumentException($"{op}: expected target of shape {ShapeUtil.Format(expected)} (class indices){probabilities} for input {ShapeUtil.Format(input._shape)}, got {ShapeUtil.Format(target._shape)}.");
+        }
         return ClassIndices(op, target, c, ignoreIndex);
     }
 

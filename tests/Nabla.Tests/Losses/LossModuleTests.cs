@@ -66,6 +66,9 @@ public class LossModuleTests
         Assert.Contains("size C = 3", e.Message);
         e = Assert.Throws<ArgumentException>(() => new CrossEntropyLoss().Forward(Tensor.Zeros(2, 3, 4), Tensor.Zeros(2, 3)));
         Assert.Contains("[2, 4]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new NLLLoss().Forward(Tensor.Zeros(2, 3), Tensor.Zeros(2, 3)));
+        Assert.DoesNotContain("probabilities", e.Message);
+        Assert.Contains("NLLLoss", e.Message);
         e = Assert.Throws<ArgumentException>(() => new GaussianNLLLoss().Forward(Tensor.Zeros(2, 3), Tensor.Zeros(2, 3), Tensor.Ones(3)));
         Assert.Contains("GaussianNLLLoss", e.Message);
         e = Assert.Throws<ArgumentException>(() => new GaussianNLLLoss().Forward(Tensor.Zeros(2), Tensor.Zeros(2), Tensor.FromArray(new float[] { 1, -1 })));
