@@ -25,6 +25,7 @@ public static class Cli
             SummaryCommand.Create(shared),
             ExplainCommand.Create(shared),
             PlotCommand.Create(),
+            ExportCommand.Create(shared),
             AddingCommand.Create(shared),
             CharLmCommand.Create(shared),
             CompletionCommand.Create(),

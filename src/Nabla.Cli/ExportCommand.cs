@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Globalization;
+using Nabla.Onnx;
+
+namespace Nabla.Cli;
+
+/// <summary>`nabla export DIR FILE`: a run's model as an ONNX file.</summary>
+internal static class ExportCommand
+{
+    private const string Description = """
+        write a run's model as an ONNX file
+
+        Loads a run's weights (DIR/model.safetensors, the last epoch's; --best: DIR/best.safetensors) and writes the model as an ONNX graph for ONNX Runtime or any ONNX runtime: input 'input' (float32 pixels in [0, 1], shaped as the model takes them, any batch size), output 'output' (the class logits). The file is written atomically.
+        """;
+
+    public static Command Create(SharedOptions shared)
+    {
+        var dir = new Argument<string>("DIR") { Description = "the run folder (runs/NAME)" };
+        var file = new Argument<string>("FILE") { Description = "the .onnx file to write" };
+        var opset = CliOptions.Int("--opset", "N", string.Create(CultureInfo.InvariantCulture, $"ONNX opset version, {Onnx.Onnx.MinOpset} to {Onnx.Onnx.MaxOpset} (default 17)"), min: Onnx.Onnx.MinOpset);
+        var command = new Command("export", Description) { dir, file, opset, shared.Best };
+        command.SetAction(r => Run(r.GetValue(dir)!, r.GetValue(file)!, r.GetValue(opset) ?? 17, r.GetValue(shared.Best), r.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Run(string dir, string file, int opset, bool best, TextWriter stdout)
+    {
+        if (opset > Onnx.Onnx.MaxOpset)
+            throw new CliException(string.Create(CultureInfo.InvariantCulture, $"nabla export: --opset must be at most {Onnx.Onnx.MaxOpset}, got {opset}."));
+        if (Directory.Exists(file)) throw new CliException($"nabla export: '{file}' is a folder; give the .onnx file to write.");
+        var run = RunFolder.Open("export", dir);
+        var (config, model, raw) = RunModel.LoadModel("export", run, best);
+        var (rows, cols) = RunModel.ImageSize(raw, run.ConfigFile);
+        int[] sample = [1, .. config.SampleShape(rows * cols)];
+        Onnx.Onnx.Export(model, Tensor.Zeros(sample), file, opset);
+        string shape = "(batch, " + string.Join(", ", sample[1..]) + ")";
+        stdout.WriteLine($"run: {run.Path} ({(best ? "best.safetensors" : "model.safetensors")}, model {config.Model})");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {file} (ONNX opset {opset}, input 'input' {shape} float32, output 'output' (batch, classes), {new FileInfo(file).Length:N0} bytes)"));
+        return 0;
+    }
+}
