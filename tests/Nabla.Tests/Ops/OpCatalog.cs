@@ -281,6 +281,7 @@ public static partial class OpCatalog
         list.AddRange(NormCases());
         list.AddRange(RecurrentCases());
         list.AddRange(ActivationCases());
+        list.AddRange(DtypeCases());
         return list;
     }
 }
