@@ -52,7 +52,7 @@ public partial class Tensor
         var y = Empty(DType, index._shape.ToArray());
         DTypeDispatch.RunAny("Gather", DType, new GatherAt(this, positions, y));
         var inShape = _shape;
-        return Engine.Record(y, "GatherBackward", [this], g => [ScatterAdd(densePositions, g, inShape)]);
+        return Engine.Record(y, "GatherBackward", [this], g => [AddAtPositions(densePositions, g, inShape)]);
     }
 
     /// <summary>Picks the slices at <paramref name="index"/> (a 1-D tensor of positions) along <paramref name="dim"/>. Shape: dim's size becomes index's length.</summary>
@@ -84,7 +84,7 @@ public partial class Tensor
     }
 
     // adds g[i] at dense position i of a zero tensor of the input's shape (repeated indices add up)
-    private static Tensor ScatterAdd(int[] densePositions, Tensor g, int[] shape)
+    private static Tensor AddAtPositions(int[] densePositions, Tensor g, int[] shape)
     {
         var dense = Empty(g.DType, shape.ToArray());
         var gc = g.Contiguous();

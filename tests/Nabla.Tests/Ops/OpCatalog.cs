@@ -282,6 +282,7 @@ public static partial class OpCatalog
         list.AddRange(RecurrentCases());
         list.AddRange(ActivationCases());
         list.AddRange(LossCases());
+        list.AddRange(DtypeCases());
         return list;
     }
 }
