@@ -24,6 +24,8 @@ internal static partial class ModuleExporters
         string op = m.GetType().Name;
         if (x.Sample.Rank != 3)
             throw new NotSupportedException($"Onnx.Export: {op} at {c.Path} exports for batched input (3-D, {(m.BatchFirst ? "(B, T, I)" : "(T, B, I)")}), got shape ({string.Join(", ", x.Sample.Shape.ToArray())}).");
+        if (m.ProjSize > 0)
+            throw new NotSupportedException($"Onnx.Export: {op} at {c.Path} has proj_size={m.ProjSize}; ONNX's LSTM has no projection.");
         int dirs = m.Bidirectional ? 2 : 1, h = m.HiddenSize;
         int[] order = GateOrder(m.Mode);
         string onnxOp = m.Mode switch { RecurrentMode.Lstm => "LSTM", RecurrentMode.Gru => "GRU", _ => "RNN" };

@@ -8,7 +8,7 @@ namespace Nabla.Tests.Interop;
 /// </summary>
 internal static class TorchTwins
 {
-    public static readonly string[] Names = ["mlp", "lenet_bn", "cnn", "lstm", "gru", "rnn", "embedding", "layernorm", "groupnorm"];
+    public static readonly string[] Names = ["mlp", "lenet_bn", "cnn", "lstm", "gru", "rnn", "embedding", "layernorm", "groupnorm", "lstm_proj"];
 
     public static string FixtureDir => Path.Combine(Docs.NablaProcess.RepoRoot, "tests", "fixtures", "torch");
 
@@ -31,6 +31,7 @@ internal static class TorchTwins
         "embedding" => new Embedding(10, 4, paddingIdx: 0, generator: g),
         "layernorm" => new LayerNorm([4, 5]),
         "groupnorm" => new GroupNorm(2, 6),
+        "lstm_proj" => new LSTM(5, 6, numLayers: 2, batchFirst: true, bidirectional: true, projSize: 3, generator: g),
         _ => throw new ArgumentException($"no twin named '{name}'"),
     };
 
@@ -49,6 +50,7 @@ internal static class TorchTwins
         "embedding" => new() { ["input"] = [2, 5] },
         "layernorm" => new() { ["input"] = [2, 3, 4, 5] },
         "groupnorm" => new() { ["input"] = [2, 6, 3, 3] },
+        "lstm_proj" => new() { ["input"] = [2, 4, 5], ["h0"] = [4, 2, 3], ["c0"] = [4, 2, 6] },
         _ => throw new ArgumentException($"no twin named '{name}'"),
     };
 

@@ -55,6 +55,17 @@ public static partial class OpCatalog
             return Tensor.Cat([.. outs, c], 0);
         }));
 
+        // ---- LSTM with projections (proj_size 2 < hidden 3): the composed path; gradients for the input and both states,
+        // bidirectional with uneven lengths (masked steps) ----
+        list.Add(new OpCase("lstm_proj_bidirectional_lengths", g => [Randn(g, 3, 2, 4), Randn(g, 2, 2, 2), Randn(g, 2, 2, 3)], x =>
+        {
+            var lstm = new LSTM(4, 3, bidirectional: true, projSize: 2, dtype: x[0].DType, generator: new Generator(5));
+            var r = lstm.Forward(x[0], (x[1], x[2]), [3, 2]);
+            return [r.Output, r.HN, r.CN];
+        }));
+        list.Add(new OpCase("lstm_proj_2layers_batch_first", g => [Randn(g, 2, 3, 4)], x =>
+            new LSTM(4, 3, numLayers: 2, batchFirst: true, projSize: 1, dtype: x[0].DType, generator: new Generator(6)).Forward(x[0])));
+
         // ---- embedding ----
         list.Add(new OpCase("embedding_repeated_indices", g => [Randn(g, 5, 3)], x => Tensor.Embedding(x[0], Index([4, 0, 4, 2, 4, 1], 2, 3))));
         // padding_idx's row gets no gradient by definition (PyTorch's rule), so these cases zero the outputs that read

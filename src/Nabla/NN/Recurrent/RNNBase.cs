@@ -21,16 +21,18 @@ public sealed record LstmOutput(Tensor Output, Tensor HN, Tensor CN);
 /// direction runs the fused <see cref="Tensor.RecurrentLayer"/>. The one-argument <see cref="Forward(Tensor)"/>
 /// returns the output sequence so the module composes in <see cref="Sequential"/>.
 /// </summary>
-public abstract class RNNBase : Module
+public abstract partial class RNNBase : Module
 {
     private readonly List<Parameter?> _flat = [];
     private readonly string _name;
 
     /// <summary>Creates the layers' parameters.</summary>
     protected RNNBase(string name, RecurrentMode mode, int inputSize, int hiddenSize, int numLayers, bool bias, bool batchFirst,
-        double dropout, bool bidirectional, DType dtype, Generator? generator)
+        double dropout, bool bidirectional, DType dtype, Generator? generator, int projSize = 0)
     {
         _name = name;
+        CheckProjSize(name, mode, projSize, hiddenSize);
+        ProjSize = projSize;
         if (inputSize <= 0 || hiddenSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(inputSize), $"{name}: input_size and hidden_size must be positive, got {inputSize} and {hiddenSize}.");
         if (numLayers < 1) throw new ArgumentOutOfRangeException(nameof(numLayers), $"{name}: num_layers must be at least 1, got {numLayers}.");
@@ -45,11 +47,13 @@ public abstract class RNNBase : Module
             for (int d = 0; d < dirs; d++)
             {
                 string sfx = string.Create(CultureInfo.InvariantCulture, $"_l{l}{(d == 1 ? "_reverse" : "")}");
-                int inF = l == 0 ? inputSize : hiddenSize * dirs;
+                int real = projSize > 0 ? projSize : hiddenSize;   // features of h
+                int inF = l == 0 ? inputSize : real * dirs;
                 _flat.Add(RegisterParameter("weight_ih" + sfx, new Parameter(Tensor.Uniform([gh, inF], -bound, bound, dtype, generator))));
-                _flat.Add(RegisterParameter("weight_hh" + sfx, new Parameter(Tensor.Uniform([gh, hiddenSize], -bound, bound, dtype, generator))));
+                _flat.Add(RegisterParameter("weight_hh" + sfx, new Parameter(Tensor.Uniform([gh, real], -bound, bound, dtype, generator))));
                 _flat.Add(bias ? RegisterParameter("bias_ih" + sfx, new Parameter(Tensor.Uniform([gh], -bound, bound, dtype, generator))) : null);
                 _flat.Add(bias ? RegisterParameter("bias_hh" + sfx, new Parameter(Tensor.Uniform([gh], -bound, bound, dtype, generator))) : null);
+                if (projSize > 0) AddProjection(sfx, bound, dtype, generator);
             }
         }
     }
@@ -81,12 +85,13 @@ public abstract class RNNBase : Module
     /// <summary>The generator of the dropout masks (default: <see cref="Generator.Default"/>).</summary>
     public Generator? DropoutGenerator { get; set; }
 
-    /// <summary>The parameters per layer and direction in PyTorch's order (w_ih, w_hh, b_ih, b_hh; null biases when bias=false).</summary>
+    /// <summary>The parameters per layer and direction in PyTorch's order (w_ih, w_hh, b_ih, b_hh; null biases when bias=false); LSTM's projections w_hr are not among them.</summary>
     public IReadOnlyList<Parameter?> FlatWeights => _flat;
 
     /// <summary>Runs the layers; <paramref name="c0"/> only for LSTM.</summary>
-    private protected (Tensor Output, Tensor HN, Tensor? CN) Run(Tensor input, Tensor? h0, Tensor? c0, int[]? lengths) =>
-        Functional(_name, Mode, input, _flat, NumLayers, Bidirectional, BatchFirst, Dropout, Training, h0, c0, lengths, DropoutGenerator);
+    private protected (Tensor Output, Tensor HN, Tensor? CN) Run(Tensor input, Tensor? h0, Tensor? c0, int[]? lengths) => ProjSize > 0
+        ? RunProjected(input, h0, c0, lengths)
+        : Functional(_name, Mode, input, _flat, NumLayers, Bidirectional, BatchFirst, Dropout, Training, h0, c0, lengths, DropoutGenerator);
 
     /// <summary>The output sequence (the final states are dropped; use the typed Forward to get them).</summary>
     public override Tensor Forward(Tensor input) => Run(input, null, null, null).Output;
@@ -100,7 +105,7 @@ public abstract class RNNBase : Module
         if (BatchFirst) s += ", batch_first=True";
         if (Dropout != 0) s += string.Create(CultureInfo.InvariantCulture, $", dropout={Dropout}");
         if (Bidirectional) s += ", bidirectional=True";
-        return s;
+        return s + ProjRepr();
     }
 
     /// <summary>

@@ -261,4 +261,23 @@ public class RecurrentModuleTests
         var actual = second.Output.ToDoubleArray();
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 12);
     }
+
+    [Fact]
+    public void LstmProjSizeHasPyTorchsShapesKeysAndChecks()
+    {
+        var m = new LSTM(3, 4, numLayers: 2, bidirectional: true, projSize: 2);
+        Assert.Equal([16, 3], m.StateDict()["weight_ih_l0"].Shape.ToArray());
+        Assert.Equal([16, 2], m.StateDict()["weight_hh_l0_reverse"].Shape.ToArray());
+        Assert.Equal([16, 4], m.StateDict()["weight_ih_l1"].Shape.ToArray());   // D·P inputs above the first layer
+        Assert.Equal([2, 4], m.StateDict()["weight_hr_l1_reverse"].Shape.ToArray());
+        Assert.Equal("LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)", m.ToString());
+        var r = m.Forward(Tensor.Randn([5, 2, 3]), null);
+        Assert.Equal([5, 2, 4], r.Output.Shape.ToArray());
+        Assert.Equal([4, 2, 2], r.HN.Shape.ToArray());
+        Assert.Equal([4, 2, 4], r.CN.Shape.ToArray());
+        Assert.Equal([5, 4], m.Forward(Tensor.Randn([5, 3])).Shape.ToArray());
+        Assert.Contains("proj_size", Assert.Throws<ArgumentException>(() => m.Forward(Tensor.Randn([5, 2, 3]), (Tensor.Zeros(4, 2, 4), Tensor.Zeros(4, 2, 4)))).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LSTM(3, 4, projSize: 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LSTM(3, 4, projSize: -1));
+    }
 }
