@@ -16,7 +16,7 @@ internal static class TrainCommand
         train a network on MNIST (the bundled 10,000-digit sample by default)
 
         Trains a network on MNIST (by default the text's fully-connected network: 784 → 512 → 256 → 10, Linear + ReLU, cross-entropy, SGD with momentum 0.9 and a cosine-decayed λ; training images randomly rotated, scaled, sheared and shifted by ±2 pixels), showing loss, accuracy, samples/s and ETA (a live display on a terminal, one line per epoch otherwise), then the final test accuracy. Each run gets a folder RUNS/NAME with run.json, metrics.csv, checkpoint.safetensors (written atomically after every epoch), model.safetensors, best.safetensors and loss/accuracy/lr plots (.png, .svg); one process at a time trains a run folder.
-        Ctrl+C or SIGTERM stops after the current batch and writes the checkpoint; nabla train --resume DIR continues bit for bit (only --threads and --plain may be given with it). A run folder that never completed an epoch (a run that diverged at once) is reused by the next run of that name.
+        Ctrl+C or SIGTERM stops after the current batch and writes the checkpoint; nabla train --resume DIR continues bit for bit (only --threads, --plain and --tensorboard may be given with it). A run folder that never completed an epoch (a run that diverged at once) is reused by the next run of that name.
 
         Example: nabla train --epochs 5 --hidden 128 --run small
         """;
@@ -29,7 +29,7 @@ internal static class TrainCommand
         {
             shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
             shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
-            o.Overwrite, shared.Threads, o.Plain,
+            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard,
         };
         command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -63,23 +63,26 @@ internal static class TrainCommand
         public Option<string?> Resume { get; } = CliOptions.Text("--resume", "DIR", "continue an interrupted run from its checkpoint, with its own options");
         public Option<bool> Overwrite { get; } = CliOptions.Flag("--overwrite", "replace the run already in the --run folder (its weights, checkpoint, metrics, plots)");
         public Option<bool> Plain { get; } = CliOptions.Flag("--plain", "one line per epoch even on a terminal");
+        public Option<string?> TensorBoard { get; } = CliOptions.Text("--tensorboard", "DIR",
+            "also write TensorBoard event files to DIR: losses, accuracies, lr, weight and gradient histograms, sample predictions (tensorboard --logdir DIR)");
     }
 
     private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
     {
         o.Shared.ApplyThreads(r);
         bool plain = r.GetValue(o.Plain);
+        string? tensorboard = r.GetValue(o.TensorBoard);
         if (r.GetValue(o.Resume) is string resumeDir)
         {
             var run = RunFolder.Open("train", resumeDir);
-            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && r.Given(opt));
-            if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads and --plain).");
+            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && r.Given(opt));
+            if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads, --plain and --tensorboard).");
             using var held = run.Lock("train");
             AtomicFile.RemoveOrphans(run.Path);
             if (!File.Exists(run.CheckpointFile))
                 throw new CliException($"nabla train: '{run.Path}' has no checkpoint.safetensors, so there is nothing to resume (the run never completed an epoch); start it again with --run {run.Name} and any options, which reuses the folder.");
             var config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
-            return Train(config, run, resume: true, stdout, stderr, plain, note: null);
+            return Train(config, run, resume: true, stdout, stderr, plain, note: null, tensorboard);
         }
         else
         {
@@ -88,7 +91,7 @@ internal static class TrainCommand
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Train(config, run, resume: false, stdout, stderr, plain, note);
+                return Train(config, run, resume: false, stdout, stderr, plain, note, tensorboard);
             }
         }
     }
@@ -156,7 +159,7 @@ internal static class TrainCommand
             Rotate: r.GetValue(o.Rotate) ?? preset.Rotate, Scale: scale, Shear: shear);
     }
 
-    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain, string? note)
+    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain, string? note, string? tensorboard)
     {
         var inv = CultureInfo.InvariantCulture;
         var data = RunData.Load(c, "train");
@@ -178,6 +181,7 @@ internal static class TrainCommand
         trainer.Callbacks.Add(best);
         // last, so the checkpoint holds the other callbacks' counters
         trainer.Callbacks.Add(new LambdaCallback((t, _) => SaveRun(t, run, valLabel, stderr)));
+        using var events = tensorboard is null ? null : TensorBoardRun.Attach(trainer, tensorboard, data.Validation ?? data.Test, data.Rows, data.Cols, loader.BatchCount);
 
         stdout.WriteLine(string.Create(inv, $"data: {data.Dir} ({data.Train.Count} train, {(data.Validation is null ? "" : $"{data.Validation.Count} val, ")}{data.Test.Count} test, {data.Rows}x{data.Cols})"));
         stdout.WriteLine(c.Describe(data.Pixels, data.Classes, model.ParameterCount(), Threading.MaxThreads));
