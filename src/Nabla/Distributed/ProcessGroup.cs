@@ -151,7 +151,9 @@ public sealed unsafe partial class ProcessGroup : IDisposable
     {
         DType.Float32 => Mpi.Lib.Float,
         DType.Float64 => Mpi.Lib.Double,
-        _ => throw new NotSupportedException($"ProcessGroup.{op}: dtype {dtype.Name()} is not supported (float32 or float64)."),
+        DType.Int64 => Mpi.Lib.Long, // MPI_LONG is 64-bit on the LP64 Linux targets Open MPI runs on
+        DType.Bool when op == "Broadcast" => Mpi.Lib.Byte,
+        _ => throw new NotSupportedException($"ProcessGroup.{op}: dtype {dtype.Name()} is not supported (float32, float64, int64{(op == "Broadcast" ? " or bool" : "")})."),
     };
 
     private Pending Started(string op, nint request) => new(op, ++_collectives, request);

@@ -32,7 +32,7 @@ public abstract class InstanceNormBase : NormBase
         double factor = cumulative ? 1.0 / (NumBatchesTracked!.Item() + 1) : Momentum ?? 0.0;
         var y = Tensor.InstanceNorm(x, RunningMean, RunningVar, Weight, Bias, useInputStats, factor, Eps, op);
         // advanced after the op, so a rejected batch leaves the count untouched
-        if (cumulative) NumBatchesTracked!.Span<double>()[0] += 1;
+        if (cumulative) NumBatchesTracked!.Span<long>()[0] += 1;
         return unbatched ? y.Squeeze(0) : y;
     }
 }

@@ -47,7 +47,7 @@ public sealed class SyncBatchNorm : NormBase
         if (Training && TrackRunningStats)
         {
             using var _ = Tensor.NoGrad();
-            double batches = NumBatchesTracked!.Span<double>()[0] += 1;
+            double batches = NumBatchesTracked!.Span<long>()[0] += 1;
             double f = Momentum ?? 1.0 / batches;
             RunningMean!.CopyFrom(RunningMean * (1 - f) + mean.Detach().Reshape(NumFeatures).To(RunningMean.DType) * f);
             RunningVar!.CopyFrom(RunningVar * (1 - f) + variance.Detach().Reshape(NumFeatures).To(RunningVar.DType) * (f * m / (m - 1)));
