@@ -21,7 +21,8 @@ unset NABLA_AVX512 NABLA_IMAGE_FROM DOTNET_EnableAVX512 DOTNET_EnableAVX512F
 
 size=$(stat -c %s nabla)
 echo "aot-check: the binary is $size bytes; beside it in the publish folder: $(cd "$tmp/publish" && ls | tr '\n' ' ')"
-[ "$size" -lt 16000000 ] || fail "the binary grew past 16 MB ($size bytes)"
+# two images, ~10 MB and ~6 MB deflated (15.9 MB on 2026-12-05): a guard against bundled natives or data, not a budget
+[ "$size" -lt 20000000 ] || fail "the binary grew past 20 MB ($size bytes)"
 ls "$tmp/publish" | grep -q '\.so$' && fail "the publish folder has a shared library: the binary is not one file"
 
 v3="vectors: 256-bit kernels (AVX2+FMA)"
@@ -34,7 +35,7 @@ if [[ " $flags " == *" avx512f "* && " $flags " == *" avx512bw "* && " $flags " 
 ./nabla --version | tee version.txt
 grep -q "^runtime: NativeAOT" version.txt || fail "not a NativeAOT binary"
 if [ $avx512 = 1 ]; then
-  grep -qx "$v4" version.txt || fail "an AVX-512 machine did not get the 512-bit kernels"
+  grep -qx "$v4" version.txt || fail "an AVX-512 machine did not get the 512-bit kernels: $(tr '\n' ' ' <version.txt)"
   grep -q "^image: x86-64-v4 (AVX-512), chosen at start-up from $tmp/alone/nabla" version.txt || fail "the image line is wrong"
   cached=$(ls "$XDG_CACHE_HOME"/nabla/*/nabla)
   [ "$(echo "$cached" | wc -l)" = 1 ] && [ "$(stat -c %a "$cached")" = 755 ] || fail "expected one cached image, mode 755: $cached"
@@ -64,8 +65,8 @@ PY
     || fail "a damaged appended image was not refused"
   rm damaged
 else
-  grep -qx "$v3" version.txt || fail "expected the 256-bit kernels"
-  grep -q "^image: x86-64-v3 (AVX2): this CPU (or its OS) does not run AVX-512" version.txt || fail "the image line is wrong"
+  grep -qx "$v3" version.txt || fail "/proc/cpuinfo lacks one of avx512f/bw/cd/dq/vl, yet the binary did not run its 256-bit kernels: $(tr '\n' ' ' <version.txt)"
+  grep -q "^image: x86-64-v3 (AVX2): this CPU (or its OS) does not run AVX-512" version.txt || fail "the image line is wrong: $(tr '\n' ' ' <version.txt)"
 fi
 
 ./nabla train --epochs 1 --hidden 16 --threads 2 --plain --run t | tee train.txt

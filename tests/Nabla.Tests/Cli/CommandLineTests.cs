@@ -157,4 +157,37 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal("eval\n", answers[1]);
         Assert.Equal(["adagrad", "adam", "adamw"], answers[2].Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
     }
+    [Fact]
+    public void ZshCompletesTabInAnInteractiveShell()
+    {
+        // a real interactive zsh on a pseudo-terminal (zsh/zpty), compinit and the script loaded as a user loads them;
+        // each line is typed with a TAB, then Ctrl+X runs a widget that appends the edited line to a file
+        string? zsh = new[] { "/usr/bin/zsh", "/bin/zsh" }.FirstOrDefault(File.Exists);
+        if (zsh is null)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("NABLA_REQUIRE_ZSH") == "1", "NABLA_REQUIRE_ZSH=1 but there is no zsh (apt-get install zsh)");
+            Console.WriteLine("note: no zsh: the interactive zsh completion test did not run (apt-get install zsh)");
+            return;
+        }
+        string lines = Path.Combine(_root, "lines.txt");
+        string script = """
+            zmodload zsh/zpty
+            : > "$LINES_FILE"
+            zpty -b z zsh -f -i
+            zpty -w z 'PS1="> "; nabla() { dotnet "$NABLA_DLL" "$@" }; autoload -Uz compinit; compinit -u -D; source <(nabla completion zsh)'
+            zpty -w z 'dump() { print -r -- "[$BUFFER]" >> "$LINES_FILE"; BUFFER=; }; zle -N dump; bindkey "^X" dump'
+            n=0
+            for line in 'nabla tr' 'nabla train --epo' 'nabla completion z'; do
+              zpty -w -n z "$line"$'\t'$'\x18'
+              n=$((n + 1))
+              for i in {1..600}; do [[ $(wc -l < "$LINES_FILE") -ge $n ]] && break; sleep 0.1; done
+            done
+            zpty -d z
+            cat "$LINES_FILE"
+            """;
+        var env = new Dictionary<string, string> { ["NABLA_DLL"] = NablaProcess.Dll, ["LINES_FILE"] = lines };
+        var (code, output, err) = NablaProcess.Run(zsh, ["-f", "-c", script], env);
+        Assert.True(code == 0, err + output);
+        Assert.Equal(["[nabla train ]", "[nabla train --epochs ]", "[nabla completion zsh ]"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }
