@@ -15,7 +15,7 @@ public partial class Tensor
     {
         var x = Detach().Contiguous();
         var y = PointwiseForwardOf(name, op, x);
-        return Engine.Record(y, name + "Backward", [this], g => [PointwiseBackwardOf(name, op, x, y, g.Contiguous())]);
+        return Engine.Record(y, name + "Backward", [this], g => [PointwiseBackwardOf(name, op, x, y, g.Contiguous())], firstOrderOnly: true);
     }
 
     // the kernels alone, outside the graph: x, y and g contiguous and of one shape
@@ -120,7 +120,7 @@ public partial class Tensor
             var dw = Uninitialized(g.DType, weight._shape.ToArray());
             DTypeDispatch.Run("Prelu", g.DType, new PreluBackward(x, w, g.Contiguous(), channels, inner, dx, dw));
             return [dx, weight.RequiresGrad ? dw : null];
-        });
+        }, firstOrderOnly: true);
     }
 
     private readonly struct PointwiseForward<TOp>(TOp op, Tensor x, Tensor y) : IFloatOp where TOp : struct, IPointwise

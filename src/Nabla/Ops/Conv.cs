@@ -113,7 +113,7 @@ public partial class Tensor
                 DTypeDispatch.Run(op, input.DType, new ConvBiasGrad(geo.N, geo.O, geo.P, gc, db));
             }
             return bias is null ? [dx, dw] : [dx, dw, db];
-        });
+        }, firstOrderOnly: true);
     }
 
     // the typed kernel calls, dispatched on the dtype (DTypeDispatch); ConvTranspose2d runs them with the roles swapped
