@@ -18,7 +18,6 @@ public class OpCatalogGradGradTests
         "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
         "BatchNorm", "InstanceNorm", "LayerNorm", "GroupNorm", "RMSNorm", "Embedding", "CTCLoss", "BCELoss",
         "RnnTanhLayer", "RnnReluLayer", "LstmLayer", "GruLayer", "Prelu", "Norm",
-        "Elu", "Selu", "Celu", "Softplus", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softsign", "Log1p", "Expm1",
         "MulSin",
     ];
 
@@ -43,6 +42,20 @@ public class OpCatalogGradGradTests
         }
         Assert.True(result.Passed, $"{name}: {result}");
         Assert.True(result.Checked > 0, $"{name}: nothing was checked");
+        // gradgradcheck differentiates the createGraph gradient, whatever formula made it: that formula (graph ops
+        // standing in for a fused kernel) must also equal the plain first-order gradient
+        var outputs = op.Outputs(inputs).Where(t => t.RequiresGrad).ToArray();
+        var v = outputs.Select(o => Tensor.Randn(o.Shape.ToArray(), DType.Float64, new Generator(5))).ToArray();
+        var plain = Nabla.Autograd.Autograd.Grad(outputs, inputs, v, retainGraph: true, allowUnused: true);
+        var graph = Nabla.Autograd.Autograd.Grad(outputs, inputs, v, createGraph: true, allowUnused: true);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Assert.Equal(plain[i] is null, graph[i] is null);
+            if (plain[i] is null) continue;
+            var (p, q) = (plain[i]!.ToDoubleArray(), graph[i]!.ToDoubleArray());
+            for (int k = 0; k < p.Length; k++)
+                Assert.True(Math.Abs(p[k] - q[k]) <= 1e-10 * (1 + Math.Abs(p[k])), $"{name}: input {i} element {k}: plain {p[k]}, createGraph {q[k]}");
+        }
     }
 
     [Fact]
