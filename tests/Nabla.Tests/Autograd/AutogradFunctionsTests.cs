@@ -242,4 +242,50 @@ public class AutogradFunctionsTests
             }
         }
     }
+
+    private sealed class SinCosSaved : MultiOutputFunction
+    {
+        protected override Tensor[] Forward(Tensor[] inputs)
+        {
+            SaveForBackward(inputs[0]);
+            return [inputs[0].Sin(), inputs[0].Cos()];
+        }
+
+        protected override Tensor?[] Backward(Tensor[] residuals)
+        {
+            var x = SavedTensors[0];
+            return [residuals[0] * x.Cos() - residuals[1] * x.Sin()];
+        }
+    }
+
+    [Fact]
+    public void MultiOutputFunctionWithSavedTensorsHasSecondDerivatives()
+    {
+        // f = sin x + 2 cos x: f' = cos x − 2 sin x, f'' = −sin x − 2 cos x
+        var x = Leaf(0.3, -1.1);
+        var o = new SinCosSaved().Apply(x);
+        var g = AG.Grad([o[0].Sum(), (o[1] * 2.0).Sum()], [x], createGraph: true)[0]!;
+        Close([Math.Cos(0.3) - 2 * Math.Sin(0.3), Math.Cos(-1.1) - 2 * Math.Sin(-1.1)], g);
+        var h = AG.Grad([g.Sum()], [x])[0]!;
+        Close([-Math.Sin(0.3) - 2 * Math.Cos(0.3), -Math.Sin(-1.1) - 2 * Math.Cos(-1.1)], h);
+    }
+
+    [Fact]
+    public void GradThroughTheLstmsSeparateOutputs()
+    {
+        // (y, h_n, c_n) are three tensors of one node: Grad with respect to the input from a loss on h_n and c_n only
+        // equals the .Grad a Backward of the same loss leaves
+        var lstm = new Nabla.NN.LSTM(3, 4);
+        var x = Tensor.Randn([5, 2, 3], generator: new Generator(2)).RequireGrad();
+        Tensor Loss()
+        {
+            var o = lstm.Forward(x, null);
+            return o.HN.Square().Sum() + o.CN.Sum();
+        }
+        var g = AG.Grad([Loss()], [x, lstm.Parameters().First()]);
+        Assert.Null(x.Grad);
+        Loss().Backward();
+        Close(x.Grad!.ToDoubleArray(), g[0]!, 1e-6);
+        Close(lstm.Parameters().First().Grad!.ToDoubleArray(), g[1]!, 1e-6);
+    }
 }
