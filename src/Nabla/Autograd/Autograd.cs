@@ -4,7 +4,8 @@ namespace Nabla.Autograd;
 /// torch.autograd's functions: backward from several outputs at once, and the gradients of outputs with respect to
 /// chosen inputs returned rather than accumulated. With <c>createGraph</c> the backward pass is itself recorded as
 /// graph ops, so a gradient can be differentiated again: a gradient penalty ‖∇ₓD(x)‖², a Hessian-vector product.
-/// Ops whose backward runs in fused kernels only (convolution, pooling, the normalisation layers, the recurrent layer,
+/// A convolution's input gradient is a recorded ConvTranspose2d (a penalty through a conv critic works). Ops whose
+/// backward runs in fused kernels only (a convolution's weight gradient, pooling, the normalisation layers, the recurrent layer,
 /// embedding, CTC, BCE, PReLU, ±∞ norms) give first-order gradients under <c>createGraph</c> too, but differentiating
 /// those gradients again raises <see cref="NotSupportedException"/> naming the op.
 /// </summary>

@@ -245,17 +245,25 @@ internal static class Engine
         string why = node.External
             ? "the Function keeps what its Backward needs in fields; save it with SaveForBackward in Forward and read SavedTensors in Backward, so its ops are recorded under createGraph"
             : "its backward runs in fused kernels outside the graph, so its gradient cannot be differentiated again (createGraph: true); compose the op from differentiable ops to take second-order gradients through it";
-        Tensor?[] Refuse() => throw new NotSupportedException($"Double backward is not supported for {name}: {why}.");
         var result = (Tensor?[])grads.Clone();
         var outs = slots.Select(k => grads[k]!.Detach()).ToArray();
-        if (outs.Length == 1) result[slots[0]] = Record(outs[0], node.Name + "Backward", [.. deps], _ => Refuse());
+        if (outs.Length == 1) result[slots[0]] = Refusing(outs[0], name, why, [.. deps]);
         else
         {
-            Record(outs, node.Name + "Backward", [.. deps], _ => Refuse());
+            Record(outs, node.Name + "Backward", [.. deps], _ => throw RefusedError(name, why));
             for (int j = 0; j < slots.Count; j++) result[slots[j]] = outs[j];
         }
         return result;
     }
+
+    private static NotSupportedException RefusedError(string name, string why) => new($"Double backward is not supported for {name}: {why}.");
+
+    /// <summary>
+    /// <paramref name="value"/> (a gradient computed outside the graph under createGraph) as the output of a node over
+    /// <paramref name="deps"/> whose backward raises "Double backward is not supported for <paramref name="op"/>: <paramref name="why"/>".
+    /// </summary>
+    internal static Tensor Refusing(Tensor value, string op, string why, Tensor[] deps) =>
+        Record(value.Detach(), op + "BackwardBackward", deps, _ => throw RefusedError(op, why));
 
     // Adds a node's input gradients into the inputs' residuals, and recycles the output residuals it used up.
     private static void PassBack(Node node, Tensor?[] grads, ReadOnlySpan<Tensor?> used, ReadOnlySpan<bool> owned,
