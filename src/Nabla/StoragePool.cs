@@ -94,6 +94,14 @@ internal static class StoragePool
         return previous;
     }
 
+    /// <summary>Pauses recording (a backward that builds a graph: nothing it allocates may be recycled); returns the previous recorder.</summary>
+    internal static HashSet<Array>? PauseRecording()
+    {
+        var previous = t_fresh;
+        t_fresh = null;
+        return previous;
+    }
+
     /// <summary>Stops recording and restores the recorder a nested backward interrupted.</summary>
     internal static void EndRecording(HashSet<Array>? previous) => t_fresh = previous;
 

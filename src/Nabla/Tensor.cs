@@ -207,8 +207,11 @@ public partial class Tensor
 
     /// <summary>Runs backpropagation from this scalar (or with an upstream gradient of this tensor's shape).</summary>
     /// <param name="gradient">∇J of this tensor; required unless it has one element (then 1).</param>
-    /// <param name="retainGraph">Keep the graph so backward can run through it again.</param>
-    public void Backward(Tensor? gradient = null, bool retainGraph = false) => Engine.Backward(this, gradient, retainGraph);
+    /// <param name="retainGraph">Keep the graph so backward can run through it again (default: <paramref name="createGraph"/>).</param>
+    /// <param name="createGraph">Record the backward pass as graph ops, so the gradients left in <see cref="Grad"/> can be
+    /// differentiated again (second-order gradients); see <see cref="Autograd.Autograd.Grad"/>.</param>
+    public void Backward(Tensor? gradient = null, bool? retainGraph = null, bool createGraph = false) =>
+        Engine.Backward(this, gradient, retainGraph ?? createGraph, createGraph);
 
     /// <summary>Same-shape, same-dtype check used by the ops; throws naming the op.</summary>
     internal static void CheckSameDType(string op, Tensor a, Tensor b)

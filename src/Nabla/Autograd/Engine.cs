@@ -7,11 +7,13 @@ namespace Nabla.Autograd;
 internal static class Engine
 {
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
-    public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false)
+    // firstOrderOnly: the backward runs kernels outside the graph, so under createGraph its gradients cannot be
+    // differentiated again (Opaque); ops whose backward composes graph ops leave it false
+    public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false, bool firstOrderOnly = false)
     {
         // integer and bool results (comparisons, ArgMax, casts) carry no gradient, as in PyTorch
         if (!NeedsRecord(inputs) || !output.DType.IsFloatingPoint()) return output;
-        output.GradFn = new Node(name, inputs, backward) { External = external };
+        output.GradFn = new Node(name, inputs, backward) { External = external, FirstOrderOnly = firstOrderOnly };
         output.RequiresGrad = true;
         return output;
     }
@@ -20,10 +22,10 @@ internal static class Engine
     /// Records <paramref name="outputs"/> (distinct tensors) as the outputs of one op: its backward receives one residual
     /// per output, null for an output that received none (e.g. a loss that reads only the final hidden state).
     /// </summary>
-    public static Tensor[] Record(Tensor[] outputs, string name, Tensor[] inputs, Func<Tensor?[], Tensor?[]> backward, bool external = false)
+    public static Tensor[] Record(Tensor[] outputs, string name, Tensor[] inputs, Func<Tensor?[], Tensor?[]> backward, bool external = false, bool firstOrderOnly = false)
     {
         if (!NeedsRecord(inputs)) return outputs;
-        var node = new Node(name, inputs, outputs.Length, backward) { External = external };
+        var node = new Node(name, inputs, outputs.Length, backward) { External = external, FirstOrderOnly = firstOrderOnly };
         for (int i = 0; i < outputs.Length; i++)
         {
             outputs[i].GradFn = node;
@@ -46,32 +48,104 @@ internal static class Engine
 
     public static bool NeedsGrad(Tensor a, Tensor b) => GradMode.IsEnabled && (a.RequiresGrad || b.RequiresGrad);
 
-    public static void Backward(Tensor root, Tensor? gradient, bool retainGraph)
-    {
-        if (!root.RequiresGrad)
-            throw new InvalidOperationException("Backward: the tensor does not require grad and has no GradFn; set RequiresGrad on its inputs (and do not compute it inside NoGrad).");
-        if (gradient is null)
-        {
-            if (root.Numel != 1)
-                throw new InvalidOperationException($"Backward: a gradient can be created implicitly only for a scalar output; this one has shape {ShapeUtil.Format(root.Shape)}. Pass the upstream gradient.");
-            gradient = Tensor.OnesLike(root);
-        }
-        else if (!ShapeUtil.SameShape(gradient.Shape, root.Shape) || gradient.DType != root.DType)
-        {
-            throw new ArgumentException($"Backward: the gradient has shape {ShapeUtil.Format(gradient.Shape)} ({gradient.DType.Name()}) but the output has shape {ShapeUtil.Format(root.Shape)} ({root.DType.Name()}).");
-        }
+    public static void Backward(Tensor root, Tensor? gradient, bool retainGraph, bool createGraph = false) =>
+        Backward("Backward", [root], [gradient], retainGraph, createGraph);
 
-        using var _ = Tensor.NoGrad();
-        var (order, gathers) = TopologicalOrder(root);
-        var recorder = StoragePool.BeginRecording();
+    /// <summary>Backward from several roots at once (torch.autograd.backward): their residuals meet in one pass.</summary>
+    public static void Backward(string op, IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor?>? gradients, bool retainGraph, bool createGraph)
+    {
+        var seeds = Seeds(op, roots, gradients);
+        Execute(roots, seeds, retainGraph, createGraph, capture: null);
+    }
+
+    /// <summary>
+    /// The gradients of <paramref name="outputs"/> with respect to <paramref name="inputs"/> (torch.autograd.grad),
+    /// without touching any <see cref="Tensor.Grad"/>; null for an input the outputs do not depend on.
+    /// </summary>
+    public static Tensor?[] Grad(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? gradOutputs, bool retainGraph, bool createGraph)
+    {
+        const string op = "Grad";
+        var capture = new Dictionary<Tensor, Tensor?>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var x = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"{op}: input {i} is null.");
+            if (!x.RequiresGrad)
+                throw new ArgumentException($"{op}: input {i} (shape {ShapeUtil.Format(x.Shape)}) does not require grad, so no gradient flows to it; set RequiresGrad on it before computing the outputs.");
+            capture[x] = null;
+        }
+        var seeds = Seeds(op, outputs, gradOutputs);
+        Execute(outputs, seeds, retainGraph, createGraph, capture);
+        var result = new Tensor?[inputs.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = capture[inputs[i]];
+        return result;
+    }
+
+    // one (root, residual) pair per root; a residual is the given gradient, or 1 for a one-element root
+    private static List<(Tensor Root, Tensor G)> Seeds(string op, IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor?>? gradients)
+    {
+        ArgumentNullException.ThrowIfNull(roots);
+        if (roots.Count == 0) throw new ArgumentException($"{op}: no output tensors were given.");
+        if (gradients is not null && gradients.Count != roots.Count)
+            throw new ArgumentException($"{op}: {roots.Count} outputs but {gradients.Count} gradients; pass one gradient (or null) per output.");
+        var seeds = new List<(Tensor, Tensor)>();
+        for (int i = 0; i < roots.Count; i++)
+        {
+            var root = roots[i] ?? throw new ArgumentNullException(nameof(roots), $"{op}: output {i} is null.");
+            var gradient = gradients?[i];
+            string which = roots.Count == 1 ? "the tensor" : $"output {i}";
+            if (!root.RequiresGrad)
+                throw new InvalidOperationException($"{op}: {which} does not require grad and has no GradFn; set RequiresGrad on its inputs (and do not compute it inside NoGrad).");
+            if (gradient is null)
+            {
+                if (root.Numel != 1)
+                    throw new InvalidOperationException($"{op}: a gradient can be created implicitly only for a scalar output; {which} has shape {ShapeUtil.Format(root.Shape)}. Pass the upstream gradient.");
+                using (Tensor.NoGrad()) gradient = Tensor.OnesLike(root);
+            }
+            else if (!ShapeUtil.SameShape(gradient.Shape, root.Shape) || gradient.DType != root.DType)
+            {
+                throw new ArgumentException($"{op}: the gradient has shape {ShapeUtil.Format(gradient.Shape)} ({gradient.DType.Name()}) but {(roots.Count == 1 ? "the output" : $"output {i}")} has shape {ShapeUtil.Format(root.Shape)} ({root.DType.Name()}).");
+            }
+            seeds.Add((root, gradient));
+        }
+        return seeds;
+    }
+
+    // With createGraph the backward closures run with grad mode on, so the gradients they compute are graph tensors
+    // themselves (second-order gradients); nothing is recycled then, since the new graph may keep any residual.
+    private static void Execute(IReadOnlyList<Tensor> roots, List<(Tensor Root, Tensor G)> seeds, bool retainGraph, bool createGraph, Dictionary<Tensor, Tensor?>? capture)
+    {
+        var (order, gathers) = TopologicalOrder(roots);
+        var needed = capture is null ? null : Needed(order, capture);
+        bool recycle = !createGraph && capture is null;
+        using var _ = createGraph ? Tensor.EnableGrad() : default;
+        using var __ = Tensor.NoGradIf(!createGraph);
+        var recorder = recycle ? StoragePool.BeginRecording() : StoragePool.PauseRecording();
         try
         {
-            Run(root, gradient, order, gathers, retainGraph);
+            Run(seeds, order, gathers, retainGraph, capture, needed, recycle);
         }
         finally
         {
             StoragePool.EndRecording(recorder);
         }
+    }
+
+    // For Grad: the tensors from which a captured input can be reached (only their nodes need to run).
+    private static HashSet<Tensor> Needed(List<Tensor> order, Dictionary<Tensor, Tensor?> capture)
+    {
+        var needed = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var t in order)
+            if (capture.ContainsKey(t) || RunsNode(t, needed)) needed.Add(t);
+        return needed;
+    }
+
+    private static bool RunsNode(Tensor t, HashSet<Tensor>? needed)
+    {
+        if (needed is null) return true;
+        if (t.GradFn is not { } node) return false;
+        foreach (var input in node.Inputs)
+            if (needed.Contains(input)) return true;
+        return false;
     }
 
     // The residuals of a multi-output node's outputs, gathered until the walk reaches the last of them.
@@ -86,23 +160,35 @@ internal static class Engine
     // Storage this pass allocated and nothing can reach any more goes back to the pool (StoragePool.Recycle checks
     // the allocation): a used-up residual the engine owns, unless a backward passed it on or viewed it, a leaf or
     // RetainGrad keeps it, or a user Function saw it.
-    private static void Run(Tensor root, Tensor gradient, List<Tensor> order, Dictionary<Node, Gather>? gathers, bool retainGraph)
+    private static void Run(List<(Tensor Root, Tensor G)> seeds, List<Tensor> order, Dictionary<Node, Gather>? gathers, bool retainGraph,
+        Dictionary<Tensor, Tensor?>? capture, HashSet<Tensor>? needed, bool recycle)
     {
         // each residual carries whether the engine owns its storage outright (then a leaf may keep it as its Grad)
-        var residuals = new Dictionary<Tensor, (Tensor G, bool Owned)>(ReferenceEqualityComparer.Instance) { [root] = (gradient, false) };
+        var residuals = new Dictionary<Tensor, (Tensor G, bool Owned)>(ReferenceEqualityComparer.Instance);
+        foreach (var (root, g) in seeds)
+            residuals[root] = residuals.TryGetValue(root, out var prev) ? (prev.G + g, recycle) : (g, false);
+        bool grad = capture is null;
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
             bool has = residuals.Remove(t, out var entry);
-            if (has && (t.IsLeaf || t.RetainsGrad)) Accumulate(t, entry.G, owned: entry.Owned && t.IsLeaf);
+            if (has && t.GradHooks is { Count: > 0 }) entry = RunHooks(t, entry);
+            if (has && capture is not null && capture.ContainsKey(t))
+            {
+                capture[t] = entry.G;
+                entry.Owned = false;
+            }
+            if (grad && has && (t.IsLeaf || t.RetainsGrad)) Accumulate(t, entry.G, owned: entry.Owned && t.IsLeaf, createGraph: GradMode.IsEnabled);
             if (t.IsLeaf)
             {
+                if (!grad) continue;
                 // added into an existing Grad: used up
-                if (has && entry.Owned && !ReferenceEquals(t.Grad!._storage, entry.G._storage)) StoragePool.Recycle(entry.G);
+                if (recycle && has && entry.Owned && !ReferenceEquals(t.Grad!._storage, entry.G._storage)) StoragePool.Recycle(entry.G);
                 // a leaf appears once in the order, after every consumer: its Grad is final for this pass
                 if (has && t.PostAccumulateGradHooks is { } hooks) foreach (var hook in hooks.ToArray()) hook(t);
                 continue;
             }
+            if (!RunsNode(t, needed)) continue;
             var node = t.GradFn!;
             if (node.OutputCount > 1)
             {
@@ -116,28 +202,77 @@ internal static class Engine
                     gather.Any = true;
                 }
                 if (--gather.Pending > 0 || !gather.Any) continue;
-                var many = node.Apply(gather.Residuals);
+                var many = Opaque(node, node.Apply(gather.Residuals), gather.Residuals);
                 if (!retainGraph) node.Free();
-                PassBack(node, many, gather.Residuals, gather.Owned, residuals);
+                PassBack(node, many, gather.Residuals, gather.Owned, residuals, recycle);
                 continue;
             }
             if (!has) continue;
-            var grads = node.Apply(entry.G);
-            if (!retainGraph) node.Free();
             Tensor? used = entry.G;
+            var grads = Opaque(node, node.Apply(entry.G), new ReadOnlySpan<Tensor?>(ref used));
+            if (!retainGraph) node.Free();
             bool owned = entry.Owned && !t.RetainsGrad;
-            PassBack(node, grads, new ReadOnlySpan<Tensor?>(ref used), new ReadOnlySpan<bool>(ref owned), residuals);
+            PassBack(node, grads, new ReadOnlySpan<Tensor?>(ref used), new ReadOnlySpan<bool>(ref owned), residuals, recycle);
         }
     }
 
+    // Tensor.RegisterHook: each hook sees the residual and may replace it (same shape and dtype).
+    private static (Tensor G, bool Owned) RunHooks(Tensor t, (Tensor G, bool Owned) entry)
+    {
+        foreach (var hook in t.GradHooks!.ToArray())
+        {
+            var replaced = hook(entry.G);
+            if (replaced is null || ReferenceEquals(replaced, entry.G)) continue;
+            if (!ShapeUtil.SameShape(replaced.Shape, t.Shape) || replaced.DType != t.DType)
+                throw new InvalidOperationException($"RegisterHook: a hook returned a gradient of shape {ShapeUtil.Format(replaced.Shape)} ({replaced.DType.Name()}) for a tensor of shape {ShapeUtil.Format(t.Shape)} ({t.DType.Name()}).");
+            entry = (replaced, false);
+        }
+        return entry;
+    }
+
+    // With createGraph, the gradients of an op whose backward runs outside the graph (fused kernels) become the outputs
+    // of a node that refuses to be differentiated, so a second-order gradient through it is an error, not a silent 0.
+    private static Tensor?[] Opaque(Node node, Tensor?[] grads, ReadOnlySpan<Tensor?> residuals)
+    {
+        if (!node.FirstOrderOnly || !GradMode.IsEnabled) return grads;
+        var deps = new List<Tensor>();
+        foreach (var x in node.Inputs) if (x.RequiresGrad) deps.Add(x);
+        foreach (var r in residuals) if (r is { RequiresGrad: true }) deps.Add(r);
+        var slots = new List<int>();
+        for (int k = 0; k < grads.Length; k++) if (grads[k] is not null) slots.Add(k);
+        if (deps.Count == 0 || slots.Count == 0) return grads;
+        string name = node.Name.EndsWith("Backward", StringComparison.Ordinal) ? node.Name[..^"Backward".Length] : node.Name;
+        string why = node.External
+            ? "the Function keeps what its Backward needs in fields; save it with SaveForBackward in Forward and read SavedTensors in Backward, so its ops are recorded under createGraph"
+            : "its backward runs in fused kernels outside the graph, so its gradient cannot be differentiated again (createGraph: true); compose the op from differentiable ops to take second-order gradients through it";
+        var result = (Tensor?[])grads.Clone();
+        var outs = slots.Select(k => grads[k]!.Detach()).ToArray();
+        if (outs.Length == 1) result[slots[0]] = Refusing(outs[0], name, why, [.. deps]);
+        else
+        {
+            Record(outs, node.Name + "Backward", [.. deps], _ => throw RefusedError(name, why));
+            for (int j = 0; j < slots.Count; j++) result[slots[j]] = outs[j];
+        }
+        return result;
+    }
+
+    private static NotSupportedException RefusedError(string name, string why) => new($"Double backward is not supported for {name}: {why}.");
+
+    /// <summary>
+    /// <paramref name="value"/> (a gradient computed outside the graph under createGraph) as the output of a node over
+    /// <paramref name="deps"/> whose backward raises "Double backward is not supported for <paramref name="op"/>: <paramref name="why"/>".
+    /// </summary>
+    internal static Tensor Refusing(Tensor value, string op, string why, Tensor[] deps) =>
+        Record(value.Detach(), op + "BackwardBackward", deps, _ => throw RefusedError(op, why));
+
     // Adds a node's input gradients into the inputs' residuals, and recycles the output residuals it used up.
     private static void PassBack(Node node, Tensor?[] grads, ReadOnlySpan<Tensor?> used, ReadOnlySpan<bool> owned,
-        Dictionary<Tensor, (Tensor G, bool Owned)> residuals)
+        Dictionary<Tensor, (Tensor G, bool Owned)> residuals, bool recycle)
     {
         if (grads.Length != node.Inputs.Length)
             throw new InvalidOperationException($"Backward of {node.Name} returned {grads.Length} gradients for {node.Inputs.Length} inputs.");
         for (int o = 0; o < used.Length; o++)
-            if (owned[o] && !node.External && !SharesStorage(grads, used[o]!)) StoragePool.Recycle(used[o]!);
+            if (recycle && owned[o] && !node.External && !SharesStorage(grads, used[o]!)) StoragePool.Recycle(used[o]!);
         for (int k = 0; k < grads.Length; k++)
         {
             var input = node.Inputs[k];
@@ -146,10 +281,10 @@ internal static class Engine
             if (!ShapeUtil.SameShape(g.Shape, input.Shape))
                 throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
             // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
-            bool gOwned = IsOwned(node, g, used, grads, k);
+            bool gOwned = recycle && IsOwned(node, g, used, grads, k);
             if (residuals.TryGetValue(input, out var acc))
             {
-                residuals[input] = (acc.G + g, true);
+                residuals[input] = (acc.G + g, recycle);
                 if (acc.Owned) StoragePool.Recycle(acc.G);
                 if (gOwned) StoragePool.Recycle(g);
             }
@@ -179,9 +314,14 @@ internal static class Engine
         return true;
     }
 
-    private static void Accumulate(Tensor t, Tensor g, bool owned)
+    private static void Accumulate(Tensor t, Tensor g, bool owned, bool createGraph)
     {
-        if (t.Grad is null)
+        if (createGraph)
+        {
+            // the gradient keeps its graph (a gradient penalty differentiates it); accumulation is out of place
+            t.Grad = t.Grad is null ? g : t.Grad + g;
+        }
+        else if (t.Grad is null)
         {
             t.Grad = owned ? g : g.Clone();
         }
@@ -194,34 +334,39 @@ internal static class Engine
 
     // Iterative depth-first search, so deep graphs (long RNN unrolls) do not overflow the stack. Also counts, for each
     // multi-output node, how many of its outputs the graph reaches (the Run walk meets each once).
-    private static (List<Tensor> Order, Dictionary<Node, Gather>? Gathers) TopologicalOrder(Tensor root)
+    // With several roots the post-orders of the searches (sharing one visited set) concatenate into one valid order.
+    private static (List<Tensor> Order, Dictionary<Node, Gather>? Gathers) TopologicalOrder(IReadOnlyList<Tensor> roots)
     {
         var order = new List<Tensor>();
         Dictionary<Node, Gather>? gathers = null;
         var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<(Tensor T, int Next)>();
-        stack.Push((root, 0));
-        visited.Add(root);
-        while (stack.Count > 0)
+        // one root at a time, each search finished before the next starts (a root may feed a later one)
+        foreach (var root in roots)
         {
-            var (t, next) = stack.Pop();
-            var node = t.GradFn;
-            var inputs = node?.Inputs ?? [];
-            if (node is { Freed: true }) throw node.FreedError();
-            if (next < inputs.Length)
+            if (!visited.Add(root)) continue;
+            stack.Push((root, 0));
+            while (stack.Count > 0)
             {
-                stack.Push((t, next + 1));
-                var child = inputs[next];
-                if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
-            }
-            else
-            {
-                order.Add(t);
-                if (node is { OutputCount: > 1 })
+                var (t, next) = stack.Pop();
+                var node = t.GradFn;
+                var inputs = node?.Inputs ?? [];
+                if (node is { Freed: true }) throw node.FreedError();
+                if (next < inputs.Length)
                 {
-                    gathers ??= new(ReferenceEqualityComparer.Instance);
-                    if (!gathers.TryGetValue(node, out var gather)) gathers[node] = gather = new Gather(node.OutputCount);
-                    gather.Pending++;
+                    stack.Push((t, next + 1));
+                    var child = inputs[next];
+                    if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
+                }
+                else
+                {
+                    order.Add(t);
+                    if (node is { OutputCount: > 1 })
+                    {
+                        gathers ??= new(ReferenceEqualityComparer.Instance);
+                        if (!gathers.TryGetValue(node, out var gather)) gathers[node] = gather = new Gather(node.OutputCount);
+                        gather.Pending++;
+                    }
                 }
             }
         }

@@ -40,12 +40,27 @@ public abstract class Function
     public Tensor Apply(params Tensor[] inputs)
     {
         var detached = Prepare(Name, ref _applied, inputs);
-        Tensor output;
-        using (Tensor.NoGrad()) output = Forward(detached);
+        Tensor raw;
+        using (Tensor.NoGrad()) raw = Forward(detached);
         // the output must be a fresh tensor of its own, so the graph node attaches to it alone
-        output = output.Detach();
-        return Engine.Record(output, Name, inputs, residual => CheckGradients(Name, Backward(residual), inputs), external: true);
+        var output = raw.Detach();
+        _saved.Bind(inputs, detached, [raw], [output]);
+        // only a Function whose Backward reads SavedTensors can be differentiated again (createGraph)
+        return Engine.Record(output, Name, inputs, residual => CheckGradients(Name, Backward(residual), inputs), external: true, firstOrderOnly: !_saved.Used);
     }
+
+    private readonly SavedValues _saved = new();
+
+    /// <summary>
+    /// Keeps tensors for <see cref="Backward"/> (PyTorch's ctx.save_for_backward): call it in <see cref="Forward"/>
+    /// with inputs or the output; Backward reads them back from <see cref="SavedTensors"/>. Under createGraph
+    /// (second-order gradients) they come back attached to the graph, so Backward's ops are recorded and can be
+    /// differentiated; a Function that keeps its tensors in fields instead refuses double backward.
+    /// </summary>
+    protected void SaveForBackward(params Tensor[] tensors) => _saved.Save(Name, tensors);
+
+    /// <summary>The tensors given to <see cref="SaveForBackward"/>, in order (inputs and outputs attached to the graph under createGraph).</summary>
+    protected IReadOnlyList<Tensor> SavedTensors => _saved.Get(Name);
 
     /// <summary>The once-only check and the detached inputs, shared with <see cref="MultiOutputFunction"/>.</summary>
     internal static Tensor[] Prepare(string name, ref bool applied, Tensor[] inputs)
@@ -67,5 +82,39 @@ public abstract class Function
                 throw new InvalidOperationException($"{name}.Backward returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(inputs[i].Shape)}.");
         }
         return grads;
+    }
+}
+
+/// <summary>What a <see cref="Function"/> or <see cref="MultiOutputFunction"/> saved for backward, re-attached to the graph under createGraph.</summary>
+internal sealed class SavedValues
+{
+    private Tensor[]? _saved;
+    private Tensor[] _from = [], _to = [];
+
+    public bool Used => _saved is not null;
+
+    public void Save(string name, Tensor[] tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Any(t => t is null)) throw new ArgumentException($"{name}.SaveForBackward: a saved tensor is null.");
+        _saved = (Tensor[])tensors.Clone();
+    }
+
+    // the detached inputs and raw outputs Forward saw, and the graph tensors they stand for
+    public void Bind(Tensor[] inputs, Tensor[] detached, Tensor[] raw, Tensor[] outputs)
+    {
+        _from = [.. detached, .. raw];
+        _to = [.. inputs, .. outputs];
+    }
+
+    public IReadOnlyList<Tensor> Get(string name)
+    {
+        if (_saved is null) throw new InvalidOperationException($"{name}: SavedTensors was read, but Forward did not call SaveForBackward.");
+        if (!GradMode.IsEnabled) return _saved;
+        return _saved.Select(t =>
+        {
+            int i = Array.FindIndex(_from, f => ReferenceEquals(f, t));
+            return i >= 0 ? _to[i] : t;
+        }).ToArray();
     }
 }

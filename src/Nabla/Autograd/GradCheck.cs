@@ -107,6 +107,41 @@ public static class GradCheck
         return new GradCheckResult(passed, worstInput, worstElement, worstOut, worstA, worstN, count, worstOutput);
     }
 
+    /// <summary>
+    /// Checks second-order gradients, as torch.autograd.gradgradcheck: the gradients of <paramref name="f"/>'s outputs,
+    /// taken with <see cref="Autograd.Grad"/> (createGraph) against fixed random gradient outputs v, are themselves
+    /// checked by <see cref="Check(Func{Tensor[]}, IReadOnlyList{Tensor}, double, double, double)"/> with respect to
+    /// the inputs and v. An op whose backward cannot be differentiated throws its <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="f">Computes the outputs from the current values of <paramref name="inputs"/>; it runs with grad mode on.</param>
+    /// <param name="inputs">Leaf float64 tensors; RequiresGrad is switched on for the check.</param>
+    /// <param name="eps">Perturbation for the central differences.</param>
+    /// <param name="atol">Absolute tolerance.</param>
+    /// <param name="rtol">Relative tolerance (of the numerical value).</param>
+    /// <param name="seed">Seeds the random gradient outputs v.</param>
+    public static GradCheckResult GradGradCheck(Func<Tensor[]> f, IReadOnlyList<Tensor> inputs, double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(inputs);
+        // Check validates the inputs (float64 leaves); f needs them to require grad before that
+        foreach (var x in inputs)
+            if (x.IsLeaf && x.DType == DType.Float64) x.RequiresGrad = true;
+        Tensor[] first;
+        using (Tensor.EnableGrad()) first = f();
+        var generator = new Generator(seed);
+        // one random v per differentiable output; the others take no part
+        var vs = first.Select(o => o.RequiresGrad ? Tensor.Randn(o.Shape.ToArray(), DType.Float64, generator) : null).ToArray();
+        var all = inputs.Concat(vs.OfType<Tensor>()).ToList();
+        return Check(() =>
+        {
+            using var _ = Tensor.EnableGrad();
+            var outputs = f();
+            var used = Enumerable.Range(0, outputs.Length).Where(o => vs[o] is not null).ToArray();
+            var grads = Autograd.Grad(used.Select(o => outputs[o]).ToArray(), inputs, used.Select(o => vs[o]).ToArray(), createGraph: true, allowUnused: true);
+            return grads.Select((g, i) => g ?? Tensor.Zeros(inputs[i].Shape.ToArray(), DType.Float64)).ToArray();
+        }, all, eps, atol, rtol);
+    }
+
     /// <summary>Checks <paramref name="f"/> applied to <paramref name="inputs"/>.</summary>
     public static GradCheckResult Check(Func<Tensor[], Tensor> f, params Tensor[] inputs) => Check(() => f(inputs), inputs);
 

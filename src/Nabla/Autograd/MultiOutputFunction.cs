@@ -38,11 +38,12 @@ public abstract class MultiOutputFunction
     public Tensor[] Apply(params Tensor[] inputs)
     {
         var detached = Function.Prepare(Name, ref _applied, inputs);
-        Tensor[] outputs;
-        using (Tensor.NoGrad()) outputs = Forward(detached);
-        if (outputs is null || outputs.Length == 0) throw new InvalidOperationException($"{Name}.Forward returned no outputs; it must return at least one tensor.");
+        Tensor[] raw;
+        using (Tensor.NoGrad()) raw = Forward(detached);
+        if (raw is null || raw.Length == 0) throw new InvalidOperationException($"{Name}.Forward returned no outputs; it must return at least one tensor.");
         // fresh tensors of their own, so each output knows only this node (even when Forward returned one tensor twice)
-        outputs = outputs.Select(t => t.Detach()).ToArray();
+        var outputs = raw.Select(t => t.Detach()).ToArray();
+        _saved.Bind(inputs, detached, raw, outputs);
         var shapes = outputs.Select(t => t.Shape.ToArray()).ToArray();
         var dtypes = outputs.Select(t => t.DType).ToArray();
         return Engine.Record(outputs, Name, inputs, residuals =>
@@ -50,6 +51,14 @@ public abstract class MultiOutputFunction
             var full = new Tensor[residuals.Length];
             for (int i = 0; i < full.Length; i++) full[i] = residuals[i] ?? Tensor.Zeros(shapes[i], dtypes[i]);
             return Function.CheckGradients(Name, Backward(full), inputs);
-        }, external: true);
+        }, external: true, firstOrderOnly: !_saved.Used);
     }
+
+    private readonly SavedValues _saved = new();
+
+    /// <summary>Keeps tensors (inputs or outputs) for <see cref="Backward"/>, as <see cref="Function"/>'s SaveForBackward: needed for double backward.</summary>
+    protected void SaveForBackward(params Tensor[] tensors) => _saved.Save(Name, tensors);
+
+    /// <summary>The tensors given to <see cref="SaveForBackward"/>, in order (attached to the graph under createGraph).</summary>
+    protected IReadOnlyList<Tensor> SavedTensors => _saved.Get(Name);
 }

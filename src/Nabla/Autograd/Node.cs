@@ -38,6 +38,9 @@ public sealed class Node
     // a user Function: its gradients are always copied before they become a leaf's Grad
     internal bool External { get; init; }
 
+    // the backward runs kernels outside the graph: with createGraph its gradients cannot be differentiated again
+    internal bool FirstOrderOnly { get; init; }
+
     internal bool Freed => _backward is null && _backwardMany is null;
 
     internal InvalidOperationException FreedError() => new(

@@ -16,6 +16,6 @@ internal static class AllReduceOp
             var s = g.Contiguous().Clone();
             group.AllReduce(s);
             return [s];
-        });
+        }, firstOrderOnly: true);
     }
 }

@@ -7,7 +7,7 @@ namespace Nabla.NN;
 /// Parameters, buffers and sub-modules are registered explicitly (no reflection), in order, under the names that
 /// make PyTorch's state-dict keys (<c>0.weight</c>, <c>fc1.bias</c>, <c>bn.running_mean</c>).
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<KeyValuePair<string, Parameter?>> _parameters = [];
     private readonly List<KeyValuePair<string, Tensor?>> _buffers = [];

@@ -15,7 +15,26 @@ public partial class Tensor
     {
         var x = Detach().Contiguous();
         var y = PointwiseForwardOf(name, op, x);
-        return Engine.Record(y, name + "Backward", [this], g => [PointwiseBackwardOf(name, op, x, y, g.Contiguous())]);
+        return Engine.Record(y, name + "Backward", [this], g => [PointwiseBackwardOf(name, op, x, y, g.Contiguous())], firstOrderOnly: true);
+    }
+
+    // The same with the backward also written as graph ops (x and y attached, g the residual), used under createGraph
+    // so the gradient can be differentiated again; masks are constants (comparisons of the values).
+    private Tensor Pointwise<TOp>(string name, TOp op, Func<Tensor, Tensor, Tensor, Tensor> graphBackward) where TOp : struct, IPointwise
+    {
+        var input = this;
+        var x = Detach().Contiguous();
+        var y = PointwiseForwardOf(name, op, x);
+        return Engine.Record(y, name + "Backward", [this], g => [GradMode.IsEnabled
+            ? graphBackward(input, y, g)
+            : PointwiseBackwardOf(name, op, x, y, g.Contiguous())]);
+    }
+
+    // ELU, SELU, CELU: g·scale where x > 0, else g·scale·α·s·e^(s·x) (the exponent taken of 0 on the other branch)
+    private static Tensor EluGraph(Tensor x, Tensor g, double alpha, double scale, double inputScale)
+    {
+        var pos = x.Detach().Gt(0);
+        return Where(pos, g * scale, g * (scale * alpha * inputScale) * (Where(pos, 0.0, x) * inputScale).Exp());
     }
 
     // the kernels alone, outside the graph: x, y and g contiguous and of one shape
@@ -34,16 +53,16 @@ public partial class Tensor
     }
 
     /// <summary>x for x &gt; 0, α·(eˣ − 1) otherwise (torch.nn.functional.elu). Shape: unchanged.</summary>
-    public Tensor Elu(double alpha = 1.0) => Pointwise("Elu", new EluOp(alpha, 1, 1));
+    public Tensor Elu(double alpha = 1.0) => Pointwise("Elu", new EluOp(alpha, 1, 1), (x, _, g) => EluGraph(x, g, alpha, 1, 1));
 
     /// <summary>scale·elu(x, α) with PyTorch's constants α ≈ 1.6733, scale ≈ 1.0507 (self-normalising). Shape: unchanged.</summary>
-    public Tensor Selu() => Pointwise("Selu", new EluOp(SeluAlpha, SeluScale, 1));
+    public Tensor Selu() => Pointwise("Selu", new EluOp(SeluAlpha, SeluScale, 1), (x, _, g) => EluGraph(x, g, SeluAlpha, SeluScale, 1));
 
     /// <summary>max(0, x) + min(0, α·(e^(x/α) − 1)) (torch.nn.functional.celu); α must not be 0. Shape: unchanged.</summary>
     public Tensor Celu(double alpha = 1.0)
     {
         if (alpha == 0) throw new ArgumentOutOfRangeException(nameof(alpha), "Celu: alpha must not be 0 (the formula divides by it).");
-        return Pointwise("Celu", new EluOp(alpha, 1, 1 / alpha));
+        return Pointwise("Celu", new EluOp(alpha, 1, 1 / alpha), (x, _, g) => EluGraph(x, g, alpha, 1, 1 / alpha));
     }
 
     /// <summary>
@@ -53,11 +72,19 @@ public partial class Tensor
     public Tensor Softplus(double beta = 1.0, double threshold = 20.0)
     {
         if (beta == 0 || double.IsNaN(beta)) throw new ArgumentOutOfRangeException(nameof(beta), $"Softplus: beta must be non-zero, got {beta}.");
-        return Pointwise("Softplus", new SoftplusOp(beta, threshold));
+        return Pointwise("Softplus", new SoftplusOp(beta, threshold), (x, _, g) =>
+        {
+            var linear = (x.Detach() * beta).Gt(threshold);
+            return Where(linear, g, g * (Where(linear, 0.0, x) * beta).Sigmoid());
+        });
     }
 
     /// <summary>x·tanh(softplus(x)) (torch.nn.functional.mish). Shape: unchanged.</summary>
-    public Tensor Mish() => Pointwise("Mish", new MishOp());
+    public Tensor Mish() => Pointwise("Mish", new MishOp(), (x, _, g) =>
+        {
+            var t = x.Softplus().Tanh();
+            return g * (t + x * x.Sigmoid() * (1.0 - t * t));
+        });
 
     /// <summary>
     /// Clamps to [<paramref name="minVal"/>, <paramref name="maxVal"/>] (torch.nn.functional.hardtanh); unlike
@@ -66,23 +93,27 @@ public partial class Tensor
     public Tensor Hardtanh(double minVal = -1.0, double maxVal = 1.0)
     {
         if (!(minVal <= maxVal)) throw new ArgumentException($"Hardtanh: min_val ({minVal}) must not be greater than max_val ({maxVal}).");
-        return Pointwise("Hardtanh", new HardtanhOp(minVal, maxVal));
+        return Pointwise("Hardtanh", new HardtanhOp(minVal, maxVal), (x, _, g) => g * x.Detach().Gt(minVal) * x.Detach().Lt(maxVal));
     }
 
     /// <summary>x·relu6(x + 3)/6 (torch.nn.functional.hardswish). Shape: unchanged.</summary>
-    public Tensor Hardswish() => Pointwise("Hardswish", new HardswishOp());
+    public Tensor Hardswish() => Pointwise("Hardswish", new HardswishOp(), (x, _, g) => Where(x.Detach().Lt(-3), 0.0, Where(x.Detach().Le(3), g * (x / 3.0 + 0.5), g)));
 
     /// <summary>relu6(x + 3)/6 (torch.nn.functional.hardsigmoid). Shape: unchanged.</summary>
-    public Tensor Hardsigmoid() => Pointwise("Hardsigmoid", new HardsigmoidOp());
+    public Tensor Hardsigmoid() => Pointwise("Hardsigmoid", new HardsigmoidOp(), (x, _, g) => g * x.Detach().Gt(-3) * x.Detach().Lt(3) / 6.0);
 
     /// <summary>x/(1 + |x|) (torch.nn.functional.softsign). Shape: unchanged.</summary>
-    public Tensor Softsign() => Pointwise("Softsign", new SoftsignOp());
+    public Tensor Softsign() => Pointwise("Softsign", new SoftsignOp(), (x, _, g) =>
+        {
+            var d = 1.0 + x.Abs();
+            return g / (d * d);
+        });
 
     /// <summary>log(1 + x), accurate for small x (torch.log1p). Shape: unchanged.</summary>
-    public Tensor Log1p() => Pointwise("Log1p", new Log1pOp());
+    public Tensor Log1p() => Pointwise("Log1p", new Log1pOp(), (x, _, g) => g / (1.0 + x));
 
     /// <summary>eˣ − 1, accurate for small x (torch.expm1). Shape: unchanged.</summary>
-    public Tensor Expm1() => Pointwise("Expm1", new Expm1Op());
+    public Tensor Expm1() => Pointwise("Expm1", new Expm1Op(), (_, y, g) => g * (y + 1.0));
 
     // a·σ(b) with (a, b) the two halves of dim: composed, so the backward is Narrow's, Sigmoid's and Mul's
     /// <summary>Gated linear unit a·σ(b), a and b the first and second half of <paramref name="dim"/> (torch.nn.functional.glu). Shape: dim halved.</summary>
@@ -120,7 +151,7 @@ public partial class Tensor
             var dw = Uninitialized(g.DType, weight._shape.ToArray());
             DTypeDispatch.Run("Prelu", g.DType, new PreluBackward(x, w, g.Contiguous(), channels, inner, dx, dw));
             return [dx, weight.RequiresGrad ? dw : null];
-        });
+        }, firstOrderOnly: true);
     }
 
     private readonly struct PointwiseForward<TOp>(TOp op, Tensor x, Tensor y) : IFloatOp where TOp : struct, IPointwise

@@ -12,7 +12,7 @@ public partial class Tensor
     public Tensor Relu()
     {
         var y = UnaryOp<ReluOperator<float>, ReluOperator<double>>();
-        return Engine.Record(y, "ReluBackward", [this], g => [ReluBackward(g, y)]);
+        return Engine.Record(y, "ReluBackward", [this], g => [GradMode.IsEnabled ? g * y.Gt(0) : ReluBackward(g, y)]);
     }
 
     // masks g by y > 0 in one pass (y > 0 exactly where x > 0)
@@ -59,9 +59,10 @@ public partial class Tensor
         }
         return Engine.Record(y, "GeluBackward", [this], g =>
         {
-            var xd = x.Detach();
-            var pdf = (xd * xd * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
-            return [g * (cdf + xd * pdf)];
+            // under createGraph the saved Φ(x) is recomputed as graph ops, so it can be differentiated
+            var phi = GradMode.IsEnabled ? 0.5 * (1.0 + (x * (1 / Math.Sqrt(2))).Erf()) : cdf;
+            var pdf = (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
+            return [g * (phi + x * pdf)];
         });
     }
 
@@ -71,7 +72,7 @@ public partial class Tensor
         var x = this;
         var y = UnaryOp<ErfOperator<float>, ErfOperator<double>>();
         // d erf(x)/dx = 2/√π · e^(−x²)
-        return Engine.Record(y, "ErfBackward", [this], g => { var xd = x.Detach(); return [g * (xd * xd * -1.0).Exp() * (2 / Math.Sqrt(Math.PI))]; });
+        return Engine.Record(y, "ErfBackward", [this], g => [g * (x * x * -1.0).Exp() * (2 / Math.Sqrt(Math.PI))]);
     }
 
     // y = x·σ(x); dx = g·σ(x)·(1 + x·(1 − σ(x)))
@@ -85,7 +86,11 @@ public partial class Tensor
             s = x.Detach().Sigmoid();
             y = x.Detach() * s;
         }
-        return Engine.Record(y, "SiluBackward", [this], g => [g * s * (1.0 + x.Detach() * (1.0 - s))]);
+        return Engine.Record(y, "SiluBackward", [this], g =>
+        {
+            var sg = GradMode.IsEnabled ? x.Sigmoid() : s;
+            return [g * sg * (1.0 + x * (1.0 - sg))];
+        });
     }
 
     // y = e^(x − max) / Σ e^(x − max); dx = y·(g − Σ g·y)
@@ -130,6 +135,8 @@ public partial class Tensor
         DTypeDispatch.Run(op, DType, new SoftmaxForward(x, rows, n, y, log));
         return Engine.Record(y, op + "Backward", [this], g =>
         {
+            // under createGraph the same formulas as graph ops (through the output y), so they can be differentiated
+            if (GradMode.IsEnabled) return [log ? g - y.Exp() * g.Sum([-1], keepDim: true) : y * (g - (g * y).Sum([-1], keepDim: true))];
             var gc = g.Contiguous();
             var dx = Uninitialized(g.DType, _shape.ToArray());
             DTypeDispatch.Run(op, dx.DType, new SoftmaxBackward(y, gc, rows, n, dx, log));

@@ -76,8 +76,8 @@ public partial class Tensor
     {
         var y = BinaryOp<MultiplyOperator<float>, MultiplyOperator<double>>("Mul", a, b);
         return Engine.Record(y, "MulBackward", [a, b], g => [
-            a.RequiresGrad ? (g * b.Detach()).SumTo(a._shape) : null,
-            b.RequiresGrad ? (g * a.Detach()).SumTo(b._shape) : null]);
+            a.RequiresGrad ? (g * b).SumTo(a._shape) : null,
+            b.RequiresGrad ? (g * a).SumTo(b._shape) : null]);
     }
 
     // dA = g / b, dB = −g·a / b²
@@ -88,8 +88,8 @@ public partial class Tensor
         if (!a.DType.IsFloatingPoint() && !b.DType.IsFloatingPoint()) (a, b) = (a.To(DType.Float32), b.To(DType.Float32));
         var y = BinaryOp<DivideOperator<float>, DivideOperator<double>>("Div", a, b);
         return Engine.Record(y, "DivBackward", [a, b], g => [
-            a.RequiresGrad ? (g / b.Detach()).SumTo(a._shape) : null,
-            b.RequiresGrad ? (-g * a.Detach() / (b.Detach() * b.Detach())).SumTo(b._shape) : null]);
+            a.RequiresGrad ? (g / b).SumTo(a._shape) : null,
+            b.RequiresGrad ? (-g * a / (b * b)).SumTo(b._shape) : null]);
     }
 
     // the residual goes to the larger input; ties split it in half (as PyTorch)
@@ -120,8 +120,8 @@ public partial class Tensor
     {
         var y = BinaryOp<PowOperator<float>, PowOperator<double>>("Pow", a, b);
         return Engine.Record(y, "PowBackward", [a, b], g => [
-            a.RequiresGrad ? (g * b.Detach() * Pow(a.Detach(), b.Detach() - 1.0)).SumTo(a._shape) : null,
-            b.RequiresGrad ? (g * y.Detach() * a.Detach().Log()).SumTo(b._shape) : null]);
+            a.RequiresGrad ? (g * b * Pow(a, b - 1.0)).SumTo(a._shape) : null,
+            b.RequiresGrad ? (g * y * a.Log()).SumTo(b._shape) : null]);
     }
 
     // dx = g·p·x^(p−1)
@@ -134,10 +134,10 @@ public partial class Tensor
         {
             // the square as one SIMD multiply (correctly rounded, as pow(x, 2)); pow costs ~9 ns an element
             using (NoGrad()) y = x.Detach() * x.Detach();
-            return Engine.Record(y, "PowBackward", [this], g => [g * 2.0 * x.Detach()]);
+            return Engine.Record(y, "PowBackward", [this], g => [g * 2.0 * x]);
         }
         y = BinaryOp<PowOperator<float>, PowOperator<double>>("Pow", this, Like(p));
-        return Engine.Record(y, "PowBackward", [this], g => [g * p * x.Detach().Pow(p - 1)]);
+        return Engine.Record(y, "PowBackward", [this], g => [g * p * x.Pow(p - 1)]);
     }
 
     /// <summary>a + b.</summary>

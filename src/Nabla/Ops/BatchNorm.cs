@@ -75,7 +75,7 @@ public partial class Tensor
             var db = new double[c];
             DTypeDispatch.Run(op, x.DType, new BatchNormBackwardOp(gw, x, dx, wn, c, wl, training, w, mean, rstd, dw, db));
             return NormGrads(dx is null ? null : FromChannelWork(dx, input._shape, n, c, l, permute), weight, dw, bias, db, [c]);
-        });
+        }, firstOrderOnly: true);
     }
 
     /// <summary>Throws when training statistics would be taken over a single value per channel (variance undefined).</summary>

@@ -95,9 +95,19 @@ public partial class Tensor
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Engine.Record(y, op + "Backward", inputs, g =>
         {
+            // under createGraph the input's gradient is a recorded ConvTranspose2d (so a gradient penalty ‖∇ₓD‖² can be
+            // differentiated) and the bias's a recorded sum; the weight's stays a kernel that refuses double backward
+            var graphPadding = GradMode.IsEnabled ? TransposedOutputPadding(geo) : null;
             var gc = g.Contiguous();
             Tensor? dx = null, dw = null, db = null;
-            if (input.RequiresGrad)
+            if (input.RequiresGrad && graphPadding is { } outPad)
+            {
+                var g4 = outShape.Length == 3 ? g.Unsqueeze(2) : g;
+                var w4 = weight.Rank == 3 ? weight.Unsqueeze(2) : weight;
+                dx = ConvTranspose2d(g4, w4, null, (geo.SH, geo.SW), (geo.PH, geo.PW), outPad, geo.Groups, (geo.DH, geo.DW));
+                if (outShape.Length == 3) dx = dx.Squeeze(2);
+            }
+            else if (input.RequiresGrad)
             {
                 dx = Uninitialized(input.DType, input._shape.ToArray());
                 DTypeDispatch.Run(op, input.DType, new ConvBackwardData(geo, gc, wt, dx));
@@ -107,13 +117,36 @@ public partial class Tensor
                 dw = Uninitialized(input.DType, weight._shape.ToArray());
                 DTypeDispatch.Run(op, input.DType, new ConvBackwardWeight(geo, x, gc, dw));
             }
-            if (bias is { RequiresGrad: true })
+            if (bias is { RequiresGrad: true } && graphPadding is not null) db = g.Sum(outShape.Length == 3 ? [0, 2] : [0, 2, 3]);
+            else if (bias is { RequiresGrad: true })
             {
                 db = Uninitialized(input.DType, [geo.O]);
                 DTypeDispatch.Run(op, input.DType, new ConvBiasGrad(geo.N, geo.O, geo.P, gc, db));
             }
+            if (GradMode.IsEnabled)
+            {
+                // the kernel-made gradients under createGraph: usable, but refusing a second differentiation
+                Tensor[] deps = [.. inputs.Where(t => t.RequiresGrad), .. g.RequiresGrad ? new[] { g } : []];
+                const string kernels = "its backward runs in fused kernels outside the graph (under createGraph only the input's gradient is composed, when the padding is symmetric), so this gradient cannot be differentiated again";
+                if (dw is not null) dw = Engine.Refusing(dw, op, kernels, deps);
+                if (graphPadding is null)
+                {
+                    if (dx is not null) dx = Engine.Refusing(dx, op, kernels, deps);
+                    if (db is not null) db = Engine.Refusing(db, op, kernels, deps);
+                }
+            }
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
+    }
+
+    // The output padding that makes ConvTranspose2d (stride, padding PH/PW, dilation) give back the input's size, or
+    // null when none is valid (asymmetric padding such as "same" with an even kernel).
+    private static (int H, int W)? TransposedOutputPadding(ConvGeometry g)
+    {
+        int oph = g.H - ((g.OH - 1) * g.SH - 2 * g.PH + g.DH * (g.KH - 1) + 1);
+        int opw = g.W - ((g.OW - 1) * g.SW - 2 * g.PW + g.DW * (g.KW - 1) + 1);
+        bool ok = oph >= 0 && opw >= 0 && (oph < g.SH || oph < g.DH) && (opw < g.SW || opw < g.DW);
+        return ok ? (oph, opw) : null;
     }
 
     // the typed kernel calls, dispatched on the dtype (DTypeDispatch); ConvTranspose2d runs them with the roles swapped

@@ -71,7 +71,7 @@ public partial class Tensor
                 DTypeDispatch.Run(op, input.DType, new ConvBiasGrad(n, cout, oh * ow, gc, db));
             }
             return bias is null ? [dx, dw] : [dx, dw, db];
-        });
+        }, firstOrderOnly: true);
     }
 
     private readonly struct ConvTransposeForward(ConvGeometry geo, Tensor x, Tensor wt, Tensor? b, Tensor y) : IFloatOp

@@ -51,6 +51,7 @@ public partial class Tensor
         DTypeDispatch.Run(op, x.DType, new CrossEntropyForward(x, labels, n, c, w, labelSmoothing, lse, losses));
         var rowLoss = Engine.Record(losses, op + "Backward", [rows], g =>
         {
+            if (GradMode.IsEnabled) return [CrossEntropyBackwardGraph(rows, labels, w, labelSmoothing, g)];
             var dx = Uninitialized(input.DType, [n, c]);
             DTypeDispatch.Run(op, x.DType, new CrossEntropyBackward(x, labels, n, c, w, labelSmoothing, lse, g.ToDoubleArray(), dx));
             return [dx];
@@ -62,6 +63,28 @@ public partial class Tensor
             // PyTorch: the mean over an all-ignored batch is NaN (0/0)
             _ => rowLoss.Sum() / weightSum,
         };
+    }
+
+    // dx = g·((1 − ε)·w_t·(softmax − one-hot) + ε/C·(W·softmax − w)) as graph ops (createGraph): the softmax is
+    // recorded, the rest are constants per row; ignored rows get 0
+    private static Tensor CrossEntropyBackwardGraph(Tensor rows, int[] labels, double[] w, double smoothing, Tensor g)
+    {
+        int n = labels.Length, c = w.Length;
+        double total = w.Sum(), s = smoothing / c;
+        var scale = new double[n];
+        var shift = new double[n * c];
+        for (int i = 0; i < n; i++)
+        {
+            int l = labels[i];
+            if (l < 0) continue;
+            double t = (1 - smoothing) * w[l];
+            scale[i] = t + s * total;
+            shift[i * c + l] += t;
+            for (int k = 0; k < c; k++) shift[i * c + k] += s * w[k];
+        }
+        var dt = rows.DType;
+        var p = rows.Softmax(1);
+        return g.Unsqueeze(1) * (p * FromArray(scale, n, 1).To(dt) - FromArray(shift, n, c).To(dt));
     }
 
     /// <summary>

@@ -62,7 +62,7 @@ public partial class Tensor
                 CtcGradient(x, b, n, c, inputLengths[b], labels[b], blank, alphas[b], nll[b], gs[b], grad);
             }
             return [FromArray(grad, t, n, c).To(logProbs.DType)];
-        });
+        }, firstOrderOnly: true);
         if (unbatched) losses = losses.Reshape([]);
         return reduction switch
         {

@@ -56,7 +56,7 @@ public partial class Tensor
             var dw = Empty(g.DType, [rows, dim]);
             DTypeDispatch.Run(op, g.DType, new EmbeddingBackward(gc, idx, dim, pad ?? -1, counts, dw));
             return [dw];
-        });
+        }, firstOrderOnly: true);
     }
 
     // PyTorch's embedding_renorm_: each distinct looked-up row with ‖row‖_p > maxNorm is scaled by maxNorm/(‖row‖_p + 1e-7)

@@ -94,7 +94,7 @@ public partial class Tensor
                     db[ch] += dbPart[k * c + ch];
                 }
             return NormGrads(dx, weight, dw, bias, db, [c]);
-        });
+        }, firstOrderOnly: true);
     }
 
     private static void GroupNormForward<T>(Tensor x, Tensor y, int units, int groups, int cg, int l, double eps,

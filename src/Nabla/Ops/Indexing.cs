@@ -52,7 +52,10 @@ public partial class Tensor
         var y = Empty(DType, index._shape.ToArray());
         DTypeDispatch.RunAny("Gather", DType, new GatherAt(this, positions, y));
         var inShape = _shape;
-        return Engine.Record(y, "GatherBackward", [this], g => [AddAtPositions(densePositions, g, inShape)]);
+        // under createGraph g is scattered by a recorded ScatterAdd (its backward is this Gather), so it can be differentiated
+        return Engine.Record(y, "GatherBackward", [this], g => [GradMode.IsEnabled
+            ? Zeros(inShape.ToArray(), g.DType).ScatterAdd(d, index, g)
+            : AddAtPositions(densePositions, g, inShape)]);
     }
 
     /// <summary>Picks the slices at <paramref name="index"/> (a 1-D tensor of positions) along <paramref name="dim"/>. Shape: dim's size becomes index's length.</summary>

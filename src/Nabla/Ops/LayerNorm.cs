@@ -54,7 +54,7 @@ public partial class Tensor
             var db = new double[d];
             DTypeDispatch.Run(op, x.DType, new RowNormBackwardOp(gc, x, dx, rows, d, weight, rms, mean, rstd, dw, db));
             return NormGrads(dx, weight, dw, bias, db, paramShape);
-        });
+        }, firstOrderOnly: true);
     }
 
     /// <summary>The values of an element-wise parameter as a dense T array, or a constant row when it is null.</summary>

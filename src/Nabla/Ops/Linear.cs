@@ -33,6 +33,14 @@ public partial class Tensor
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Engine.Record(y, op + "Backward", inputs, g =>
         {
+            // under createGraph the same products as recorded ops, so they can be differentiated
+            if (GradMode.IsEnabled)
+            {
+                var g2 = g.Reshape(rows, outF);
+                return [x.RequiresGrad ? g.MatMul(weight) : null,
+                        weight.RequiresGrad ? MatMul(g2.T, x.Reshape(rows, inF)) : null,
+                        .. bias is null ? Array.Empty<Tensor?>() : [bias.RequiresGrad ? g2.Sum(0) : null]];
+            }
             var gc = g.Contiguous();
             Tensor? dx = x.RequiresGrad ? Uninitialized(x.DType, x._shape.ToArray()) : null;
             Tensor? dw = weight.RequiresGrad ? Uninitialized(x.DType, [outF, inF]) : null;

@@ -115,7 +115,7 @@ public partial class Tensor
             return [
                 input.RequiresGrad ? (gw * (x - y) / Maximum(x * (1.0 - x), x.Like(BceEpsilon))).SumTo(input._shape) : null,
                 target.RequiresGrad ? (gw * (log1mX - logX)).SumTo(target._shape).To(target.DType) : null];
-        });
+        }, firstOrderOnly: true);
         return ReduceLoss(op, loss, reduction);
     }
 

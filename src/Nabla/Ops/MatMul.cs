@@ -50,9 +50,12 @@ public partial class Tensor
                 break;
             default: throw DTypeDispatch.Unsupported("MatMul", a.DType);
         }
-        return Engine.Record(y, "MatMulBackward", [a, b], g => [
-            a.RequiresGrad ? MatMulBatched(g, b.Detach().Transpose(-1, -2), g._shape, b._shape).SumTo(a._shape) : null,
-            b.RequiresGrad ? MatMulBatched(a.Detach().Transpose(-1, -2), g, a._shape, g._shape).SumTo(b._shape) : null]);
+        // under createGraph the products run as recorded MatMuls (MatMulBatched records nothing), so they can be differentiated
+        return Engine.Record(y, "MatMulBackward", [a, b], g => GradMode.IsEnabled
+            ? [a.RequiresGrad ? MatMul(g, b.Transpose(-1, -2)).SumTo(a._shape) : null,
+               b.RequiresGrad ? MatMul(a.Transpose(-1, -2), g).SumTo(b._shape) : null]
+            : [a.RequiresGrad ? MatMulBatched(g, b.Detach().Transpose(-1, -2), g._shape, b._shape).SumTo(a._shape) : null,
+               b.RequiresGrad ? MatMulBatched(a.Detach().Transpose(-1, -2), g, a._shape, g._shape).SumTo(b._shape) : null]);
     }
 
     // How GEMM reads one operand broadcast to batchShape: its storage, transpose flag, leading dim and batch stride.

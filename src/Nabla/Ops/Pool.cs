@@ -82,7 +82,7 @@ public partial class Tensor
                 var dx = Empty(input.DType, input._shape.ToArray());
                 DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, geo.HW, geo.P, gc, idx, dx));
                 return [dx];
-            });
+            }, firstOrderOnly: true);
         }
         DTypeDispatch.Run(op, DType, new AvgPoolForward(geo, countIncludePad, divisorOverride, x, y));
         return Engine.Record(y, op + "Backward", [this], g =>
@@ -91,7 +91,7 @@ public partial class Tensor
             var dx = Empty(input.DType, input._shape.ToArray());
             DTypeDispatch.Run(op, dx.DType, new AvgPoolBackward(geo, countIncludePad, divisorOverride, gc, dx));
             return [dx];
-        });
+        }, firstOrderOnly: true);
     }
 
     /// <summary>
@@ -126,7 +126,7 @@ public partial class Tensor
                 var dx = Empty(input.DType, input._shape.ToArray());
                 DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, h * w, oh * ow, gc, idx, dx));
                 return [dx];
-            });
+            }, firstOrderOnly: true);
         }
         DTypeDispatch.Run(op, DType, new AdaptivePoolForward(planes, h, w, oh, ow, x, y, null));
         return Engine.Record(y, op + "Backward", [this], g =>
@@ -135,7 +135,7 @@ public partial class Tensor
             var dx = Empty(input.DType, input._shape.ToArray());
             DTypeDispatch.Run(op, dx.DType, new AdaptiveAvgPoolBackward(planes, h, w, oh, ow, gc, dx));
             return [dx];
-        });
+        }, firstOrderOnly: true);
     }
 
     // the typed kernel calls, dispatched on the dtype (DTypeDispatch); idx receives the arg-max positions

@@ -102,7 +102,7 @@ public partial class Tensor
             list.Add(grads[5]);
             if (c0 is not null) list.Add(grads[6]);
             return [.. list];
-        });
+        }, firstOrderOnly: true);
         return (y, hn, cn);
     }
 

@@ -174,6 +174,12 @@ public partial class Tensor
         var inShape = _shape;
         Engine.Record(values, op + "Backward", [this], g =>
         {
+            // under createGraph: g scattered by a recorded ScatterAdd, so it can be differentiated
+            if (GradMode.IsEnabled)
+            {
+                if (Rank == 0) return [g];
+                return [Zeros(inShape.ToArray(), g.DType).ScatterAdd(d, keepDim ? indices : indices.Unsqueeze(d), keepDim ? g : g.Unsqueeze(d))];
+            }
             // scatter g into a dense buffer laid out as x (dim d last) at the arg positions, then permute back
             var gt = g.Contiguous();
             var tShape = x._shape;

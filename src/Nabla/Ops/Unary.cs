@@ -25,7 +25,7 @@ public partial class Tensor
     public Tensor Exp()
     {
         var y = UnaryOp<ExpOperator<float>, ExpOperator<double>>();
-        return Engine.Record(y, "ExpBackward", [this], g => [g * y.Detach()]);
+        return Engine.Record(y, "ExpBackward", [this], g => [g * y]);
     }
 
     // dx = g / x
@@ -34,7 +34,7 @@ public partial class Tensor
     {
         var x = this;
         var y = UnaryOp<LogOperator<float>, LogOperator<double>>();
-        return Engine.Record(y, "LogBackward", [this], g => [g / x.Detach()]);
+        return Engine.Record(y, "LogBackward", [this], g => [g / x]);
     }
 
     // dx = g / (2y)
@@ -42,7 +42,7 @@ public partial class Tensor
     public Tensor Sqrt()
     {
         var y = UnaryOp<SqrtOperator<float>, SqrtOperator<double>>();
-        return Engine.Record(y, "SqrtBackward", [this], g => [g / (2.0 * y.Detach())]);
+        return Engine.Record(y, "SqrtBackward", [this], g => [g / (2.0 * y)]);
     }
 
     // dx = g·(1 − y²)
@@ -50,7 +50,7 @@ public partial class Tensor
     public Tensor Tanh()
     {
         var y = UnaryOp<TanhOperator<float>, TanhOperator<double>>();
-        return Engine.Record(y, "TanhBackward", [this], g => { var t = y.Detach(); return [g * (1.0 - t * t)]; });
+        return Engine.Record(y, "TanhBackward", [this], g => [g * (1.0 - y * y)]);
     }
 
     // dx = g·y·(1 − y)
@@ -58,7 +58,7 @@ public partial class Tensor
     public Tensor Sigmoid()
     {
         var y = UnaryOp<SigmoidOperator<float>, SigmoidOperator<double>>();
-        return Engine.Record(y, "SigmoidBackward", [this], g => { var s = y.Detach(); return [g * s * (1.0 - s)]; });
+        return Engine.Record(y, "SigmoidBackward", [this], g => [g * y * (1.0 - y)]);
     }
 
     // dx = g·sign(x)
@@ -67,7 +67,7 @@ public partial class Tensor
     {
         var x = this;
         var y = UnaryOp<AbsOperator<float>, AbsOperator<double>>();
-        return Engine.Record(y, "AbsBackward", [this], g => [g * x.Detach().Sign()]);
+        return Engine.Record(y, "AbsBackward", [this], g => [g * x.Sign()]);
     }
 
     // dx = g·cos x
@@ -76,7 +76,7 @@ public partial class Tensor
     {
         var x = this;
         var y = UnaryOp<SinOperator<float>, SinOperator<double>>();
-        return Engine.Record(y, "SinBackward", [this], g => [g * x.Detach().Cos()]);
+        return Engine.Record(y, "SinBackward", [this], g => [g * x.Cos()]);
     }
 
     // dx = −g·sin x
@@ -85,7 +85,7 @@ public partial class Tensor
     {
         var x = this;
         var y = UnaryOp<CosOperator<float>, CosOperator<double>>();
-        return Engine.Record(y, "CosBackward", [this], g => [-g * x.Detach().Sin()]);
+        return Engine.Record(y, "CosBackward", [this], g => [-g * x.Sin()]);
     }
 
     /// <summary>x² element-wise.</summary>

@@ -41,15 +41,30 @@ public partial class Tensor
         var y = keepDim ? yk : yk.Reshape(ReducedShape(mask, keepDim: false));
         var inShape = _shape.ToArray();
         var input = this;
+        // p = ±∞ runs its backward in kernels only; finite p composes graph ops under createGraph
         return Engine.Record(y, "NormBackward", [this], g =>
         {
+            if (GradMode.IsEnabled && p != 0 && !double.IsInfinity(p)) return [NormBackwardGraph(input, y.Reshape(keptShape), g.Reshape(keptShape), p)];
             var gk = g.Reshape(keptShape);
             var ye = yk.Expand(inShape).Contiguous();
             if (p == 0) return [ZerosLike(input)];
             // the maxima (minima for −∞) of a slice share its residual: divide it by their count first
             if (double.IsInfinity(p)) gk = gk / PointwiseBackwardOf("Norm", new NormTiesOp(), x, ye, ye).Sum(dims, keepDim: true);
             return [PointwiseBackwardOf("Norm", op, x, ye, gk.Expand(inShape).Contiguous())];
-        });
+        }, firstOrderOnly: double.IsInfinity(p));
+    }
+
+    // dx = g·sgn(x)·|x|^(p−1)/y^(p−1) as graph ops, 0 where x = 0 or y = 0; the masked elements are computed from 1s
+    // so no inf or NaN reaches a later derivative through them
+    private static Tensor NormBackwardGraph(Tensor x, Tensor yk, Tensor gk, double p)
+    {
+        if (p == 1) return gk * x.Sign();
+        var zeroX = x.Detach().Eq(0);
+        var zeroY = yk.Detach().Eq(0);
+        var xs = Where(zeroX, 1.0, x);
+        var ys = Where(zeroY, 1.0, yk);
+        var term = p == 2 ? xs / ys : xs.Sign() * xs.Abs().Pow(p - 1) / ys.Pow(p - 1);
+        return Where(zeroY, 0.0, Where(zeroX, 0.0, gk * term));
     }
 
     /// <summary>The vector p-norm over one dim. Shape: that dim removed, or kept as 1.</summary>

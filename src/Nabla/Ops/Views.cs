@@ -154,7 +154,8 @@ public partial class Tensor
         {
             var gx = Empty(g.DType, inShape.ToArray());
             gx.Slice(d, start, end, step).CopyFrom(g);
-            return [gx];
+            // under createGraph the scatter is recorded too: its backward is this slice again
+            return [Engine.Record(gx, "SliceBackwardBackward", [g], gg => [gg.Slice(d, start, end, step)])];
         });
     }
 

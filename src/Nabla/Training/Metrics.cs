@@ -39,7 +39,7 @@ public static class Metrics
             {
                 foreach (var (x, y) in data.Epoch())
                 {
-                    var logits = model.Forward(x);
+                    var logits = model.Call(x);
                     int n = x.Size(0);
                     lossSum += loss(logits, y).Item() * n;
                     correct += Correct(logits, y);

@@ -29,7 +29,7 @@ internal static class PredictionGrid
         model.Eval();
         try
         {
-            using (Tensor.NoGrad()) predicted = model.Forward(inputs).ArgMax(1).ToArray();
+            using (Tensor.NoGrad()) predicted = model.Call(inputs).ArgMax(1).ToArray();
         }
         finally
         {

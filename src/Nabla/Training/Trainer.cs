@@ -241,7 +241,7 @@ public sealed partial class Trainer
     private (double Loss, long Samples, long Correct, bool Stop, Tensor Output) StepCore(Tensor input, Tensor target, bool countCorrect,
         CancellationToken cancellation = default)
     {
-        var output = (_ddp is not null && Distributed is not null ? _ddp : Model).Forward(input);
+        var output = (_ddp is not null && Distributed is not null ? _ddp : Model).Call(input);
         var j = Loss(output, target);
         double jv = j.Item();
         long n = input.Size(0), correct = countCorrect ? Metrics.Correct(output, target) : 0;

@@ -50,8 +50,30 @@ public sealed class SinCos : MultiOutputFunction
         [residuals[0] * _x.Cos() - residuals[1] * _x.Sin()];
 }
 
+public sealed class Cube : Function
+{
+    protected override Tensor Forward(Tensor[] inputs) { SaveForBackward(inputs[0]); return inputs[0].Pow(3); }
+    protected override Tensor?[] Backward(Tensor residual) { var x = SavedTensors[0]; return [residual * 3.0 * x * x]; }
+}
+
 public class CustomLayerDocTests
 {
+    [Fact]
+    public void SecondOrderGradientThroughAFunctionWithSavedTensors()
+    {
+        var x = Tensor.FromArray([-1.0, 0.5, 2.0]).RequireGrad();
+        var g = Nabla.Autograd.Autograd.Grad([new Cube().Apply(x).Sum()], [x], createGraph: true)[0]!;   // 3x², a graph tensor
+        var h = Nabla.Autograd.Autograd.Grad([g.Sum()], [x])[0]!;                                            // 6x
+        Assert.Equal([3.0, 0.75, 12.0], g.ToDoubleArray());
+        Assert.Equal([-6.0, 3.0, 12.0], h.ToDoubleArray());
+        // a Function that keeps its tensors in fields refuses, naming itself
+        var a = Tensor.Randn([2, 3], DType.Float64).RequireGrad();
+        var t = Tensor.Randn([4, 3], DType.Float64).RequireGrad();
+        var ga = Nabla.Autograd.Autograd.Grad([new Connection().Apply(a, t).Square().Sum()], [a], createGraph: true)[0]!;
+        var e = Assert.Throws<NotSupportedException>(() => Nabla.Autograd.Autograd.Grad([ga.Sum()], [t]));
+        Assert.StartsWith("Double backward is not supported for Connection", e.Message);
+    }
+
     [Fact]
     public void TheMultiOutputExamplePassesGradCheck()
     {

@@ -59,22 +59,24 @@ public static partial class OpCatalog
 
     private static Tensor Index(double[] values, params int[] shape) => shape.Length == 0 ? Tensor.FromArray(values) : Tensor.FromArray(values, shape);
 
-    /// <summary>A custom op through the <see cref="Function"/> API: y = x³, dx = 3x²·g.</summary>
+    /// <summary>A custom op through the <see cref="Function"/> API: y = x³, dx = 3x²·g (x kept with SaveForBackward, so double backward works).</summary>
     public sealed class Cube : Function
     {
-        private Tensor _x = null!;
-
         protected override Tensor Forward(Tensor[] inputs)
         {
-            _x = inputs[0];
-            return _x * _x * _x;
+            SaveForBackward(inputs[0]);
+            return inputs[0] * inputs[0] * inputs[0];
         }
 
         // dx = g·3x²
-        protected override Tensor?[] Backward(Tensor residual) => [residual * 3.0 * _x * _x];
+        protected override Tensor?[] Backward(Tensor residual)
+        {
+            var x = SavedTensors[0];
+            return [residual * 3.0 * x * x];
+        }
     }
 
-    /// <summary>A two-input custom op: y = a·sin(b), da = g·sin b, db = g·a·cos b.</summary>
+    /// <summary>A two-input custom op: y = a·sin(b), da = g·sin b, db = g·a·cos b (inputs kept in fields: first order only).</summary>
     public sealed class MulSin : Function
     {
         private Tensor _a = null!, _b = null!;
