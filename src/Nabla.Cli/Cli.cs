@@ -66,18 +66,21 @@ public static class Cli
             }
             return result.Invoke(config);
         }
-        catch (CliException e)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (ExitCode(e) != 0)
         {
             // the library's messages name the file, op or module and the shapes: show them, not a stack trace
             stderr.WriteLine($"error: {e.Message}");
-            return 1;
+            return ExitCode(e);
         }
     }
+
+    /// <summary>The exit code of a failure reported as one line: 2 a usage error, 1 a bad file or a library error; 0 for an exception that is a bug (shown with its stack trace).</summary>
+    internal static int ExitCode(Exception e) => e switch
+    {
+        CliException => 2,
+        IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or TimeoutException => 1,
+        _ => 0,
+    };
 
     /// <summary>The first parse error as one line in the project's words; an unknown option or command gets the closest known name.</summary>
     private static string UsageError(ParseResult result)

@@ -50,14 +50,19 @@ internal static class Models
 
     /// <summary>
     /// A small VGG-style network (bench_torch.py's cnn): three 3x3 convolutions (32, 64, 128 channels) each followed by
-    /// BatchNorm2d and ReLU, two max pools, global average pooling, one connection layer.
+    /// BatchNorm2d and ReLU, two max pools, global average pooling, one connection layer. <paramref name="syncBn"/>:
+    /// SyncBatchNorm in place of BatchNorm2d (the same state-dict keys), for `nabla train --distributed --sync-bn`.
     /// </summary>
-    public static Sequential SmallCnn(int channels, int classes, Generator generator) => new(
-        new Conv2d(channels, 32, 3, padding: 1, generator: generator), new BatchNorm2d(32), new ReLU(),
-        new Conv2d(32, 64, 3, padding: 1, generator: generator), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
-        new Conv2d(64, 128, 3, padding: 1, generator: generator), new BatchNorm2d(128), new ReLU(), new MaxPool2d(2),
-        new GlobalAvgPool2d(),
-        new Linear(128, classes, generator: generator));
+    public static Sequential SmallCnn(int channels, int classes, Generator generator, bool syncBn = false)
+    {
+        Module Norm(int c) => syncBn ? new SyncBatchNorm(c) : new BatchNorm2d(c);
+        return new(
+            new Conv2d(channels, 32, 3, padding: 1, generator: generator), Norm(32), new ReLU(),
+            new Conv2d(32, 64, 3, padding: 1, generator: generator), Norm(64), new ReLU(), new MaxPool2d(2),
+            new Conv2d(64, 128, 3, padding: 1, generator: generator), Norm(128), new ReLU(), new MaxPool2d(2),
+            new GlobalAvgPool2d(),
+            new Linear(128, classes, generator: generator));
+    }
 
     /// <summary>The text's fully-connected network: Linear + ReLU for each hidden size, then a Linear to the classes.</summary>
     public static Sequential Mlp(int inputs, int[] hidden, int classes, Generator generator)

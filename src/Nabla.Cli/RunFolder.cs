@@ -91,11 +91,14 @@ internal sealed class RunFolder
     }
 
     /// <summary>Reads run.json.</summary>
-    public Dictionary<string, string> ReadConfig()
+    public Dictionary<string, string> ReadConfig() => ParseConfig(File.ReadAllBytes(ConfigFile));
+
+    /// <summary>run.json's bytes (read by rank 0 of a distributed run and broadcast to the others) as the options.</summary>
+    public Dictionary<string, string> ParseConfig(byte[] json)
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(ConfigFile));
+            using var doc = JsonDocument.Parse(json);
             return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Nabla.Data;
+using Nabla.Distributed;
 using Nabla.IO;
 using Nabla.Kernels;
 using Nabla.Losses;
@@ -17,6 +18,7 @@ internal static class TrainCommand
 
         Trains a network on MNIST (by default the text's fully-connected network: 784 → 512 → 256 → 10, Linear + ReLU, cross-entropy, SGD with momentum 0.9 and a cosine-decayed λ; training images randomly rotated, scaled, sheared and shifted by ±2 pixels), showing loss, accuracy, samples/s and ETA (a live display on a terminal, one line per epoch otherwise), then the final test accuracy. Each run gets a folder RUNS/NAME with run.json, metrics.csv, checkpoint.safetensors (written atomically after every epoch), model.safetensors, best.safetensors and loss/accuracy/lr plots (.png, .svg); one process at a time trains a run folder.
         Ctrl+C or SIGTERM stops after the current batch and writes the checkpoint; nabla train --resume DIR continues bit for bit (only --threads, --plain and --tensorboard may be given with it). A run folder that never completed an epoch (a run that diverged at once) is reused by the next run of that name.
+        mpirun -np N nabla train ... --distributed trains data-parallel over N processes (Open MPI): --batch-size per rank, rank 0 alone prints and writes the run folder, resume with mpirun -np N nabla train --resume DIR (docs/distributed.md).
 
         Example: nabla train --epochs 5 --hidden 128 --run small
         """;
@@ -29,7 +31,7 @@ internal static class TrainCommand
         {
             shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
             shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
-            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard,
+            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Distributed, o.SyncBn,
         };
         command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -65,6 +67,9 @@ internal static class TrainCommand
         public Option<bool> Plain { get; } = CliOptions.Flag("--plain", "one line per epoch even on a terminal");
         public Option<string?> TensorBoard { get; } = CliOptions.Text("--tensorboard", "DIR",
             "also write TensorBoard event files to DIR: losses, accuracies, lr, weight and gradient histograms, sample predictions (tensorboard --logdir DIR)");
+        public Option<bool> Distributed { get; } = CliOptions.Flag("--distributed",
+            "data-parallel training over the processes of mpirun -np N (Open MPI): --batch-size is per rank, rank 0 writes the run folder (default --threads: the cores / the ranks on the machine)");
+        public Option<bool> SyncBn { get; } = CliOptions.Flag("--sync-bn", "with --distributed: batch normalisation over the global batch (SyncBatchNorm; --model cnn)");
     }
 
     private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
@@ -72,28 +77,109 @@ internal static class TrainCommand
         o.Shared.ApplyThreads(r);
         bool plain = r.GetValue(o.Plain);
         string? tensorboard = r.GetValue(o.TensorBoard);
+        bool distributed = r.GetValue(o.Distributed);
+        int launched = DistributedRun.LaunchedSize;
         if (r.GetValue(o.Resume) is string resumeDir)
         {
-            var run = RunFolder.Open("train", resumeDir);
-            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && r.Given(opt));
+            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && opt != o.Distributed && r.Given(opt));
             if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads, --plain and --tensorboard).");
-            using var held = run.Lock("train");
-            AtomicFile.RemoveOrphans(run.Path);
-            if (!File.Exists(run.CheckpointFile))
-                throw new CliException($"nabla train: '{run.Path}' has no checkpoint.safetensors, so there is nothing to resume (the run never completed an epoch); start it again with --run {run.Name} and any options, which reuses the folder.");
+            if (launched > 0 || distributed) return Distributed(r, o, null, resumeDir, stdout, stderr, plain, tensorboard);
+            var run = RunFolder.Open("train", resumeDir);
             var config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
-            return Train(config, run, resume: true, stdout, stderr, plain, note: null, tensorboard);
+            if (config.WorldSize > 1)
+                throw new CliException($"nabla train: '{run.Path}' is a distributed run of {config.WorldSize} ranks; resume it with: mpirun -np {config.WorldSize} nabla train --resume {run.Path}");
+            if (config.WorldSize == 1) return Distributed(r, o, null, resumeDir, stdout, stderr, plain, tensorboard);
+            using var held = run.Lock("train");
+            ResumeCheck(run);
+            return Train(config, run, () => TrainingCheckpoint.Load(run.CheckpointFile), null, stdout, stderr, plain, note: null, tensorboard);
         }
         else
         {
             var config = Parse(r, o);
+            if (distributed) return Distributed(r, o, config, null, stdout, stderr, plain, tensorboard);
+            if (launched > 1)
+                throw new CliException($"nabla train: mpirun started {launched} processes but --distributed is not given: each would train alone; add --distributed to train data-parallel.");
             var (run, held, note) = Claim(r, o, config);
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Train(config, run, resume: false, stdout, stderr, plain, note, tensorboard);
+                return Train(config, run, null, null, stdout, stderr, plain, note, tensorboard);
             }
         }
+    }
+
+    /// <summary>Removes the locked run folder's orphaned temporary files; a one-line error when it has no checkpoint to resume.</summary>
+    private static void ResumeCheck(RunFolder run)
+    {
+        AtomicFile.RemoveOrphans(run.Path);
+        if (!File.Exists(run.CheckpointFile))
+            throw new CliException($"nabla train: '{run.Path}' has no checkpoint.safetensors, so there is nothing to resume (the run never completed an epoch); start it again with --run {run.Name} and any options, which reuses the folder.");
+    }
+
+    /// <summary>
+    /// A --distributed run (<paramref name="config"/>: a new one; <paramref name="resumeDir"/>: a resumed one) on this
+    /// rank: rank 0 claims and locks the run folder and reads run.json and the checkpoint, which it broadcasts, and
+    /// alone prints and writes files. An error on any rank ends every rank (MPI_Abort).
+    /// </summary>
+    private static int Distributed(ParseResult r, TrainOptions o, TrainConfig? config, string? resumeDir, TextWriter stdout, TextWriter stderr, bool plain, string? tensorboard)
+    {
+        var world = DistributedRun.Start(stderr);
+        int code;
+        try
+        {
+            if (!r.Given(o.Shared.Threads)) Threading.MaxThreads = DistributedRun.DefaultThreads();
+            bool lead = world.Rank == 0;
+            var output = lead ? stdout : TextWriter.Null;
+            RunFolder? run = null;
+            FileStream? held = null;
+            string? note = null;
+            TrainingCheckpoint? checkpoint = null;
+            try
+            {
+                if (resumeDir is not null)
+                {
+                    byte[]? json = null, bytes = null;
+                    if (lead)
+                    {
+                        run = RunFolder.Open("train", resumeDir);
+                        held = run.Lock("train");
+                        json = File.ReadAllBytes(run.ConfigFile);
+                        ResumeCheck(run);
+                        bytes = File.ReadAllBytes(run.CheckpointFile);
+                    }
+                    string dir = run?.Path ?? Path.GetFullPath(resumeDir);
+                    var source = new RunFolder(dir);
+                    config = TrainConfig.FromDictionary(source.ParseConfig(DistributedRun.Broadcast(world, json)), source.ConfigFile);
+                    checkpoint = TrainingCheckpoint.Deserialize(DistributedRun.Broadcast(world, bytes), source.CheckpointFile);
+                    if (config.WorldSize != world.WorldSize)
+                        throw new CliException(config.WorldSize == 0
+                            ? $"nabla train: '{dir}' is not a distributed run; resume it without mpirun and --distributed: nabla train --resume {dir}"
+                            : $"nabla train: '{dir}' is a distributed run of {config.WorldSize} rank{(config.WorldSize == 1 ? "" : "s")}, this job has {world.WorldSize}; resume it with: mpirun -np {config.WorldSize} nabla train --resume {dir}");
+                }
+                else
+                {
+                    config = config! with { WorldSize = world.WorldSize };
+                    if (lead)
+                    {
+                        (run, held, note) = Claim(r, o, config);
+                        AtomicFile.RemoveOrphans(run.Path);
+                    }
+                }
+                code = Train(config, run, checkpoint is null ? null : () => checkpoint, world, output, lead ? stderr : TextWriter.Null, plain, note, lead ? tensorboard : null);
+            }
+            finally
+            {
+                held?.Dispose();
+            }
+        }
+        catch (Exception e)
+        {
+            if (world.WorldSize > 1) DistributedRun.Abort(world, e, stderr);
+            world.Dispose();
+            throw;
+        }
+        world.Dispose();
+        return code;
     }
 
     /// <summary>
@@ -153,48 +239,62 @@ internal static class TrainCommand
         double scale = r.GetValue(o.Scale) ?? preset.Scale, shear = r.GetValue(o.Shear) ?? preset.Shear;
         if (scale >= 1) throw new CliException($"nabla train: --scale must be in [0, 1) (the factor is drawn from [1 − F, 1 + F]), got {scale.ToString(inv)}.");
         if (shear >= 90) throw new CliException($"nabla train: --shear must be in [0, 90) degrees, got {shear.ToString(inv)}.");
+        bool syncBn = r.GetValue(o.SyncBn);
+        if (syncBn && !r.GetValue(o.Distributed)) throw new CliException("nabla train: --sync-bn needs --distributed (batch statistics over the ranks of mpirun -np N).");
+        if (syncBn && preset.Name != "cnn") throw new CliException($"nabla train: --sync-bn applies to --model cnn (the model with batch normalisation), not '{preset.Name}'.");
         return new TrainConfig(preset.Name, hidden, dir is null ? Mnist.SampleName : Path.GetFullPath(dir), epochs, r.GetValue(o.BatchSize) ?? preset.BatchSize, optimizer,
             r.GetValue(o.Lr) ?? defaultLr, momentum, r.GetValue(o.WeightDecay) ?? 0, nesterov, schedule, warmup,
             r.GetValue(o.Shift) ?? 2, r.GetValue(o.Shared.Seed) ?? 1, valSplit, r.GetValue(o.EarlyStopping) ?? 0, Normalize: r.GetValue(o.Normalize),
-            Rotate: r.GetValue(o.Rotate) ?? preset.Rotate, Scale: scale, Shear: shear);
+            Rotate: r.GetValue(o.Rotate) ?? preset.Rotate, Scale: scale, Shear: shear, SyncBn: syncBn);
     }
 
-    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain, string? note, string? tensorboard)
+    /// <summary>
+    /// Trains the run: a new one, or one continued from <paramref name="resume"/>'s checkpoint. <paramref name="world"/>:
+    /// the ranks of a --distributed run; <paramref name="run"/> is null on the ranks that write nothing (all but rank 0).
+    /// </summary>
+    private static int Train(TrainConfig c, RunFolder? run, Func<TrainingCheckpoint>? resume, ProcessGroup? world, TextWriter stdout, TextWriter stderr, bool plain, string? note,
+        string? tensorboard)
     {
         var inv = CultureInfo.InvariantCulture;
         var data = RunData.Load(c, "train");
         var init = new Generator((ulong)c.Seed);
         var model = c.BuildModel(data.Pixels, data.Classes, init);
         var lossFn = new CrossEntropyLoss();
-        var loader = new DataLoader(data.Train, c.BatchSize, shuffle: true, seed: (ulong)c.Seed + 1,
-            transform: c.TrainTransform(data.Rows, data.Cols));
+        var transform = c.TrainTransform(data.Rows, data.Cols);
+        var loader = world is null
+            ? new DataLoader(data.Train, c.BatchSize, shuffle: true, seed: (ulong)c.Seed + 1, transform: transform)
+            // every rank shuffles with the same seed and takes its share; the augmentation differs between ranks
+            : new DataLoader(data.Train, c.BatchSize, seed: (ulong)c.Seed + 1, transform: PerRank(transform, world.Rank),
+                sampler: new DistributedSampler(data.Train.Count, world.WorldSize, world.Rank, shuffle: true, seed: (ulong)c.Seed + 1));
         string valName = data.Validation is null ? "test" : "val", valLabel = data.Validation is null ? "test" : "validation";
         int evalBatch = Evaluate.BatchSize(model, c.SampleShape(data.Pixels));
         var valLoader = new DataLoader(data.Validation ?? data.Test, evalBatch);
         var optimizer = c.BuildOptimizer(model);
         var (scheduler, interval) = c.BuildScheduler(optimizer, loader.BatchCount);
-        var trainer = new Trainer(model, optimizer, lossFn.Forward) { Scheduler = scheduler, ScheduleInterval = interval };
+        var trainer = new Trainer(model, optimizer, lossFn.Forward) { Scheduler = scheduler, ScheduleInterval = interval, Distributed = world };
         trainer.Generators["init"] = init;
         trainer.Generators["default"] = Generator.Default;
         if (c.EarlyStopping > 0) trainer.Callbacks.Add(new EarlyStopping(c.EarlyStopping));
-        var best = new KeepBest(MonitoredMetric.ValAccuracy) { Saved = (m, _) => SafeTensors.Save(run.BestFile, m.StateDict()) };
+        var best = new KeepBest(MonitoredMetric.ValAccuracy);
+        if (run is not null) best.Saved = (m, _) => SafeTensors.Save(run.BestFile, m.StateDict());
         trainer.Callbacks.Add(best);
         // last, so the checkpoint holds the other callbacks' counters
-        trainer.Callbacks.Add(new LambdaCallback((t, _) => SaveRun(t, run, valLabel, stderr)));
+        if (run is not null) trainer.Callbacks.Add(new LambdaCallback((t, _) => SaveRun(t, run, valLabel, stderr)));
         using var events = tensorboard is null ? null : TensorBoardRun.Attach(trainer, tensorboard, data.Validation ?? data.Test, data.Rows, data.Cols, loader.BatchCount);
 
         stdout.WriteLine(string.Create(inv, $"data: {data.Dir} ({data.Train.Count} train, {(data.Validation is null ? "" : $"{data.Validation.Count} val, ")}{data.Test.Count} test, {data.Rows}x{data.Cols})"));
         stdout.WriteLine(c.Describe(data.Pixels, data.Classes, model.ParameterCount(), Threading.MaxThreads));
-        if (resume)
+        if (resume is not null)
         {
-            var checkpoint = TrainingCheckpoint.Load(run.CheckpointFile);
-            CheckAgainstRun(checkpoint, c, loader.BatchCount, run);
+            var checkpoint = resume();
+            string checkpointFile = checkpoint.Source ?? "checkpoint.safetensors";
+            CheckAgainstRun(checkpoint, c, loader.BatchCount, checkpointFile);
             trainer.RestoreState(checkpoint);
             if (best.BestEpoch > checkpoint.Epoch)
-                throw new InvalidDataException($"training checkpoint '{run.CheckpointFile}': its best epoch {best.BestEpoch} lies after its epoch {checkpoint.Epoch}.");
-            stdout.WriteLine(string.Create(inv, $"resuming {run.Path} at epoch {trainer.Epoch}{(trainer.MidEpoch ? " (inside epoch " + (trainer.Epoch + 1) + ")" : "")}, step {trainer.Step}"));
+                throw new InvalidDataException($"training checkpoint '{checkpointFile}': its best epoch {best.BestEpoch} lies after its epoch {checkpoint.Epoch}.");
+            stdout.WriteLine(string.Create(inv, $"resuming {Path.GetDirectoryName(checkpointFile)} at epoch {trainer.Epoch}{(trainer.MidEpoch ? " (inside epoch " + (trainer.Epoch + 1) + ")" : "")}, step {trainer.Step}"));
         }
-        else
+        else if (run is not null)
         {
             if (note is not null) run.Clear();
             var config = c.ToDictionary();
@@ -205,8 +305,9 @@ internal static class TrainCommand
             stdout.WriteLine($"run: {run.Path}{(note is null ? "" : $" ({note})")}");
         }
 
-        // Ctrl+C (SIGINT) and SIGTERM (docker stop, systemd, Slurm) alike: finish the batch, write the checkpoint, exit;
-        // a second signal is left to its default action, which ends the process at once
+        // Ctrl+C (SIGINT) and SIGTERM (docker stop, systemd, Slurm; mpirun passes them to every rank) alike: finish the
+        // batch (every rank the same one), write the checkpoint, exit; a second signal is left to its default action,
+        // which ends the process at once
         using var cts = new CancellationTokenSource();
         int stoppedBy = 0; // the first signal (PosixSignal values are non-zero)
         void OnSignal(PosixSignalContext context)
@@ -218,7 +319,9 @@ internal static class TrainCommand
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         bool completed;
-        if (!plain && SpectreProgress.Usable(stdout))
+        if (run is null && world is not null)
+            completed = Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr); // a rank that prints nothing
+        else if (!plain && SpectreProgress.Usable(stdout))
             completed = SpectreProgress.Run(ctx =>
             {
                 trainer.Progress = new SpectreProgress(ctx, valName, data.Train.Count);
@@ -229,11 +332,12 @@ internal static class TrainCommand
             trainer.Progress = new PlainProgress(stdout, valName, data.Train.Count);
             completed = Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr);
         }
+        bool term = stoppedBy == (int)PosixSignal.SIGTERM;
+        if (run is null) return completed ? 0 : term ? 143 : 130;
         if (!completed)
         {
             SaveRun(trainer, run, valLabel, stderr);
-            bool term = stoppedBy == (int)PosixSignal.SIGTERM;
-            stdout.WriteLine(string.Create(inv, $"{(term ? "terminated (SIGTERM)" : "interrupted")} at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
+            stdout.WriteLine(string.Create(inv, $"{(term ? "terminated (SIGTERM)" : "interrupted")} at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: {(world is null ? "" : $"mpirun -np {world.WorldSize} ")}nabla train --resume {run.Path}"));
             return term ? 143 : 130; // 128 + the signal's number, as a shell reports a process the signal ended
         }
         var (testLoss, testAcc) = Metrics.Evaluate(model, lossFn.Forward, new DataLoader(data.Test, evalBatch));
@@ -244,6 +348,14 @@ internal static class TrainCommand
         stdout.WriteLine($"saved: {run.Path} (metrics.csv, checkpoint.safetensors, model.safetensors, loss/accuracy/lr .png/.svg)");
         return 0;
     }
+
+    /// <summary>
+    /// A rank's augmentation: each sample's transform draws from a generator seeded by one number of the loader's
+    /// generator and the rank, so the ranks augment differently while their loaders' generators stay equal (rank 0's
+    /// state in the checkpoint resumes every rank).
+    /// </summary>
+    private static SampleTransform? PerRank(SampleTransform? transform, int rank) =>
+        transform is null ? null : (sample, g) => transform(sample, new Generator(g.NextUInt64() ^ (0x9E3779B97F4A7C15UL * (ulong)(rank + 1))));
 
     private static bool Fit(Trainer trainer, DataLoader loader, DataLoader valLoader, int epochs, CancellationToken token, double lr)
     {
@@ -271,13 +383,13 @@ internal static class TrainCommand
     }
 
     /// <summary>The checkpoint must fit the run it resumes: epoch and position within run.json's epochs and this data's batches.</summary>
-    private static void CheckAgainstRun(TrainingCheckpoint ck, TrainConfig c, int batches, RunFolder run)
+    private static void CheckAgainstRun(TrainingCheckpoint ck, TrainConfig c, int batches, string checkpointFile)
     {
         string? why = ck.Epoch > c.Epochs || (ck.Epoch == c.Epochs && ck.Batch > 0) ? $"it is at epoch {ck.Epoch}{(ck.Batch > 0 ? $" and {ck.Batch} batches" : "")}, past the run's {c.Epochs} epochs"
             : ck.Batch > batches ? $"it is {ck.Batch} batches into epoch {ck.Epoch + 1}, but an epoch has {batches}"
             : ck.Step != (long)ck.Epoch * batches + ck.Batch ? $"its step {ck.Step} is not epoch {ck.Epoch} × {batches} batches + {ck.Batch}"
             : null;
-        if (why is not null) throw new InvalidDataException($"training checkpoint '{run.CheckpointFile}' does not fit {run.ConfigFile}: {why}.");
+        if (why is not null) throw new InvalidDataException($"training checkpoint '{checkpointFile}' does not fit {Path.Combine(Path.GetDirectoryName(checkpointFile) ?? "", "run.json")}: {why}.");
     }
 
     /// <summary>Writes what a crash must not lose: metrics, the weights, the checkpoint (all atomically); then the plots, which may fail.</summary>

@@ -8,10 +8,15 @@ using Nabla.Training;
 
 namespace Nabla.Cli;
 
-/// <summary>The options of a training run: everything needed to rebuild it (saved as run.json, read back by --resume, eval, predict).</summary>
+/// <summary>
+/// The options of a training run: everything needed to rebuild it (saved as run.json, read back by --resume, eval,
+/// predict). <see cref="WorldSize"/>: the ranks of a --distributed run (0: not distributed), whose
+/// <see cref="BatchSize"/> is per rank.
+/// </summary>
 internal sealed record TrainConfig(
     string Model, int[]? Hidden, string Data, int Epochs, int BatchSize, string Optimizer, double Lr, double Momentum, double WeightDecay,
-    bool Nesterov, string Schedule, int Warmup, int Shift, int Seed, double ValSplit, int EarlyStopping, bool Normalize = false, double Rotate = 0, double Scale = 0, double Shear = 0)
+    bool Nesterov, string Schedule, int Warmup, int Shift, int Seed, double ValSplit, int EarlyStopping, bool Normalize = false, double Rotate = 0, double Scale = 0, double Shear = 0,
+    int WorldSize = 0, bool SyncBn = false)
 {
     /// <summary>MNIST's pixel mean and standard deviation (over the 60,000 training images), as PyTorch's examples use.</summary>
     public const float MnistMean = 0.1307f, MnistStd = 0.3081f;
@@ -48,6 +53,8 @@ internal sealed record TrainConfig(
         ["rotate"] = Rotate.ToString("R", s_inv),
         ["scale"] = Scale.ToString("R", s_inv),
         ["shear"] = Shear.ToString("R", s_inv),
+        ["world_size"] = WorldSize.ToString(s_inv),
+        ["sync_bn"] = SyncBn ? "true" : "false",
     };
 
     public static TrainConfig FromDictionary(IReadOnlyDictionary<string, string> d, string source)
@@ -61,13 +68,15 @@ internal sealed record TrainConfig(
         return new TrainConfig(S("model"), hidden.Length > 0 ? hidden.Split(',').Select(Size).ToArray() : null,
             S("data"), I("epochs"), I("batch_size"), S("optimizer"), D("lr"), D("momentum"), D("weight_decay"), S("nesterov") == "true",
             S("schedule"), I("warmup"), I("shift"), I("seed"), D("val_split"), I("early_stopping"), d.GetValueOrDefault("normalize") == "true",
-            d.ContainsKey("rotate") ? D("rotate") : 0, d.ContainsKey("scale") ? D("scale") : 0, d.ContainsKey("shear") ? D("shear") : 0);
+            d.ContainsKey("rotate") ? D("rotate") : 0, d.ContainsKey("scale") ? D("scale") : 0, d.ContainsKey("shear") ? D("shear") : 0,
+            d.ContainsKey("world_size") ? I("world_size") : 0, d.GetValueOrDefault("sync_bn") == "true");
     }
 
     /// <summary>The model, built from the init generator seeded with <see cref="Seed"/>.</summary>
     public Module BuildModel(int pixels, int classes, Generator init)
     {
         var preset = Preset;
+        if (SyncBn) return Models.SmallCnn(SampleShape(pixels)[0], classes, init, syncBn: true);
         return Hidden is not null ? Models.Mlp(pixels, Hidden, classes, init) : preset.Build(SampleShape(pixels), classes, init);
     }
 
@@ -120,7 +129,7 @@ internal sealed record TrainConfig(
             _ => $"{Optimizer} lr={Lr.ToString(s_inv)}" + (Optimizer == "rmsprop" && Momentum > 0 ? $" momentum={Momentum.ToString(s_inv)}" : ""),
         } + (WeightDecay > 0 ? $" weight_decay={WeightDecay.ToString(s_inv)}" : "");
         string sched = Schedule + (Warmup > 0 ? $", warm-up {Warmup} epoch(s)" : "");
-        return string.Create(s_inv, $"model: {shape} ({parameters:N0} parameters), {opt} ({sched}), batch {BatchSize}, {Epochs} epochs, shift ±{Shift}{(Rotate > 0 ? string.Create(s_inv, $", rotate ±{Rotate}°") : "")}{(Scale > 0 ? string.Create(s_inv, $", scale ±{Scale}") : "")}{(Shear > 0 ? string.Create(s_inv, $", shear ±{Shear}°") : "")}{(Normalize ? ", normalised" : "")}, seed {Seed}, {threads} thread{(threads == 1 ? "" : "s")}");
+        return string.Create(s_inv, $"model: {shape} ({parameters:N0} parameters), {opt} ({sched}), batch {BatchSize}, {Epochs} epochs, shift ±{Shift}{(Rotate > 0 ? string.Create(s_inv, $", rotate ±{Rotate}°") : "")}{(Scale > 0 ? string.Create(s_inv, $", scale ±{Scale}") : "")}{(Shear > 0 ? string.Create(s_inv, $", shear ±{Shear}°") : "")}{(Normalize ? ", normalised" : "")}, seed {Seed}, {threads} thread{(threads == 1 ? "" : "s")}{(WorldSize > 0 ? $" x {WorldSize} rank{(WorldSize == 1 ? "" : "s")} (batch {BatchSize} per rank, {BatchSize * WorldSize} per step){(SyncBn ? ", SyncBatchNorm" : "")}" : "")}");
     }
 
     /// <summary>The per-sample training transform: a random affine map (rotation, scale, shear), a random shift (zero fill = black), then normalisation.</summary>

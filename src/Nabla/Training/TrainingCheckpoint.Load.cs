@@ -23,7 +23,18 @@ public sealed partial class TrainingCheckpoint
     public static TrainingCheckpoint Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = SafeTensors.Load(path);
+        return Parse(SafeTensors.Load(path), path);
+    }
+
+    /// <summary>A checkpoint file's bytes, read into memory elsewhere (rank 0 of a distributed run reads the file and broadcasts them); <paramref name="path"/> names it in messages.</summary>
+    internal static TrainingCheckpoint Deserialize(byte[] bytes, string path)
+    {
+        using var ms = new MemoryStream(bytes, writable: false);
+        return Parse(SafeTensors.Read(ms, bytes.Length, path), path);
+    }
+
+    private static TrainingCheckpoint Parse(SafeTensorsFile file, string path)
+    {
         var meta = file.Metadata;
         InvalidDataException Bad(string why) => new($"training checkpoint '{path}': {why}.");
 
