@@ -34,6 +34,13 @@ internal sealed class GptText
     /// <summary>Ids [0, Split) are trained on, [Split, Length) validate.</summary>
     public int Split { get; }
 
+    /// <summary>A one-line error unless the training split holds a window of <paramref name="context"/> + 1 characters and the validation split two.</summary>
+    public void CheckLength(int context, string command)
+    {
+        if (Split < context + 1 || Ids.Length - Split < 2)
+            throw new CliException($"nabla {command}: the text '{Source}' has {Ids.Length} characters; with --context {context} it needs at least {(int)Math.Ceiling((context + 2) / TrainFraction)} (90% to train on, 10% to validate).");
+    }
+
     /// <summary>Reads <paramref name="path"/> (UTF-8), or the bundled text when null.</summary>
     public static GptText Load(string? path, string command)
     {

@@ -27,8 +27,7 @@ internal static class GptTrain
         var text = GptText.Load(c.Text, "train");
         if (text.Vocab != c.Vocab || text.Ids.Length != c.TextChars)
             throw new InvalidDataException($"nabla train: the text '{c.Text}' has changed since the run started ({text.Ids.Length} characters, {text.Vocab.Length} distinct; {run.ConfigFile} says {c.TextChars} and {c.Vocab.Length}).");
-        if (text.Split < c.Context + 1 || text.Ids.Length - text.Split < 2)
-            throw new CliException($"nabla train: the text '{c.Text}' has {text.Ids.Length} characters; with --context {c.Context} it needs at least {(int)Math.Ceiling((c.Context + 2) / GptText.TrainFraction)} (90% to train on, 10% to validate).");
+        text.CheckLength(c.Context, "train");
         var gens = new Dictionary<string, Generator>(StringComparer.Ordinal)
         {
             [InitGen] = new((ulong)c.Seed), [DataGen] = new((ulong)c.Seed + 1), [DropoutGen] = new((ulong)c.Seed + 2),

@@ -208,7 +208,9 @@ internal static class TrainCommand
         double dropout = r.GetValue(o.Dropout) ?? 0;
         if (dropout >= 1) throw new CliException($"nabla train: --dropout must be below 1, got {dropout.ToString(inv)}.");
         var text = GptText.Load(r.GetValue(o.Text), "train");
-        return new GptConfig(text.Source, text.Vocab, text.Ids.Length, r.GetValue(o.Context) ?? GptConfig.DefaultContext, dim,
+        int context = r.GetValue(o.Context) ?? GptConfig.DefaultContext;
+        text.CheckLength(context, "train");
+        return new GptConfig(text.Source, text.Vocab, text.Ids.Length, context, dim,
             r.GetValue(o.Layers) ?? GptConfig.DefaultLayers, heads, dropout, epochs, r.GetValue(o.BatchSize) ?? GptConfig.DefaultBatch, optimizer,
             r.GetValue(o.Lr) ?? GptConfig.DefaultLr, r.GetValue(o.WeightDecay) ?? GptConfig.DefaultWeightDecay, schedule, warmup, r.GetValue(o.Shared.Seed) ?? 1);
     }
