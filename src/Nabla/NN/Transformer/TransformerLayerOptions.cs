@@ -49,11 +49,13 @@ internal sealed record TransformerLayerOptions(string Module, int DModel, int NH
         attention.Forward(query, keyValue, keyValue, keyPaddingMask: keyPaddingMask, needWeights: false, attnMask: mask,
             isCausal: isCausal && mask is null).Item1;
 
-    /// <summary>Gives <paramref name="copy"/> <paramref name="source"/>'s parameter and buffer values and mode.</summary>
+    /// <summary>Gives <paramref name="copy"/> <paramref name="source"/>'s parameter and buffer values, requires-grad flags and mode.</summary>
     public static T CopyState<T>(Module source, T copy) where T : Module
     {
         copy.LoadStateDict(source.StateDict());
         copy.Train(source.Training);
+        // frozen parameters stay frozen in the copies (same registration order on both sides)
+        foreach (var (from, to) in source.Parameters().Zip(copy.Parameters())) to.RequiresGrad = from.RequiresGrad;
         return copy;
     }
 

@@ -38,6 +38,13 @@ public class TransformerModuleTests
         // every copy's parameter is its own: changing one leaves the others
         ((Parameter)state["layers.1.linear1.weight"]).Copy(Tensor.Zeros(6, 4));
         Assert.NotEqual(state["layers.0.linear1.weight"].ToDoubleArray(), state["layers.1.linear1.weight"].ToDoubleArray());
+        // a frozen parameter and eval mode carry over to the copies
+        layer.Linear2.Weight.RequiresGrad = false;
+        layer.Eval();
+        var frozen = new TransformerEncoder(layer, 2);
+        Assert.All(frozen.Layers, l => Assert.False(((TransformerEncoderLayer)l).Linear2.Weight.RequiresGrad));
+        Assert.All(frozen.Layers, l => Assert.True(((TransformerEncoderLayer)l).Linear1.Weight.RequiresGrad));
+        Assert.All(frozen.Layers, l => Assert.False(l.Training));
     }
 
     [Fact]
