@@ -47,8 +47,10 @@ internal readonly struct AttentionMask<T>(bool[]? keep, T[]? add, int[]? batchOf
 /// the output and the per-row log-sum-exp; the backward recomputes each block's probabilities from them. No L×S
 /// matrix is ever stored: memory is linear in the sequence lengths (plus one BlockQ×BlockK tile per thread).
 /// The tile products run on the packed GEMM (one thread each); the row work on TensorPrimitives.
-/// Parts: (batch, query block) for the forward and dQ, (batch, key block) for dK and dV, so every output element is
-/// written by one part and computed the same way whatever the thread count (no shared accumulation).
+/// Parts: (batch, query block) for the forward; for the backward one part per batch entry (batch·heads ≥
+/// <see cref="OnePassBatch"/>), else a dQ pass over (batch, query block) and a dK/dV pass over (batch, key block). The
+/// choice depends on the sizes only, every output element is written by one part, and nothing is accumulated across
+/// parts, so results are the same whatever the thread count.
 /// </summary>
 internal static class FlashAttention
 {
@@ -83,10 +85,22 @@ internal static class FlashAttention
     {
         int nq = (l + BlockQ - 1) / BlockQ, nk = (s + BlockK - 1) / BlockK;
         var body = new BackwardBody<T>(nq, nk, l, s, e, ev, scale, q, k, v, mask, o, lse, dO, d, dq, dk, dv);
+        if (batch >= OnePassBatch)
+        {
+            // one part per batch entry owns its dQ, dK and dV: each tile's P and dS are computed once
+            Threading.For(batch, body);
+            return;
+        }
+        body.Pass = BackwardPass.Queries;
         Threading.For(batch * nq, body);
-        body.KeyPass = true;
+        body.Pass = BackwardPass.Keys;
         Threading.For(batch * nk, body);
     }
+
+    /// <summary>From this many batch entries (batch·heads) on, the backward runs one part per entry instead of two passes.</summary>
+    internal const int OnePassBatch = 8;
+
+    private enum BackwardPass { Whole, Queries, Keys }
 
     // P = exp(S − lse) row by row (S already masked); the tile's rows are BlockK apart
     private static unsafe void Probabilities<T>(T* sTile, T* pTile, int rows, int cols, T* lse) where T : unmanaged, IFloatingPointIeee754<T>
@@ -169,13 +183,51 @@ internal static class FlashAttention
         ReadOnlyMemory<T> v, AttentionMask<T> mask, ReadOnlyMemory<T> o, ReadOnlyMemory<T> lse, ReadOnlyMemory<T> dO,
         Memory<T> d, Memory<T> dq, Memory<T> dk, Memory<T> dv) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        /// <summary>False: the dQ pass over (batch, query block), which also fills D; true: the dK/dV pass over (batch, key block).</summary>
-        public bool KeyPass { get; set; }
+        /// <summary>
+        /// Whole: one part per batch entry; Queries: the dQ pass over (batch, query block), which also fills D; Keys: the
+        /// dK/dV pass over (batch, key block).
+        /// </summary>
+        public BackwardPass Pass { get; set; }
 
         public readonly void Invoke(int part)
         {
-            if (KeyPass) KeyBlock(part / nk, part % nk * BlockK);
+            if (Pass == BackwardPass.Whole) Whole(part);
+            else if (Pass == BackwardPass.Keys) KeyBlock(part / nk, part % nk * BlockK);
             else QueryBlock(part / nq, part % nq * BlockQ);
+        }
+
+        // every tile of one batch entry: key blocks outside, query blocks inside; dQ_i accumulates over j in order
+        private readonly unsafe void Whole(int b)
+        {
+            var buf = Buffers<T>.Get(2 * BlockQ * BlockK);
+            fixed (T* pq = q.Span, pk = k.Span, pv = v.Span, po = o.Span, pl = lse.Span, pdo = dO.Span, pd = d.Span, pdq = dq.Span, pdk = dk.Span, pdv = dv.Span, pb = buf)
+            {
+                T* sTile = pb, pTile = pb + BlockQ * BlockK;
+                long row0 = (long)b * l, key0 = (long)b * s;
+                for (int r = 0; r < l; r++)
+                    pd[row0 + r] = TensorPrimitives.Dot(new ReadOnlySpan<T>(pdo + (row0 + r) * ev, ev), new ReadOnlySpan<T>(po + (row0 + r) * ev, ev));
+                new Span<T>(pdq + row0 * e, l * e).Clear();
+                new Span<T>(pdk + key0 * e, s * e).Clear();
+                new Span<T>(pdv + key0 * ev, s * ev).Clear();
+                for (int j0 = 0; j0 < s; j0 += BlockK)
+                {
+                    int cols = Math.Min(BlockK, s - j0);
+                    T* kb = pk + (key0 + j0) * e, vb = pv + (key0 + j0) * ev, dkb = pdk + (key0 + j0) * e, dvb = pdv + (key0 + j0) * ev;
+                    for (int i0 = mask.Causal ? j0 / BlockQ * BlockQ : 0; i0 < l; i0 += BlockQ)
+                    {
+                        int rows = Math.Min(BlockQ, l - i0);
+                        T* qb = pq + (row0 + i0) * e, dob = pdo + (row0 + i0) * ev;
+                        Gemm.Tile(false, true, rows, cols, e, scale, qb, e, kb, e, T.Zero, sTile, BlockK);
+                        for (int r = 0; r < rows; r++) mask.Apply(b, i0 + r, j0, new Span<T>(sTile + r * BlockK, cols));
+                        Probabilities(sTile, pTile, rows, cols, pl + row0 + i0);
+                        Gemm.Tile(true, false, cols, ev, rows, T.One, pTile, BlockK, dob, ev, T.One, dvb, ev);
+                        Gemm.Tile(false, true, rows, cols, ev, T.One, dob, ev, vb, ev, T.Zero, sTile, BlockK);
+                        ScoreGradient(sTile, pTile, rows, cols, pd + row0 + i0);
+                        Gemm.Tile(true, false, cols, e, rows, scale, pTile, BlockK, qb, e, T.One, dkb, e);
+                        Gemm.Tile(false, false, rows, e, cols, scale, pTile, BlockK, kb, e, T.One, pdq + (row0 + i0) * e, e);
+                    }
+                }
+            }
         }
 
         // dQ_i = scale · Σ_j dS_ij · K_j

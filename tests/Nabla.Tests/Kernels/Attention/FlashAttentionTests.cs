@@ -43,12 +43,17 @@ public class FlashAttentionTests
     [MemberData(nameof(Sizes))]
     public void KernelMatchesReferenceLoops(int l, int s, int e, int ev)
     {
-        const int batch = 2;
+        // batch 2: the backward's two passes (query blocks, then key blocks); OnePassBatch: one part per batch entry
+        foreach (int batch in new[] { 2, FlashAttention.OnePassBatch }) CompareWithReference(batch, l, s, e, ev);
+    }
+
+    private static void CompareWithReference(int batch, int l, int s, int e, int ev)
+    {
         double scale = 1 / Math.Sqrt(e);
         var (q, k, v, dO) = (Randn(batch * l * e, 1), Randn(batch * s * e, 2), Randn(batch * s * ev, 3), Randn(batch * l * ev, 4));
         foreach (var (name, mask) in Masks(batch, l, s))
         {
-            string what = $"L={l} S={s} E={e} Ev={ev} {name}";
+            string what = $"B={batch} L={l} S={s} E={e} Ev={ev} {name}";
             var (o, lse) = (new double[batch * l * ev], new double[batch * l]);
             var (oRef, lseRef) = (new double[batch * l * ev], new double[batch * l]);
             FlashAttention.Forward(batch, l, s, e, ev, scale, q, k, v, mask, o, lse);
@@ -78,10 +83,12 @@ public class FlashAttentionTests
         }
     }
 
-    [Fact]
-    public void BitIdenticalForAnyThreadCount()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(FlashAttention.OnePassBatch)]
+    public void BitIdenticalForAnyThreadCount(int batch)
     {
-        const int batch = 3, l = 150, s = 140, e = 24, ev = 20;
+        const int l = 150, s = 140, e = 24, ev = 20;
         var (q, k, v, dO) = (Randn(batch * l * e, 1).Select(x => (float)x).ToArray(), Randn(batch * s * e, 2).Select(x => (float)x).ToArray(),
             Randn(batch * s * ev, 3).Select(x => (float)x).ToArray(), Randn(batch * l * ev, 4).Select(x => (float)x).ToArray());
         var mask = new AttentionMask<float>(null, null, null, 0, true);
