@@ -33,6 +33,13 @@ public static class Program
             return 0;
         }
         if (args.Length > 0 && args[0] == "ddp") return DdpBench.Run(args); // under mpirun: benchmarks/ddp.py
+        if (args.Length > 0 && args[0] == "attention")   // one configuration per process: benchmarks/attention.py
+        {
+            Threading.MaxThreads = Threads;
+            PrintHeader();
+            Console.WriteLine("RESULT\tname\tmin\tmedian\tunit\titers\textra");
+            return AttentionBench.Run(args.Length > 1 ? args[1] : "", args.Length > 2 && int.TryParse(args[2], out int t) ? t : 0);
+        }
         string only = args.Length > 0 ? args[0] : "all";
         if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "transformer" or "convpasses"))
         {

@@ -128,7 +128,7 @@ public class MultiheadAttentionTests
         var x = Tensor.Randn([2, 5, 8], generator: new Generator(5));
         m.Eval();
         var (y, _) = m.Forward(x, x, x);
-        Assert.Equal(y.ToDoubleArray(), m.Forward(x).ToDoubleArray());
+        Assert.True(TorchTwins.ScaledError(m.Forward(x), y) <= 1e-6);   // the fused kernel vs the composed path (with weights)
         m.Train();
         Assert.NotEqual(y.ToDoubleArray(), m.Forward(x).ToDoubleArray());
     }
