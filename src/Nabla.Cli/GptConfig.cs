@@ -78,8 +78,8 @@ internal sealed record GptConfig(string Text, string Vocab, int TextChars, int C
         return c;
     }
 
-    /// <summary>The model, initialised from <paramref name="init"/>; dropout (when on) draws from <paramref name="dropout"/>.</summary>
-    public Gpt BuildModel(Generator init, Generator? dropout = null) => new(Vocab.Length, Context, Dim, Layers, Heads, Dropout, init, dropout);
+    /// <summary>The model, initialised from <paramref name="init"/>, which dropout (when on) then draws its masks from.</summary>
+    public Gpt BuildModel(Generator init) => new(Vocab.Length, Context, Dim, Layers, Heads, Dropout, init);
 
     /// <summary>AdamW (or Adam) with weight decay on the matrices only: embeddings and weights, not biases or LayerNorm's gains (as GPT-2).</summary>
     public Optimizer BuildOptimizer(Module model)

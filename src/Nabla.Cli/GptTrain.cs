@@ -18,8 +18,8 @@ internal static class GptTrain
     private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
     private static readonly double s_ln2 = Math.Log(2);
 
-    /// <summary>Generators the checkpoint holds: the weights' initialiser, the batches' offsets, dropout's masks.</summary>
-    private const string InitGen = "init", DataGen = "data", DropoutGen = "dropout";
+    /// <summary>Generators the checkpoint holds: the weights' initialiser (then dropout's masks), the batches' offsets.</summary>
+    private const string InitGen = "init", DataGen = "data";
 
     /// <summary>Trains (or, with <paramref name="resume"/>, continues) the run in <paramref name="run"/>; returns the exit code.</summary>
     public static int Train(GptConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, string? note, int? lines = null)
@@ -30,9 +30,9 @@ internal static class GptTrain
         text.CheckLength(c.Context, "train");
         var gens = new Dictionary<string, Generator>(StringComparer.Ordinal)
         {
-            [InitGen] = new((ulong)c.Seed), [DataGen] = new((ulong)c.Seed + 1), [DropoutGen] = new((ulong)c.Seed + 2),
+            [InitGen] = new((ulong)c.Seed), [DataGen] = new((ulong)c.Seed + 1),
         };
-        var model = c.BuildModel(gens[InitGen], gens[DropoutGen]);
+        var model = c.BuildModel(gens[InitGen]);
         var optimizer = c.BuildOptimizer(model);
         var scheduler = c.BuildScheduler(optimizer);
         int vocab = c.Vocab.Length;
