@@ -177,6 +177,18 @@ public sealed class GptTests : IDisposable
     }
 
     [Fact]
+    public void SummaryShowsTheDefaultModel()
+    {
+        var (code, output, err) = Run("summary", "--model", "gpt");
+        Assert.True(code == 0, err);
+        Assert.Contains("Model: gpt, input (N, 64)", output);
+        Assert.Matches(@"blocks\.2 \(TransformerEncoderLayer\)\s+\(N, 64, 96\)\s+111,840", output);   // 12·96² + 13·96 per block
+        Assert.Matches(@"head \(tok_emb\.weight\) \(Linear\)\s+\(N, 64, 72\)\s+0", output);
+        // tok_emb 72·96 + pos_emb 64·96 + 3 blocks + ln_f 2·96
+        Assert.Contains("Total params: 348,768", output);
+    }
+
+    [Fact]
     public void BundledTextIsTheKjvExcerpt()
     {
         string text = GptText.Bundled();
