@@ -69,7 +69,26 @@ def conv2d_fwd_resnet():
               f"GFLOP/s(median)={gflop / bt.median(t):.0f}")
 
 
-WORKLOADS = {"norm": [batchnorm2d_fwd_bwd, layernorm_fwd_bwd], "conv": [cnn_nobn_train, conv2d_fwd_resnet]}
+def encoder_layer_fwd_bwd():
+    """One TransformerEncoderLayer(256, 4 heads, ff 1024, dropout 0, batch_first) forward + backward on (16, 128, 256)."""
+    layer = nn.TransformerEncoderLayer(256, 4, 1024, dropout=0.0, batch_first=True)
+    layer.train()
+    x = torch.randn(16, 128, 256, requires_grad=True)
+    dy = torch.randn(16, 128, 256)
+
+    def step():
+        x.grad = None
+        layer.zero_grad(set_to_none=True)
+        layer(x).backward(dy)
+
+    t = bt.time_it(step, warmup=3)
+    flop = 3.0 * (8.0 * 16 * 128 * 256 * 256 + 4.0 * 16 * 128 * 128 * 256 + 4.0 * 16 * 128 * 256 * 1024)
+    bt.report("encoder_layer_fwd_bwd", t[0] * 1e3, bt.median(t) * 1e3, "ms/iter", len(t),
+              f"shape=16x128x256 heads=4 ff=1024 GFLOP/s(median)={flop / 1e9 / bt.median(t):.0f}")
+
+
+WORKLOADS = {"norm": [batchnorm2d_fwd_bwd, layernorm_fwd_bwd], "conv": [cnn_nobn_train, conv2d_fwd_resnet],
+             "transformer": [encoder_layer_fwd_bwd]}
 
 
 def main():

@@ -224,6 +224,8 @@ def main():
                  ("conv2d_fwd_resnet_b8", "Conv2d(64→64, 3x3, pad 1) forward, 8x64x56x56", "ms/call")])
     timed_table("LSTM train step (LSTM(28→128, batch_first) over 28 steps, batch 64, fc 128→10 on the last step, cross-entropy, Adam)",
                 [("lstm_train_b64", "train step b64 (~0.86 GFLOP)", "ms/step")])
+    timed_table("Transformer encoder layer: forward + backward (d_model 256, 4 heads, dim_feedforward 1024, dropout 0, batch_first, training mode, float32)",
+                [("encoder_layer_fwd_bwd", "TransformerEncoderLayer, input 16x128x256", "ms/iter")])
 
     # ---- the same CPU restricted to AVX2 (what most Intel client CPUs have): Nabla with DOTNET_EnableAVX512=0,
     # PyTorch with ATEN_CPU_CAPABILITY=avx2 and OPENBLAS_CORETYPE=Haswell
@@ -259,7 +261,7 @@ def main():
     L.append("Rerun: `benchmarks/run.sh` from the repository root (`benchmarks/run.sh --quick` skips the quiet-machine "
              "wait and retries). It rebuilds Release, runs `Nabla.Benchmarks` and `bench_torch.py` interleaved, keeps "
              "the raw RESULT lines in `benchmarks/results/latest.tsv` and rewrites this file. One workload alone: "
-             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|convpasses]` (`convpasses`: each conv pass alone, per method); "
+             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses]` (`convpasses`: each conv pass alone, per method); "
              "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`.")
     L.append("")
     # ---- peak memory of the CLI: benchmarks/memory.sh writes this section

@@ -33,10 +33,17 @@ public static class Program
             return 0;
         }
         if (args.Length > 0 && args[0] == "ddp") return DdpBench.Run(args); // under mpirun: benchmarks/ddp.py
-        string only = args.Length > 0 ? args[0] : "all";
-        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "convpasses"))
+        if (args.Length > 0 && args[0] == "attention")   // one configuration per process: benchmarks/attention.py
         {
-            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|convpasses] | --bdn [BenchmarkDotNet args]");
+            Threading.MaxThreads = Threads;
+            PrintHeader();
+            Console.WriteLine("RESULT\tname\tmin\tmedian\tunit\titers\textra");
+            return AttentionBench.Run(args.Length > 1 ? args[1] : "", args.Length > 2 && int.TryParse(args[2], out int t) ? t : 0);
+        }
+        string only = args.Length > 0 ? args[0] : "all";
+        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "transformer" or "convpasses"))
+        {
+            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses] | --bdn [BenchmarkDotNet args]");
             return 2;
         }
         Threading.MaxThreads = Threads;
@@ -52,6 +59,7 @@ public static class Program
         if (only is "all" or "lenet") ConvBench.Lenet();
         if (only is "all" or "conv") ConvBench.Conv();
         if (only is "all" or "lstm") LstmBench.Run();
+        if (only is "all" or "transformer") TransformerBench.Run();
         if (only is "profile") Profile.Run();
         if (only is "convpasses") ConvPasses.Run();
         double wall = (Stopwatch.GetTimestamp() - t0) / Stopwatch.Frequency;

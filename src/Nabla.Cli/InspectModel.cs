@@ -20,6 +20,8 @@ internal static class InspectModel
     /// <summary>A freshly initialised model of the preset <paramref name="model"/> (default: the first) for 28x28 images.</summary>
     public static (TrainConfig Config, Module Model, int Rows, int Cols) FreshModel(string? model, int[]? hidden, int seed, string command)
     {
+        if (model == GptConfig.ModelName)
+            throw new CliException($"nabla {command}: --model gpt is a language model, which {command} does not take (it shows image models); see it with nabla summary --model gpt, sample a trained one with nabla generate.");
         var preset = Models.Get(model ?? Models.Presets[0].Name);
         if (hidden is not null && preset.Name != "mlp") throw new CliException($"nabla {command}: --hidden applies to the mlp model only, not '{preset.Name}'.");
         var c = new TrainConfig(preset.Name, hidden, "", 1, 32, "sgd", preset.LearningRate, 0, 0, false, "constant", 0, 0, seed, 0, 0, Normalize: true);

@@ -35,8 +35,8 @@ internal sealed class SharedOptions
 
     private static Option<string?> ModelOption()
     {
-        var names = Models.Presets.Select(p => p.Name).ToArray();
-        var o = CliOptions.Text("--model", "NAME", string.Join("\n", Models.Presets.Select(p => $"{p.Name}: {p.Description}")) + $"\n(default: {names[0]})", names);
+        var names = Models.Presets.Select(p => p.Name).Append(GptConfig.ModelName).ToArray();
+        var o = CliOptions.Text("--model", "NAME", string.Join("\n", Models.Presets.Select(p => $"{p.Name}: {p.Description}")) + $"\n{GptConfig.ModelName}: {GptConfig.Description}" + $"\n(default: {names[0]})", names);
         o.Validators.Add(r =>
         {
             string? name = r.Tokens.Count > 0 ? r.Tokens[^1].Value : null;

@@ -31,7 +31,7 @@ internal static class TrainCommand
         {
             shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
             shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
-            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Distributed, o.SyncBn,
+            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Distributed, o.SyncBn, o.Text, o.Context, o.Dim, o.Layers, o.Heads, o.Dropout,
         };
         command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -70,6 +70,18 @@ internal static class TrainCommand
         public Option<bool> Distributed { get; } = CliOptions.Flag("--distributed",
             "data-parallel training over the processes of mpirun -np N (Open MPI): --batch-size is per rank, rank 0 writes the run folder (default --threads: the cores / the ranks on the machine)");
         public Option<bool> SyncBn { get; } = CliOptions.Flag("--sync-bn", "with --distributed: batch normalisation over the global batch (SyncBatchNorm; --model cnn)");
+        public Option<string?> Text { get; } = CliOptions.Text("--text", "FILE", "gpt only: the UTF-8 text to learn (default: the bundled KJV Genesis and Exodus, 381,463 characters)");
+        public Option<int?> Context { get; } = CliOptions.Int("--context", "T", $"gpt only: the block size, characters the model sees (default {GptConfig.DefaultContext})", min: 1);
+        public Option<int?> Dim { get; } = CliOptions.Int("--dim", "D", $"gpt only: the embedding width (default {GptConfig.DefaultDim})", min: 1);
+        public Option<int?> Layers { get; } = CliOptions.Int("--layers", "N", $"gpt only: transformer blocks (default {GptConfig.DefaultLayers})", min: 1);
+        public Option<int?> Heads { get; } = CliOptions.Int("--heads", "H", $"gpt only: attention heads; must divide --dim (default {GptConfig.DefaultHeads})", min: 1);
+        public Option<double?> Dropout { get; } = CliOptions.Double("--dropout", "P", "gpt only: dropout probability in the blocks (default 0)", min: 0);
+
+        /// <summary>The options only the gpt model takes.</summary>
+        public Option[] GptOnly => [Text, Context, Dim, Layers, Heads, Dropout];
+
+        /// <summary>The options only the image models take.</summary>
+        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, TensorBoard, Distributed, SyncBn];
     }
 
     private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
@@ -85,7 +97,15 @@ internal static class TrainCommand
             if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads, --plain and --tensorboard).");
             if (launched > 0 || distributed) return Distributed(r, o, null, resumeDir, stdout, stderr, plain, tensorboard);
             var run = RunFolder.Open("train", resumeDir);
-            var config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
+            var raw = run.ReadConfig();
+            if (GptConfig.IsGpt(raw))
+            {
+                using var heldGpt = run.Lock("train");
+                ResumeCheck(run);
+                if (tensorboard is not null) throw new CliException("nabla train: --tensorboard is not available for the gpt model.");
+                return GptTrain.Train(GptConfig.FromDictionary(raw, run.ConfigFile), run, resume: true, stdout, stderr, note: null);
+            }
+            var config = TrainConfig.FromDictionary(raw, run.ConfigFile);
             if (config.WorldSize > 1)
                 throw new CliException($"nabla train: '{run.Path}' is a distributed run of {config.WorldSize} ranks; resume it with: mpirun -np {config.WorldSize} nabla train --resume {run.Path}");
             if (config.WorldSize == 1) return Distributed(r, o, null, resumeDir, stdout, stderr, plain, tensorboard);
@@ -93,13 +113,25 @@ internal static class TrainCommand
             ResumeCheck(run);
             return Train(config, run, () => TrainingCheckpoint.Load(run.CheckpointFile), null, stdout, stderr, plain, note: null, tensorboard);
         }
+        else if (r.GetValue(o.Shared.Model) == GptConfig.ModelName)
+        {
+            var config = ParseGpt(r, o);
+            var (run, held, note) = Claim(r, o, GptConfig.ModelName);
+            using (held)
+            {
+                AtomicFile.RemoveOrphans(run.Path);
+                return GptTrain.Train(config, run, resume: false, stdout, stderr, note);
+            }
+        }
         else
         {
+            if (o.GptOnly.FirstOrDefault(opt => r.Given(opt)) is { } gptOnly)
+                throw new CliException($"nabla train: {gptOnly.Name} applies to --model gpt only.");
             var config = Parse(r, o);
             if (distributed) return Distributed(r, o, config, null, stdout, stderr, plain, tensorboard);
             if (launched > 1)
                 throw new CliException($"nabla train: mpirun started {launched} processes but --distributed is not given: each would train alone; add --distributed to train data-parallel.");
-            var (run, held, note) = Claim(r, o, config);
+            var (run, held, note) = Claim(r, o, config.Model);
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
@@ -161,7 +193,7 @@ internal static class TrainCommand
                     config = config! with { WorldSize = world.WorldSize };
                     if (lead)
                     {
-                        (run, held, note) = Claim(r, o, config);
+                        (run, held, note) = Claim(r, o, config.Model);
                         AtomicFile.RemoveOrphans(run.Path);
                     }
                 }
@@ -187,12 +219,12 @@ internal static class TrainCommand
     /// a run that never completed an epoch is reused; one with a checkpoint only with --overwrite. A note says why
     /// an earlier run's files are to be removed (once the data has loaded, so a mistyped --data loses nothing).
     /// </summary>
-    private static (RunFolder Run, FileStream Lock, string? Note) Claim(ParseResult r, TrainOptions o, TrainConfig config)
+    private static (RunFolder Run, FileStream Lock, string? Note) Claim(ParseResult r, TrainOptions o, string model)
     {
         string runsDir = r.GetValue(o.RunsDir) ?? "runs";
         string? given = r.GetValue(o.Run);
         bool named = given is not null;
-        string name = given ?? RunFolder.DefaultName(config.Model);
+        string name = given ?? RunFolder.DefaultName(model);
         if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
             throw new CliException($"nabla train: --run '{name}' is not a valid folder name.");
         for (int k = 1; ; k++)
@@ -246,6 +278,32 @@ internal static class TrainCommand
             r.GetValue(o.Lr) ?? defaultLr, momentum, r.GetValue(o.WeightDecay) ?? 0, nesterov, schedule, warmup,
             r.GetValue(o.Shift) ?? 2, r.GetValue(o.Shared.Seed) ?? 1, valSplit, r.GetValue(o.EarlyStopping) ?? 0, Normalize: r.GetValue(o.Normalize),
             Rotate: r.GetValue(o.Rotate) ?? preset.Rotate, Scale: scale, Shear: shear, SyncBn: syncBn);
+    }
+
+    private static GptConfig ParseGpt(ParseResult r, TrainOptions o)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (o.ImageOnly.FirstOrDefault(opt => r.Given(opt)) is { } imageOnly)
+            throw new CliException($"nabla train: {imageOnly.Name} does not apply to --model gpt (it trains on --text FILE).");
+        string optimizer = r.GetValue(o.Optimizer) ?? "adamw";
+        if (!GptConfig.Optimizers.Contains(optimizer))
+            throw new CliException($"nabla train: --model gpt trains with {string.Join(" or ", GptConfig.Optimizers)}, not --optimizer {optimizer}.");
+        string schedule = r.GetValue(o.Schedule) ?? "cosine";
+        if (!GptConfig.Schedules.Contains(schedule))
+            throw new CliException($"nabla train: --model gpt takes --schedule {string.Join(" or ", GptConfig.Schedules)}, not {schedule}.");
+        int epochs = r.GetValue(o.Epochs) ?? GptConfig.DefaultEpochs;
+        int warmup = r.GetValue(o.Warmup) ?? 0;
+        if (warmup >= epochs) throw new CliException($"nabla train: --warmup ({warmup}) must be shorter than the run ({epochs} epochs).");
+        int dim = r.GetValue(o.Dim) ?? GptConfig.DefaultDim, heads = r.GetValue(o.Heads) ?? GptConfig.DefaultHeads;
+        if (dim % heads != 0) throw new CliException($"nabla train: --dim ({dim}) must be divisible by --heads ({heads}).");
+        double dropout = r.GetValue(o.Dropout) ?? 0;
+        if (dropout >= 1) throw new CliException($"nabla train: --dropout must be below 1, got {dropout.ToString(inv)}.");
+        var text = GptText.Load(r.GetValue(o.Text), "train");
+        int context = r.GetValue(o.Context) ?? GptConfig.DefaultContext;
+        text.CheckLength(context, "train");
+        return new GptConfig(text.Source, text.Vocab, text.Ids.Length, context, dim,
+            r.GetValue(o.Layers) ?? GptConfig.DefaultLayers, heads, dropout, epochs, r.GetValue(o.BatchSize) ?? GptConfig.DefaultBatch, optimizer,
+            r.GetValue(o.Lr) ?? GptConfig.DefaultLr, r.GetValue(o.WeightDecay) ?? GptConfig.DefaultWeightDecay, schedule, warmup, r.GetValue(o.Shared.Seed) ?? 1);
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public sealed class Linear : Module
         OutFeatures = outFeatures;
         // kaiming_uniform(a=√5) reduces to U(−1/√fan_in, 1/√fan_in), the same bound PyTorch uses for the bias
         double bound = 1 / Math.Sqrt(inFeatures);
-        Weight = RegisterParameter("weight", new Parameter(Tensor.Uniform([outFeatures, inFeatures], -bound, bound, dtype, generator)))!;
+        _weight = RegisterParameter("weight", new Parameter(Tensor.Uniform([outFeatures, inFeatures], -bound, bound, dtype, generator)))!;
         Bias = RegisterParameter("bias", bias ? new Parameter(Tensor.Uniform([outFeatures], -bound, bound, dtype, generator)) : null);
     }
 
@@ -27,8 +27,27 @@ public sealed class Linear : Module
     /// <summary>Output features.</summary>
     public int OutFeatures { get; }
 
-    /// <summary>Weight Θ. Shape: (out_features, in_features).</summary>
-    public Parameter Weight { get; }
+    /// <summary>
+    /// Weight Θ. Shape: (out_features, in_features). Settable for weight tying, as PyTorch's
+    /// <c>decoder.weight = embedding.weight</c>: the layer then uses that very <see cref="Parameter"/> (its shape must
+    /// match); the state dict lists it under both keys, <see cref="Module.Parameters"/> once.
+    /// </summary>
+    public Parameter Weight
+    {
+        get => _weight;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Rank != 2 || value.Shape[0] != OutFeatures || value.Shape[1] != InFeatures)
+                throw new ArgumentException($"Linear.Weight: expected shape [{OutFeatures}, {InFeatures}], got {ShapeUtil.Format(value.Shape)}.", nameof(value));
+            if (value.DType != _weight.DType)
+                throw new ArgumentException($"Linear.Weight: expected dtype {_weight.DType.Name()}, got {value.DType.Name()}.", nameof(value));
+            SetParameter("weight", value);
+            _weight = value;
+        }
+    }
+
+    private Parameter _weight;
 
     /// <summary>Bias, or null. Shape: (out_features).</summary>
     public Parameter? Bias { get; }

@@ -27,6 +27,17 @@ public abstract partial class Module
         return parameter;
     }
 
+    /// <summary>
+    /// Points the registered parameter <paramref name="name"/> at <paramref name="parameter"/> (PyTorch's
+    /// <c>module.weight = other.weight</c>): weight tying shares one <see cref="Parameter"/> between modules.
+    /// </summary>
+    protected void SetParameter(string name, Parameter? parameter)
+    {
+        int i = _parameters.FindIndex(kv => kv.Key == name);
+        if (i < 0) throw new ArgumentException($"{GetType().Name}: no parameter named '{name}'.");
+        _parameters[i] = new(name, parameter);
+    }
+
     /// <summary>Registers a state tensor that is saved in the state dict but not trained (e.g. running statistics).</summary>
     protected Tensor? RegisterBuffer(string name, Tensor? buffer)
     {
@@ -63,13 +74,24 @@ public abstract partial class Module
     /// <summary>The direct sub-modules with their names.</summary>
     public IEnumerable<KeyValuePair<string, Module>> NamedChildren() => _modules;
 
-    /// <summary>All parameters of this module and its sub-modules, with dotted names, in registration order.</summary>
+    /// <summary>
+    /// All parameters of this module and its sub-modules, with dotted names, in registration order. A parameter
+    /// shared by several modules (weight tying) appears once, under its first name, as PyTorch's named_parameters:
+    /// so an optimizer steps it once and <see cref="ParameterCount"/> counts it once (the state dict keeps every key).
+    /// </summary>
     public IEnumerable<KeyValuePair<string, Parameter>> NamedParameters(string prefix = "")
+    {
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        foreach (var kv in AllNamedParameters(prefix))
+            if (seen.Add(kv.Value)) yield return kv;
+    }
+
+    private IEnumerable<KeyValuePair<string, Parameter>> AllNamedParameters(string prefix)
     {
         foreach (var (name, p) in _parameters)
             if (p is not null) yield return new(prefix + name, p);
         foreach (var (name, m) in _modules)
-            foreach (var kv in m.NamedParameters(prefix + name + ".")) yield return kv;
+            foreach (var kv in m.AllNamedParameters(prefix + name + ".")) yield return kv;
     }
 
     /// <summary>All parameters, in registration order.</summary>

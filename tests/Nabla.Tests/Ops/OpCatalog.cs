@@ -285,6 +285,7 @@ public static partial class OpCatalog
         list.AddRange(ActivationCases());
         list.AddRange(LossCases());
         list.AddRange(DtypeCases());
+        list.AddRange(AttentionCases());
         return list;
     }
 }

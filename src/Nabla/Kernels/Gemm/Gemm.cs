@@ -72,6 +72,10 @@ public static partial class Gemm
                 double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc);
     }
 
+    /// <summary>One product on the calling thread only (a tile of a kernel that is itself split into parallel parts).</summary>
+    internal static unsafe void Tile<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, allowThreads: false);
+
     /// <summary>
     /// C += A·B (row-major, no transposes) always on the packed path, even for one row: every element gets the same
     /// fused-multiply-add chain whatever m is (the recurrent layers' batch-invariance on machines without AVX-512).
