@@ -6,6 +6,9 @@ namespace Nabla.Autograd;
 /// </summary>
 internal static class Engine
 {
+    // set while a diagnostic (Diagnostics.AutogradGraph) watches a backward pass on this thread; null otherwise
+    [ThreadStatic] internal static IBackwardObserver? Observer;
+
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
     public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false)
     {
@@ -94,6 +97,7 @@ internal static class Engine
         {
             var t = order[i];
             bool has = residuals.Remove(t, out var entry);
+            if (has) Observer?.Residual(t, entry.G);
             if (has && (t.IsLeaf || t.RetainsGrad)) Accumulate(t, entry.G, owned: entry.Owned && t.IsLeaf);
             if (t.IsLeaf)
             {
@@ -145,6 +149,7 @@ internal static class Engine
             if (g is null || !input.RequiresGrad) continue;
             if (!ShapeUtil.SameShape(g.Shape, input.Shape))
                 throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
+            Observer?.Edge(node, k, g);
             // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
             bool gOwned = IsOwned(node, g, used, grads, k);
             if (residuals.TryGetValue(input, out var acc))
