@@ -29,7 +29,7 @@ internal static class TrainCommand
         {
             shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
             shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
-            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard,
+            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Report,
         };
         command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -65,6 +65,7 @@ internal static class TrainCommand
         public Option<bool> Plain { get; } = CliOptions.Flag("--plain", "one line per epoch even on a terminal");
         public Option<string?> TensorBoard { get; } = CliOptions.Text("--tensorboard", "DIR",
             "also write TensorBoard event files to DIR: losses, accuracies, lr, weight and gradient histograms, sample predictions (tensorboard --logdir DIR)");
+        public Option<bool> Report { get; } = CliOptions.Flag("--report", "at the end, write the run's report.html (as nabla report DIR: plots, model, graph, layers, options, machine)");
     }
 
     private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
@@ -75,14 +76,14 @@ internal static class TrainCommand
         if (r.GetValue(o.Resume) is string resumeDir)
         {
             var run = RunFolder.Open("train", resumeDir);
-            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && r.Given(opt));
-            if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads, --plain and --tensorboard).");
+            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && opt != o.Report && r.Given(opt));
+            if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads, --plain, --tensorboard and --report).");
             using var held = run.Lock("train");
             AtomicFile.RemoveOrphans(run.Path);
             if (!File.Exists(run.CheckpointFile))
                 throw new CliException($"nabla train: '{run.Path}' has no checkpoint.safetensors, so there is nothing to resume (the run never completed an epoch); start it again with --run {run.Name} and any options, which reuses the folder.");
             var config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
-            return Train(config, run, resume: true, stdout, stderr, plain, note: null, tensorboard);
+            return Reported(Train(config, run, resume: true, stdout, stderr, plain, note: null, tensorboard), r.GetValue(o.Report), run, stdout);
         }
         else
         {
@@ -91,9 +92,16 @@ internal static class TrainCommand
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Train(config, run, resume: false, stdout, stderr, plain, note, tensorboard);
+                return Reported(Train(config, run, resume: false, stdout, stderr, plain, note, tensorboard), r.GetValue(o.Report), run, stdout);
             }
         }
+    }
+
+    // --report: a completed run's report.html (an interrupted run has its checkpoint; nabla report DIR draws it anyway)
+    private static int Reported(int code, bool report, RunFolder run, TextWriter stdout)
+    {
+        if (code == 0 && report) stdout.WriteLine($"report: {ReportCommand.Write(run)}");
+        return code;
     }
 
     /// <summary>

@@ -106,7 +106,7 @@ public sealed partial class AutogradGraph
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"nabla-graph\" width=\"{layout.Width:F0}\" height=\"{layout.Height:F0}\" viewBox=\"0 0 {layout.Width:F0} {layout.Height:F0}\" font-family=\"ui-monospace, Menlo, Consolas, monospace\" font-size=\"11\">\n");
-        sb.Append("<defs><marker id=\"nabla-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#777\"/></marker></defs>\n");
+        sb.Append("<defs><marker id=\"nabla-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#777\"/></marker></defs>\n");
         sb.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<g class=\"edges\" fill=\"none\" stroke=\"#888\">\n");
         var logs = Edges.Where(e => e.ResidualNorm > 0).Select(e => Math.Log(e.ResidualNorm!.Value)).ToList();
         double lo = logs.Count > 0 ? logs.Min() : 0, hi = logs.Count > 0 ? logs.Max() : 0;

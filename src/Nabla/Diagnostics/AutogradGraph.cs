@@ -169,7 +169,7 @@ public sealed partial class AutogradGraph
                 }
                 else
                 {
-                    v = new GraphNode(nodes.Count, t is Parameter ? "parameter" : "leaf", GraphNodeKind.Leaf) { Shape = ShapeUtil.Format(t.Shape) };
+                    v = new GraphNode(nodes.Count, t is Parameter ? "parameter" : "input (leaf)", GraphNodeKind.Leaf) { Shape = ShapeUtil.Format(t.Shape) };
                 }
                 vertexOf[key] = v;
                 nodes.Add(v);
