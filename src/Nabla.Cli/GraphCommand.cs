@@ -11,14 +11,13 @@ internal static class GraphCommand
         draw the autograd graph of one training step (SVG or DOT)
 
         Runs one batch of training digits through the model (a fresh one from --model, or the trained weights of a run folder DIR), back-propagates the cross-entropy loss and draws the graph it recorded: ops with their output shapes, parameters with their gradient norms, and on every edge the norm of the residual the backward pass sent along it; an op whose output feeds several others is drawn with a thick border and the sum of their residuals. The layout is computed in C# (no Graphviz needed); --graphviz lays the SVG out with Graphviz's dot instead. Large graphs are grouped per layer (--collapse).
-        Writes -o FILE (.svg or .dot; default: DIR/graph.svg for a run, graph.svg otherwise).
+        Writes --output FILE (.svg or .dot; default: DIR/graph.svg for a run, graph.svg otherwise).
         """;
 
     public static Command Create(SharedOptions shared)
     {
         var dir = new Argument<string?>("DIR") { Description = "a run folder whose trained weights to use (default: a fresh model from --model)", Arity = ArgumentArity.ZeroOrOne };
         var output = CliOptions.Text("--output", "FILE", "where to write: .svg or .dot (default: DIR/graph.svg, or graph.svg)");
-        output.Aliases.Add("-o");
         var batch = CliOptions.Int("--batch-size", "N", "digits in the batch (default 8)", min: 1);
         var collapse = CliOptions.Int("--collapse", "N", "group the ops per module path of depth N (0: every op; default: grouped past 80 boxes)", min: 0);
         var graphviz = CliOptions.Flag("--graphviz", "lay the SVG out with Graphviz's dot (must be on PATH) instead of the built-in layout");

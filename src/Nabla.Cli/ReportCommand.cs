@@ -9,14 +9,13 @@ internal static class ReportCommand
     private const string Description = """
         write a run's report: one self-contained HTML page
 
-        Writes DIR/report.html (or -o FILE), one page that needs no network to view: the loss, accuracy and learning-rate plots and the metrics per epoch, the model summary, the autograd graph of one training step with the trained weights (as nabla graph draws it), each layer's answers to the text's three questions on that batch (as nabla explain prints them), the options that produced the run (run.json), and the machine. nabla train --report writes it at the end of a run.
+        Writes DIR/report.html (or --output FILE), one page that needs no network to view: the loss, accuracy and learning-rate plots and the metrics per epoch, the model summary, the autograd graph of one training step with the trained weights (as nabla graph draws it), each layer's answers to the text's three questions on that batch (as nabla explain prints them), the options that produced the run (run.json), and the machine. nabla train --report writes it at the end of a run.
         """;
 
     public static Command Create(SharedOptions shared)
     {
         var dir = new Argument<string>("DIR") { Description = "the run folder (runs/NAME)" };
         var output = CliOptions.Text("--output", "FILE", "where to write the page (default: DIR/report.html)");
-        output.Aliases.Add("-o");
         var batch = CliOptions.Int("--batch-size", "N", "digits in the batch the graph and the layer table use (default 8)", min: 1);
         var command = new Command("report", Description) { dir, output, shared.Best, shared.Data, batch };
         command.SetAction(r =>

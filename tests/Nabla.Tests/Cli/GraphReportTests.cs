@@ -11,7 +11,7 @@ public sealed class GraphReportTests(TinyRun run) : IClassFixture<TinyRun>
     public void GraphOfARunIsSvgWithGradientNormsOrDot()
     {
         string svgFile = Path.Combine(run.Root, "g.svg"), dotFile = Path.Combine(run.Root, "g.dot");
-        var (code, output, err) = TinyRun.Run("graph", run.RunDir, "--data", run.Data, "-o", svgFile);
+        var (code, output, err) = TinyRun.Run("graph", run.RunDir, "--data", run.Data, "--output", svgFile);
         Assert.True(code == 0, err);
         Assert.Contains("wrote " + svgFile, output, StringComparison.Ordinal);
         var svg = XDocument.Parse(File.ReadAllText(svgFile));
@@ -21,13 +21,13 @@ public sealed class GraphReportTests(TinyRun run) : IClassFixture<TinyRun>
         Assert.Contains(boxes, b => b.Value.Contains("(loss)", StringComparison.Ordinal));
         Assert.Equal(4, boxes.Count(b => ((string)b.Attribute("class")!).Contains("parameter", StringComparison.Ordinal)));
 
-        (code, _, err) = TinyRun.Run("graph", run.RunDir, "--data", run.Data, "-o", dotFile, "--collapse", "1");
+        (code, _, err) = TinyRun.Run("graph", run.RunDir, "--data", run.Data, "--output", dotFile, "--collapse", "1");
         Assert.True(code == 0, err);
         string dot = File.ReadAllText(dotFile);
         Assert.StartsWith("digraph autograd {", dot, StringComparison.Ordinal);
         Assert.Contains("(1 ops)", dot, StringComparison.Ordinal);   // the ReLU layer as one group
 
-        (code, _, err) = TinyRun.Run("graph", run.RunDir, "-o", Path.Combine(run.Root, "g.png"));
+        (code, _, err) = TinyRun.Run("graph", run.RunDir, "--output", Path.Combine(run.Root, "g.png"));
         Assert.Equal(2, code);
         Assert.Contains("--output must end in .svg or .dot", err, StringComparison.Ordinal);
         (code, _, err) = TinyRun.Run("graph", run.RunDir, "--model", "lenet");
@@ -39,7 +39,7 @@ public sealed class GraphReportTests(TinyRun run) : IClassFixture<TinyRun>
     public void GraphOfAFreshLstmNamesItsModules()
     {
         string file = Path.Combine(run.Root, "lstm.svg");
-        var (code, _, err) = TinyRun.Run("graph", "--model", "lstm", "--data", run.Data, "--batch-size", "2", "-o", file);
+        var (code, _, err) = TinyRun.Run("graph", "--model", "lstm", "--data", run.Data, "--batch-size", "2", "--output", file);
         Assert.True(code == 0, err);
         string svg = File.ReadAllText(file);
         Assert.Contains("lstm.weight_hh_l0", svg, StringComparison.Ordinal);
@@ -50,7 +50,7 @@ public sealed class GraphReportTests(TinyRun run) : IClassFixture<TinyRun>
     private string Report()
     {
         string file = Path.Combine(run.Root, "report.html");
-        var (code, output, err) = TinyRun.Run("report", run.RunDir, "--data", run.Data, "-o", file);
+        var (code, output, err) = TinyRun.Run("report", run.RunDir, "--data", run.Data, "--output", file);
         Assert.True(code == 0, err);
         Assert.Contains("wrote " + file, output, StringComparison.Ordinal);
         return file;
