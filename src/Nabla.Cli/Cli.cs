@@ -24,6 +24,8 @@ public static class Cli
             PredictCommand.Create(shared),
             SummaryCommand.Create(shared),
             ExplainCommand.Create(shared),
+            GraphCommand.Create(shared),
+            ReportCommand.Create(shared),
             PlotCommand.Create(),
             ExportCommand.Create(shared),
             AddingCommand.Create(shared),

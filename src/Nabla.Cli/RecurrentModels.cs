@@ -21,8 +21,8 @@ internal sealed class LstmClassifier : Module, IOnnxExportable
 
     public override Tensor Forward(Tensor input)
     {
-        var y = _lstm.Forward(input);              // (B, T, H)
-        return _fc.Forward(y.Select(1, -1));       // the last step
+        var y = ForwardChild(_lstm, input);           // (B, T, H)
+        return ForwardChild(_fc, y.Select(1, -1));       // the last step
     }
 
     /// <summary>The same three steps as ONNX nodes: the LSTM, a Gather of the last step (index −1 on the time axis), the Linear.</summary>

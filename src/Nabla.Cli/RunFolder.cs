@@ -61,6 +61,7 @@ internal sealed class RunFolder
     {
         foreach (var f in new[] { ConfigFile, MetricsFile, CheckpointFile, ModelFile, BestFile })
             File.Delete(f);
+        File.Delete(System.IO.Path.Combine(Path, "report.html"));   // what train --report writes
         foreach (var plot in new[] { "loss", "accuracy", "lr" }) // what Plots.Write draws
             foreach (var ext in new[] { ".png", ".svg" })
                 File.Delete(System.IO.Path.Combine(Path, plot + ext));

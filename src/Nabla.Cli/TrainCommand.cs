@@ -31,7 +31,7 @@ internal static class TrainCommand
         {
             shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
             shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
-            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Distributed, o.SyncBn, o.Text, o.Context, o.Dim, o.Layers, o.Heads, o.Dropout,
+            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Distributed, o.SyncBn, o.Text, o.Context, o.Dim, o.Layers, o.Heads, o.Dropout, o.Report,
         };
         command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -81,7 +81,8 @@ internal static class TrainCommand
         public Option[] GptOnly => [Text, Context, Dim, Layers, Heads, Dropout];
 
         /// <summary>The options only the image models take.</summary>
-        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, TensorBoard, Distributed, SyncBn];
+        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, TensorBoard, Distributed, SyncBn, Report];
+        public Option<bool> Report { get; } = CliOptions.Flag("--report", "at the end, write the run's report.html (as nabla report DIR: plots, model, graph, layers, options, machine)");
     }
 
     private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
@@ -93,8 +94,8 @@ internal static class TrainCommand
         int launched = DistributedRun.LaunchedSize;
         if (r.GetValue(o.Resume) is string resumeDir)
         {
-            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && opt != o.Distributed && r.Given(opt));
-            if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads, --plain and --tensorboard).");
+            var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && opt != o.Distributed && opt != o.Report && r.Given(opt));
+            if (extra is not null) throw new CliException($"nabla train: --resume continues a run with its own options; {extra.Name} cannot be changed (only --threads, --plain, --tensorboard and --report).");
             if (launched > 0 || distributed) return Distributed(r, o, null, resumeDir, stdout, stderr, plain, tensorboard);
             var run = RunFolder.Open("train", resumeDir);
             var raw = run.ReadConfig();
@@ -111,7 +112,7 @@ internal static class TrainCommand
             if (config.WorldSize == 1) return Distributed(r, o, null, resumeDir, stdout, stderr, plain, tensorboard);
             using var held = run.Lock("train");
             ResumeCheck(run);
-            return Train(config, run, () => TrainingCheckpoint.Load(run.CheckpointFile), null, stdout, stderr, plain, note: null, tensorboard);
+            return Reported(Train(config, run, () => TrainingCheckpoint.Load(run.CheckpointFile), null, stdout, stderr, plain, note: null, tensorboard), r.GetValue(o.Report), run, stdout);
         }
         else if (r.GetValue(o.Shared.Model) == GptConfig.ModelName)
         {
@@ -135,7 +136,7 @@ internal static class TrainCommand
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Train(config, run, null, null, stdout, stderr, plain, note, tensorboard);
+                return Reported(Train(config, run, null, null, stdout, stderr, plain, note, tensorboard), r.GetValue(o.Report), run, stdout);
             }
         }
     }
@@ -211,6 +212,13 @@ internal static class TrainCommand
             throw;
         }
         world.Dispose();
+        return code;
+    }
+
+    // --report: a completed run's report.html (an interrupted run has its checkpoint; nabla report DIR draws it anyway)
+    private static int Reported(int code, bool report, RunFolder run, TextWriter stdout)
+    {
+        if (code == 0 && report) stdout.WriteLine($"report: {ReportCommand.Write(run)}");
         return code;
     }
 

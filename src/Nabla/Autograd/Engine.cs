@@ -6,6 +6,9 @@ namespace Nabla.Autograd;
 /// </summary>
 internal static class Engine
 {
+    // set while a diagnostic (Diagnostics.AutogradGraph) watches a backward pass on this thread; null otherwise
+    [ThreadStatic] internal static IBackwardObserver? Observer;
+
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
     // firstOrderOnly: the backward runs kernels outside the graph, so under createGraph its gradients cannot be
     // differentiated again (Opaque); ops whose backward composes graph ops leave it false
@@ -172,6 +175,7 @@ internal static class Engine
         {
             var t = order[i];
             bool has = residuals.Remove(t, out var entry);
+            if (has) Observer?.Residual(t, entry.G);
             if (has && t.GradHooks is { Count: > 0 }) entry = RunHooks(t, entry);
             if (has && capture is not null && capture.ContainsKey(t))
             {
@@ -280,6 +284,7 @@ internal static class Engine
             if (g is null || !input.RequiresGrad) continue;
             if (!ShapeUtil.SameShape(g.Shape, input.Shape))
                 throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
+            Observer?.Edge(node, k, g);
             // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
             bool gOwned = recycle && IsOwned(node, g, used, grads, k);
             if (residuals.TryGetValue(input, out var acc))

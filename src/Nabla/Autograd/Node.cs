@@ -15,6 +15,7 @@ public sealed class Node
     {
         Name = name;
         Inputs = inputs;
+        Scope = NN.ModuleScope.Current;
         OutputCount = 1;
         _backward = backward;
     }
@@ -23,12 +24,16 @@ public sealed class Node
     {
         Name = name;
         Inputs = inputs;
+        Scope = NN.ModuleScope.Current;
         OutputCount = outputCount;
         _backwardMany = backward;
     }
 
     /// <summary>The op's name, as shown in errors and in <see cref="Tensor.ToString()"/> (grad_fn=&lt;Name&gt;).</summary>
     public string Name { get; }
+
+    /// <summary>The <see cref="NN.ModuleScope"/> path current when the op ran (the module that made it), or null.</summary>
+    public string? Scope { get; }
 
     /// <summary>How many tensors the op returned (each has this node as its <see cref="Tensor.GradFn"/>).</summary>
     public int OutputCount { get; }

@@ -71,6 +71,21 @@ public abstract partial class Module
             throw new ArgumentException($"{GetType().Name}: the name '{name}' is already registered.");
     }
 
+    /// <summary>
+    /// Runs a registered sub-module's <see cref="Forward"/> inside its <see cref="ModuleScope"/> (its name below the
+    /// current path), so the ops it records are attributed to it in a drawn autograd graph.
+    /// </summary>
+    protected Tensor ForwardChild(Module child, Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        foreach (var (name, m) in _modules)
+        {
+            if (!ReferenceEquals(m, child)) continue;
+            using (ModuleScope.Enter(name)) return child.Forward(input);
+        }
+        throw new ArgumentException($"{GetType().Name}.ForwardChild: {child.GetType().Name} is not a registered sub-module of this module.");
+    }
+
     /// <summary>The direct sub-modules with their names.</summary>
     public IEnumerable<KeyValuePair<string, Module>> NamedChildren() => _modules;
 

@@ -4,6 +4,7 @@ namespace Nabla.NN;
 public sealed class Sequential : Module
 {
     private readonly List<Module> _layers = [];
+    private static readonly string[] s_keys = [.. Enumerable.Range(0, 32).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     /// <summary>Creates a sequence of <paramref name="layers"/>.</summary>
     public Sequential(params Module[] layers)
@@ -29,7 +30,12 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        foreach (var layer in _layers) x = layer.Call(x);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            // the scope names the layer by its key, for a drawn autograd graph (cheap: one thread-static write)
+            using (ModuleScope.Enter(s_keys.Length > i ? s_keys[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                x = _layers[i].Call(x);
+        }
         return x;
     }
 }
