@@ -1,3 +1,5 @@
+using Nabla.Diagnostics;
+
 namespace Nabla.Autograd;
 
 /// <summary>
@@ -9,9 +11,11 @@ internal static class Engine
     /// <summary>Records <paramref name="output"/> as made by an op, when grad mode is on and an input needs a gradient.</summary>
     public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false)
     {
+        // every op passes here when it finishes its forward, graph or not: the profiler's hook (one static bool when off)
+        if (Profiler.IsActive) Profiler.OnForward(name);
         // integer and bool results (comparisons, ArgMax, casts) carry no gradient, as in PyTorch
         if (!NeedsRecord(inputs) || !output.DType.IsFloatingPoint()) return output;
-        output.GradFn = new Node(name, inputs, backward) { External = external };
+        output.GradFn = new Node(name, inputs, backward) { External = external, Module = Profiler.CurrentModule };
         output.RequiresGrad = true;
         return output;
     }
@@ -22,8 +26,9 @@ internal static class Engine
     /// </summary>
     public static Tensor[] Record(Tensor[] outputs, string name, Tensor[] inputs, Func<Tensor?[], Tensor?[]> backward, bool external = false)
     {
+        if (Profiler.IsActive) Profiler.OnForward(name);
         if (!NeedsRecord(inputs)) return outputs;
-        var node = new Node(name, inputs, outputs.Length, backward) { External = external };
+        var node = new Node(name, inputs, outputs.Length, backward) { External = external, Module = Profiler.CurrentModule };
         for (int i = 0; i < outputs.Length; i++)
         {
             outputs[i].GradFn = node;
@@ -64,6 +69,7 @@ internal static class Engine
         using var _ = Tensor.NoGrad();
         var (order, gathers) = TopologicalOrder(root);
         var recorder = StoragePool.BeginRecording();
+        using var scope = Profiler.Scope("Backward");
         try
         {
             Run(root, gradient, order, gathers, retainGraph);
@@ -116,18 +122,31 @@ internal static class Engine
                     gather.Any = true;
                 }
                 if (--gather.Pending > 0 || !gather.Any) continue;
-                var many = node.Apply(gather.Residuals);
+                var many = Profiler.IsActive ? ProfiledApply(node, gather.Residuals) : node.Apply(gather.Residuals);
                 if (!retainGraph) node.Free();
                 PassBack(node, many, gather.Residuals, gather.Owned, residuals);
                 continue;
             }
             if (!has) continue;
-            var grads = node.Apply(entry.G);
+            var grads = Profiler.IsActive ? ProfiledApply(node, entry.G) : node.Apply(entry.G);
             if (!retainGraph) node.Free();
             Tensor? used = entry.G;
             bool owned = entry.Owned && !t.RetainsGrad;
             PassBack(node, grads, new ReadOnlySpan<Tensor?>(ref used), new ReadOnlySpan<bool>(ref owned), residuals);
         }
+    }
+
+    // a backward as a profiler event, timed exactly around its gradient function (the ops it runs nest under it)
+    private static Tensor?[] ProfiledApply(Node node, Tensor residual)
+    {
+        using var _ = new ProfilerScope(Profiler.Begin(node.Name, ProfilerEventKind.Backward, node.Module));
+        return node.Apply(residual);
+    }
+
+    private static Tensor?[] ProfiledApply(Node node, Tensor?[] residuals)
+    {
+        using var _ = new ProfilerScope(Profiler.Begin(node.Name, ProfilerEventKind.Backward, node.Module));
+        return node.Apply(residuals);
     }
 
     // Adds a node's input gradients into the inputs' residuals, and recycles the output residuals it used up.

@@ -38,6 +38,9 @@ public sealed class Node
     // a user Function: its gradients are always copied before they become a leaf's Grad
     internal bool External { get; init; }
 
+    // the layer (state-dict path) whose forward recorded the node, while a profiler records: its backward's event says it
+    internal string? Module { get; init; }
+
     internal bool Freed => _backward is null && _backwardMany is null;
 
     internal InvalidOperationException FreedError() => new(

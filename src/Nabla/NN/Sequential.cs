@@ -29,7 +29,17 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         var x = input;
+        if (Diagnostics.Profiler.IsActive) return ProfiledForward(x);
         foreach (var layer in _layers) x = layer.Forward(x);
+        return x;
+    }
+
+    // each layer's forward as a profiler event "Type [key]" (the path of nested Sequentials joined by dots)
+    private Tensor ProfiledForward(Tensor x)
+    {
+        for (int i = 0; i < _layers.Count; i++)
+            using (Diagnostics.Profiler.ModuleScope(_layers[i], i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                x = _layers[i].Forward(x);
         return x;
     }
 }

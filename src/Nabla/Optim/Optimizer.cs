@@ -90,6 +90,7 @@ public abstract partial class Optimizer
     /// <summary>Applies one update to every parameter that has a gradient (same shape and dtype as the parameter).</summary>
     public void Step()
     {
+        using var scope = Diagnostics.Profiler.IsActive ? Diagnostics.Profiler.Scope(Name + ".Step") : default;
         int index = 0;
         foreach (var group in _groups)
         {
