@@ -28,6 +28,7 @@ public static class Cli
             ExportCommand.Create(shared),
             AddingCommand.Create(shared),
             CharLmCommand.Create(shared),
+            BenchCommand.Create(shared),
             CompletionCommand.Create(),
         };
         // --help and -h only (not -? /? /h), answered by CliHelp; --version answered by About

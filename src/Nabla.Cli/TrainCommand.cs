@@ -29,7 +29,7 @@ internal static class TrainCommand
         {
             shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
             shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
-            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard,
+            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Profile,
         };
         command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -65,6 +65,14 @@ internal static class TrainCommand
         public Option<bool> Plain { get; } = CliOptions.Flag("--plain", "one line per epoch even on a terminal");
         public Option<string?> TensorBoard { get; } = CliOptions.Text("--tensorboard", "DIR",
             "also write TensorBoard event files to DIR: losses, accuracies, lr, weight and gradient histograms, sample predictions (tensorboard --logdir DIR)");
+        public Option<int?> Profile { get; } = ProfileOption();
+
+        private static Option<int?> ProfileOption()
+        {
+            var o = CliOptions.Int("--profile", "N", $"profile N training steps (default 1) after {TrainProfile.Warmup} warm-up steps, print time and allocation per op and per layer, write trace.json (chrome://tracing) into the run folder, and stop the run there (--resume continues it)", min: 1);
+            o.Arity = ArgumentArity.ZeroOrOne;
+            return o;
+        }
     }
 
     private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
@@ -72,6 +80,7 @@ internal static class TrainCommand
         o.Shared.ApplyThreads(r);
         bool plain = r.GetValue(o.Plain);
         string? tensorboard = r.GetValue(o.TensorBoard);
+        int? profile = r.Given(o.Profile) ? r.GetValue(o.Profile) ?? 1 : null;
         if (r.GetValue(o.Resume) is string resumeDir)
         {
             var run = RunFolder.Open("train", resumeDir);
@@ -82,7 +91,7 @@ internal static class TrainCommand
             if (!File.Exists(run.CheckpointFile))
                 throw new CliException($"nabla train: '{run.Path}' has no checkpoint.safetensors, so there is nothing to resume (the run never completed an epoch); start it again with --run {run.Name} and any options, which reuses the folder.");
             var config = TrainConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
-            return Train(config, run, resume: true, stdout, stderr, plain, note: null, tensorboard);
+            return Train(config, run, resume: true, stdout, stderr, plain, note: null, tensorboard, profile: null);
         }
         else
         {
@@ -91,7 +100,7 @@ internal static class TrainCommand
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Train(config, run, resume: false, stdout, stderr, plain, note, tensorboard);
+                return Train(config, run, resume: false, stdout, stderr, plain, note, tensorboard, profile);
             }
         }
     }
@@ -159,7 +168,7 @@ internal static class TrainCommand
             Rotate: r.GetValue(o.Rotate) ?? preset.Rotate, Scale: scale, Shear: shear);
     }
 
-    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain, string? note, string? tensorboard)
+    private static int Train(TrainConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, bool plain, string? note, string? tensorboard, int? profile)
     {
         var inv = CultureInfo.InvariantCulture;
         var data = RunData.Load(c, "train");
@@ -217,6 +226,9 @@ internal static class TrainCommand
         }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        // after the checkpoint callback, and stateless: a checkpoint written with --profile resumes without it
+        var profiler = profile is int steps ? new TrainProfile(steps, cts) : null;
+        if (profiler is not null) trainer.Callbacks.Add(profiler);
         bool completed;
         if (!plain && SpectreProgress.Usable(stdout))
             completed = SpectreProgress.Run(ctx =>
@@ -229,6 +241,13 @@ internal static class TrainCommand
             trainer.Progress = new PlainProgress(stdout, valName, data.Train.Count);
             completed = Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr);
         }
+        if (!completed && profiler?.Result is not null && stoppedBy == 0)
+        {
+            SaveRun(trainer, run, valLabel, stderr);
+            profiler.Report(run, stdout);
+            stdout.WriteLine(string.Create(inv, $"stopped after the profiled steps at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
+            return 0;
+        }
         if (!completed)
         {
             SaveRun(trainer, run, valLabel, stderr);
@@ -236,6 +255,7 @@ internal static class TrainCommand
             stdout.WriteLine(string.Create(inv, $"{(term ? "terminated (SIGTERM)" : "interrupted")} at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
             return term ? 143 : 130; // 128 + the signal's number, as a shell reports a process the signal ended
         }
+        profiler?.Report(run, stdout);   // the run ended before the profiled steps were all done
         var (testLoss, testAcc) = Metrics.Evaluate(model, lossFn.Forward, new DataLoader(data.Test, evalBatch));
         SafeTensors.Save(run.ModelFile, model.StateDict());
         if (best.BestEpoch > 0) stdout.WriteLine(string.Create(inv, $"best {valName} accuracy: {100 * best.Best:F2}% at epoch {best.BestEpoch} (best.safetensors)"));
