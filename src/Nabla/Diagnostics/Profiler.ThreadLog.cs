@@ -13,7 +13,7 @@ public sealed partial class Profiler
         public string Name;
         public ProfilerEventKind Kind;
         public string? Module, OuterModule;
-        public long Start, StartBytes, ChildTicks, ChildBytes;
+        public long Start, StartBytes, StartOwnBytes, ChildTicks, ChildBytes;
     }
 
     /// <summary>One thread's events and open frames; only its own thread writes it (Stop reads it under the lock).</summary>
@@ -23,6 +23,9 @@ public sealed partial class Profiler
         public readonly int ThreadId = threadId;
         public readonly List<RawEvent> Events = new(4096);
         private readonly Dictionary<string, string> _forwardNames = [];
+        private readonly Dictionary<(NN.Module, string?, int), (string Name, string Path)> _moduleNames = [];
+        // bytes the profiler allocated itself (its event list growing, its name caches filling), left out of the events'
+        private long _ownBytes;
         private Frame[] _open = new Frame[64];
         private int _depth;
         public long LastTicks = Stopwatch.GetTimestamp(), LastBytes = GC.GetAllocatedBytesForCurrentThread();
@@ -33,14 +36,35 @@ public sealed partial class Profiler
         // "MulBackward" → "Mul": an op's forward is named after its node without the suffix (cached: no allocation per op)
         public string ForwardName(string nodeName)
         {
-            if (!_forwardNames.TryGetValue(nodeName, out var name))
-                _forwardNames[nodeName] = name = nodeName.EndsWith("Backward", StringComparison.Ordinal) && nodeName.Length > 8
-                    ? nodeName[..^8] : nodeName;
+            if (_forwardNames.TryGetValue(nodeName, out var name)) return name;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            _forwardNames[nodeName] = name = nodeName.EndsWith("Backward", StringComparison.Ordinal) && nodeName.Length > 8
+                ? nodeName[..^8] : nodeName;
+            _ownBytes += GC.GetAllocatedBytesForCurrentThread() - before;
             return name;
+        }
+
+        // "Linear [features.0]": the event name and path of a Sequential's layer at this place (made once)
+        public (string Name, string Path) ModuleName(NN.Module module, int index)
+        {
+            var key = (module, Module, index);
+            if (_moduleNames.TryGetValue(key, out var known)) return known;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            string k = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string path = Module is null ? k : Module + "." + k;
+            _moduleNames[key] = known = ($"{module.GetType().Name} [{path}]", path);
+            _ownBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            return known;
         }
 
         public void Add(RawEvent e)
         {
+            if (Events.Count == Events.Capacity)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Events.Capacity *= 2;
+                _ownBytes += GC.GetAllocatedBytesForCurrentThread() - before;
+            }
             Events.Add(e);
             if (_depth > 0)
             {
@@ -58,6 +82,7 @@ public sealed partial class Profiler
             Module = f.Module;
             f.Start = LastTicks = Stopwatch.GetTimestamp();
             f.StartBytes = LastBytes = GC.GetAllocatedBytesForCurrentThread();
+            f.StartOwnBytes = _ownBytes;
         }
 
         public void Pop(long now, long bytes)
@@ -65,7 +90,7 @@ public sealed partial class Profiler
             if (_depth == 0) return;
             var f = _open[--_depth];
             Module = f.OuterModule;
-            Add(new RawEvent(f.Name, f.Kind, f.Module, _depth, f.Start, now, bytes - f.StartBytes, f.ChildTicks, f.ChildBytes));
+            Add(new RawEvent(f.Name, f.Kind, f.Module, _depth, f.Start, now, bytes - f.StartBytes - (_ownBytes - f.StartOwnBytes), f.ChildTicks, f.ChildBytes));
         }
 
         // after recording an event: the next forward op is timed from here (the profiler's own work excluded)

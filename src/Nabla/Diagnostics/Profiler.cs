@@ -156,13 +156,17 @@ public sealed partial class Profiler : IDisposable
         return new ProfilerScope(s_active && Begin(name, ProfilerEventKind.Scope, null));
     }
 
-    /// <summary>A layer's forward as an event named "Type [path]" (path: its state-dict prefix, e.g. "features.0").</summary>
-    internal static ProfilerScope ModuleScope(NN.Module module, string key)
+    /// <summary>
+    /// Layer <paramref name="index"/> of a Sequential as an event named "Type [path]" (path: its state-dict prefix,
+    /// e.g. "features.0"); the names are made once per layer and place, so a profiled step allocates none.
+    /// </summary>
+    internal static ProfilerScope ModuleScope(NN.Module module, int index)
     {
-        if (!s_active) return default;
-        string? parent = CurrentModule;
-        string path = parent is null ? key : parent + "." + key;
-        return new ProfilerScope(Begin($"{module.GetType().Name} [{path}]", ProfilerEventKind.Module, path));
+        var log = CurrentLog();
+        if (log is null) return default;
+        var (name, path) = log.ModuleName(module, index);
+        log.Push(name, ProfilerEventKind.Module, path);
+        return new ProfilerScope(true);
     }
 }
 

@@ -38,7 +38,7 @@ public sealed class Sequential : Module
     private Tensor ProfiledForward(Tensor x)
     {
         for (int i = 0; i < _layers.Count; i++)
-            using (Diagnostics.Profiler.ModuleScope(_layers[i], i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            using (Diagnostics.Profiler.ModuleScope(_layers[i], i))
                 x = _layers[i].Forward(x);
         return x;
     }

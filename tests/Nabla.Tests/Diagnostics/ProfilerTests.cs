@@ -149,4 +149,26 @@ public class ProfilerTests
         Assert.Equal(1, innerEvent.Depth);
         Assert.Equal(1, rows.Find("Mul")!.Calls);
     }
+
+    [Fact]
+    public void TheProfilerChargesNoneOfItsOwnAllocationsToTheEvents()
+    {
+        // inference without a graph: a layer's forward allocates only what its op does, so once the profiler has made
+        // its names (first call) every layer event allocates nothing outside its op, and the optimizer step nothing
+        Tensor.ManualSeed(0);
+        var model = new Sequential(new Linear(4, 8), new ReLU(), new Sequential(new Linear(8, 3), new ReLU()));
+        var opt = new SGD(model.Parameters(), lr: 0.1);
+        var x = Tensor.Randn([2, 4]);
+        var p = Profiler.Start();
+        for (int i = 0; i < 5000; i++)   // enough events to grow the profiler's event list several times
+            using (Tensor.NoGrad()) model.Forward(x);
+        p.Stop();
+        var layers = p.Events.Where(e => e.Kind == ProfilerEventKind.Module).ToList();
+        Assert.Equal(5 * 5000, layers.Count);
+        Assert.Contains(layers, e => e.Name == "Linear [2.0]" && e.Module == "2.0");
+        var later = layers.GroupBy(e => e.Name).SelectMany(g => g.Skip(1)).ToList();
+        Assert.All(later, e => Assert.True(e.SelfAllocatedBytes == 0, $"{e.Name} at {e.Start}: {e.SelfAllocatedBytes} B"));
+        // what the ops inside allocate (their outputs) still counts in the layers' totals
+        Assert.All(layers.Where(e => e.Name == "Sequential [2]"), e => Assert.True(e.AllocatedBytes >= 2 * 3 * sizeof(float), $"{e.AllocatedBytes} B"));
+    }
 }
