@@ -33,10 +33,14 @@ def parse(path):
             if m:
                 note = m.group(1)
                 extra = extra[:m.start()].strip()
-            results[side][f_[1]] = {
-                "min": float(f_[2]), "median": float(f_[3]), "unit": f_[4], "iters": int(f_[5]),
-                "extra": extra, "note": note,
-            }
+            r = {"min": float(f_[2]), "median": float(f_[3]), "unit": f_[4], "iters": int(f_[5]),
+                 "extra": extra, "note": note}
+            # Nabla's harness adds the 99th percentile, managed bytes allocated per iteration and GCs per 100 iterations
+            for key, pat in (("p99", r"\bp99=(\S+)"), ("alloc", r"\balloc_per_iter_B=(\d+)"), ("gcs", r"\bgc_per_100_iters=(\S+)")):
+                m = re.search(pat, extra)
+                if m:
+                    r[key] = m.group(1) if key == "gcs" else float(m.group(1))
+            results[side][f_[1]] = r
     return meta, results
 
 
@@ -195,19 +199,28 @@ def main():
                  f"| {note(a)}; {note(b)} |")
     L.append("")
 
+    def alloc(r):
+        if not r or "alloc" not in r:
+            return "–"
+        b = r["alloc"]
+        return f"{b:.0f} B" if b < 1024 else f"{b / 1024:.1f} KiB" if b < 1048576 else f"{b / 1048576:.1f} MiB"
+
     def timed_table(title, rows):
         L.append(f"## {title}")
         L.append("")
-        L.append("| workload | unit | Nabla median | Nabla min | PyTorch median | PyTorch min "
-                 "| PyTorch time / Nabla time (median) | iterations (Nabla; PyTorch) | conditions (Nabla; PyTorch) |")
-        L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+        L.append("| workload | unit | Nabla median | Nabla p99 | Nabla min | PyTorch median | PyTorch min "
+                 "| PyTorch time / Nabla time (median) | Nabla managed alloc / iter | Nabla GCs / 100 iters (gen0/1/2) "
+                 "| iterations (Nabla; PyTorch) | conditions (Nabla; PyTorch) |")
+        L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
         for key, label, unit in rows:
             a, b = nb.get(key), tr.get(key)
             if not a and not b:
                 continue
-            L.append(f"| {label} | {unit} | {fmt(a['median']) if a else '–'} | {fmt(a['min']) if a else '–'} "
+            L.append(f"| {label} | {unit} | {fmt(a['median']) if a else '–'} | {fmt(a.get('p99')) if a else '–'} "
+                     f"| {fmt(a['min']) if a else '–'} "
                      f"| {fmt(b['median']) if b else '–'} | {fmt(b['min']) if b else '–'} "
                      f"| {ratio(b['median'] if b else None, a['median'] if a else None)} "
+                     f"| {alloc(a)} | {a.get('gcs', '–') if a else '–'} "
                      f"| {a['iters'] if a else '–'}; {b['iters'] if b else '–'} | {note(a)}; {note(b)} |")
         L.append("")
 
@@ -253,6 +266,16 @@ def main():
                      f"| {ratio(b['median'] if b else None, a['median'] if a else None)} | {note(a)}; {note(b)} |")
         L.append("")
 
+    # ---- peak RSS of each Nabla benchmark process (one process per workload in run.sh)
+    rss = sorted((k[len("peak_rss_"):], v["median"]) for k, v in nb.items() if k.startswith("peak_rss_"))
+    if rss:
+        L.append("## Peak memory of the Nabla benchmark processes")
+        L.append("")
+        L.append("Peak resident set (VmHWM) of each `Nabla.Benchmarks` process, one per workload: "
+                 + ", ".join(f"{w} {v:.0f} MiB" for w, v in rss)
+                 + f"; the largest: **{max(v for _, v in rss):.0f} MiB**.")
+        L.append("")
+
     L.append("Ratios > 1 mean Nabla is faster. \"conditions\" are the harness's notes per attempt: `others` is the CPU "
              "share used by other processes during the timed loop, `steal` the hypervisor's; an attempt with others > 5% "
              "is retried while the retry budget lasts. This machine is shared: compare only numbers taken side by side "
@@ -262,7 +285,10 @@ def main():
              "wait and retries). It rebuilds Release, runs `Nabla.Benchmarks` and `bench_torch.py` interleaved, keeps "
              "the raw RESULT lines in `benchmarks/results/latest.tsv` and rewrites this file. One workload alone: "
              "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses]` (`convpasses`: each conv pass alone, per method); "
-             "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`.")
+             "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`. "
+             "`nabla bench` runs the same harness and workloads (Nabla only) on any machine. Nabla's p99, managed "
+             "allocation per iteration (`GC.GetAllocatedBytesForCurrentThread`, the timing thread) and GC counts come "
+             "from the same timed loop as its median.")
     L.append("")
     # ---- peak memory of the CLI: benchmarks/memory.sh writes this section
     memory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "memory.md")

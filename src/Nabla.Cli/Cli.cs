@@ -31,6 +31,7 @@ public static class Cli
             AddingCommand.Create(shared),
             CharLmCommand.Create(shared),
             GenerateCommand.Create(shared),
+            BenchCommand.Create(shared),
             CompletionCommand.Create(),
         };
         // --help and -h only (not -? /? /h), answered by CliHelp; --version answered by About

@@ -22,6 +22,17 @@ internal sealed record SummaryJson(string Model, int[] InputShape, IReadOnlyList
 /// <summary>One row of <see cref="SummaryJson"/>: "0", "Linear", [512], 401920.</summary>
 internal sealed record SummaryLayer(string Name, string Type, int[] OutputShape, long Params);
 
+/// <summary>`nabla bench --json`: the machine and build, and one entry per benchmark.</summary>
+internal sealed record BenchJson(string Nabla, string Runtime, string Rid, int ProcessorCount, int Threads, bool Vector512, bool Quick,
+    double? PeakRssMib, double Seconds, IReadOnlyList<BenchJsonResult> Results);
+
+/// <summary>
+/// One benchmark of <see cref="BenchJson"/>: median, best and 99th percentile (null for a rate) in its unit, managed
+/// bytes allocated per iteration, gen0/gen1/gen2 collections per 100 iterations, % of the FMA peak (SGEMM), load notes.
+/// </summary>
+internal sealed record BenchJsonResult(string Name, string Label, string Unit, double Median, double Best, double? P99, int Iterations,
+    double? AllocatedBytesPerIteration, [property: JsonPropertyName("gc_per_100_iterations")] double[] GcPer100Iterations, double? PercentOfPeak, string Notes);
+
 /// <summary>
 /// The --json outputs, serialised by System.Text.Json's source generator (no reflection: trim- and AOT-safe),
 /// snake_case keys, null fields written as null so every object has the same keys.
@@ -30,6 +41,7 @@ internal sealed record SummaryLayer(string Name, string Type, int[] OutputShape,
 [JsonSerializable(typeof(EvalJson))]
 [JsonSerializable(typeof(PredictJson))]
 [JsonSerializable(typeof(SummaryJson))]
+[JsonSerializable(typeof(BenchJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary>Writes one --json result: the object and a newline, nothing else on stdout.</summary>

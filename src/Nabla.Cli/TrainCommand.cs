@@ -31,7 +31,7 @@ internal static class TrainCommand
         {
             shared.Model, shared.Data, o.Epochs, o.BatchSize, o.Optimizer, o.Lr, o.Momentum, o.Nesterov, o.WeightDecay, o.Schedule, o.Warmup,
             shared.Hidden, o.Shift, o.Rotate, o.Scale, o.Shear, o.Normalize, o.ValSplit, o.EarlyStopping, shared.Seed, o.Run, o.RunsDir, o.Resume,
-            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Distributed, o.SyncBn, o.Text, o.Context, o.Dim, o.Layers, o.Heads, o.Dropout, o.Report,
+            o.Overwrite, shared.Threads, o.Plain, o.TensorBoard, o.Distributed, o.SyncBn, o.Text, o.Context, o.Dim, o.Layers, o.Heads, o.Dropout, o.Report, o.Profile,
         };
         command.SetAction(r => Run(r, command, o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
@@ -81,8 +81,16 @@ internal static class TrainCommand
         public Option[] GptOnly => [Text, Context, Dim, Layers, Heads, Dropout];
 
         /// <summary>The options only the image models take.</summary>
-        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, TensorBoard, Distributed, SyncBn, Report];
+        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, TensorBoard, Distributed, SyncBn, Report, Profile];
         public Option<bool> Report { get; } = CliOptions.Flag("--report", "at the end, write the run's report.html (as nabla report DIR: plots, model, graph, layers, options, machine)");
+        public Option<int?> Profile { get; } = ProfileOption();
+
+        private static Option<int?> ProfileOption()
+        {
+            var o = CliOptions.Int("--profile", "N", $"profile N training steps (default 1) after {TrainProfile.Warmup} warm-up steps, print time and allocation per op and per layer, write trace.json (chrome://tracing) into the run folder, and stop the run there (--resume continues it)", min: 1);
+            o.Arity = ArgumentArity.ZeroOrOne;
+            return o;
+        }
     }
 
     private static int Run(ParseResult r, Command command, TrainOptions o, TextWriter stdout, TextWriter stderr)
@@ -92,6 +100,7 @@ internal static class TrainCommand
         string? tensorboard = r.GetValue(o.TensorBoard);
         bool distributed = r.GetValue(o.Distributed);
         int launched = DistributedRun.LaunchedSize;
+        int? profile = r.Given(o.Profile) ? r.GetValue(o.Profile) ?? 1 : null;
         if (r.GetValue(o.Resume) is string resumeDir)
         {
             var extra = command.Options.FirstOrDefault(opt => opt != o.Resume && opt != o.Shared.Threads && opt != o.Plain && opt != o.TensorBoard && opt != o.Distributed && opt != o.Report && r.Given(opt));
@@ -129,6 +138,7 @@ internal static class TrainCommand
             if (o.GptOnly.FirstOrDefault(opt => r.Given(opt)) is { } gptOnly)
                 throw new CliException($"nabla train: {gptOnly.Name} applies to --model gpt only.");
             var config = Parse(r, o);
+            if (distributed && profile is not null) throw new CliException("nabla train: --profile profiles one process; run it without --distributed.");
             if (distributed) return Distributed(r, o, config, null, stdout, stderr, plain, tensorboard);
             if (launched > 1)
                 throw new CliException($"nabla train: mpirun started {launched} processes but --distributed is not given: each would train alone; add --distributed to train data-parallel.");
@@ -136,7 +146,7 @@ internal static class TrainCommand
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Reported(Train(config, run, null, null, stdout, stderr, plain, note, tensorboard), r.GetValue(o.Report), run, stdout);
+                return Reported(Train(config, run, null, null, stdout, stderr, plain, note, tensorboard, profile), r.GetValue(o.Report), run, stdout);
             }
         }
     }
@@ -319,7 +329,7 @@ internal static class TrainCommand
     /// the ranks of a --distributed run; <paramref name="run"/> is null on the ranks that write nothing (all but rank 0).
     /// </summary>
     private static int Train(TrainConfig c, RunFolder? run, Func<TrainingCheckpoint>? resume, ProcessGroup? world, TextWriter stdout, TextWriter stderr, bool plain, string? note,
-        string? tensorboard)
+        string? tensorboard, int? profile = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var data = RunData.Load(c, "train");
@@ -384,6 +394,9 @@ internal static class TrainCommand
         }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        // after the checkpoint callback, and stateless: a checkpoint written with --profile resumes without it
+        var profiler = profile is int steps ? new TrainProfile(steps, cts) : null;
+        if (profiler is not null) trainer.Callbacks.Add(profiler);
         bool completed;
         if (run is null && world is not null)
             completed = Fit(trainer, loader, valLoader, c.Epochs, cts.Token, c.Lr); // a rank that prints nothing
@@ -400,12 +413,20 @@ internal static class TrainCommand
         }
         bool term = stoppedBy == (int)PosixSignal.SIGTERM;
         if (run is null) return completed ? 0 : term ? 143 : 130;
+        if (!completed && profiler?.Result is not null && stoppedBy == 0)
+        {
+            SaveRun(trainer, run, valLabel, stderr);
+            profiler.Report(run, stdout);
+            stdout.WriteLine(string.Create(inv, $"stopped after the profiled steps at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: nabla train --resume {run.Path}"));
+            return 0;
+        }
         if (!completed)
         {
             SaveRun(trainer, run, valLabel, stderr);
             stdout.WriteLine(string.Create(inv, $"{(term ? "terminated (SIGTERM)" : "interrupted")} at epoch {trainer.Epoch + 1}, step {trainer.Step}: checkpoint written; continue with: {(world is null ? "" : $"mpirun -np {world.WorldSize} ")}nabla train --resume {run.Path}"));
             return term ? 143 : 130; // 128 + the signal's number, as a shell reports a process the signal ended
         }
+        profiler?.Report(run, stdout);   // the run ended before the profiled steps were all done
         var (testLoss, testAcc) = Metrics.Evaluate(model, lossFn.Forward, new DataLoader(data.Test, evalBatch));
         SafeTensors.Save(run.ModelFile, model.StateDict());
         if (best.BestEpoch > 0) stdout.WriteLine(string.Create(inv, $"best {valName} accuracy: {100 * best.Best:F2}% at epoch {best.BestEpoch} (best.safetensors)"));

@@ -1,3 +1,5 @@
+using Nabla.Diagnostics;
+
 namespace Nabla.Autograd;
 
 /// <summary>
@@ -14,9 +16,11 @@ internal static class Engine
     // differentiated again (Opaque); ops whose backward composes graph ops leave it false
     public static Tensor Record(Tensor output, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool external = false, bool firstOrderOnly = false)
     {
+        // every op passes here when it finishes its forward, graph or not: the profiler's hook (one static bool when off)
+        if (Profiler.IsActive) Profiler.OnForward(name);
         // integer and bool results (comparisons, ArgMax, casts) carry no gradient, as in PyTorch
         if (!NeedsRecord(inputs) || !output.DType.IsFloatingPoint()) return output;
-        output.GradFn = new Node(name, inputs, backward) { External = external, FirstOrderOnly = firstOrderOnly };
+        output.GradFn = new Node(name, inputs, backward) { External = external, FirstOrderOnly = firstOrderOnly, Module = Profiler.CurrentModule };
         output.RequiresGrad = true;
         return output;
     }
@@ -27,8 +31,9 @@ internal static class Engine
     /// </summary>
     public static Tensor[] Record(Tensor[] outputs, string name, Tensor[] inputs, Func<Tensor?[], Tensor?[]> backward, bool external = false, bool firstOrderOnly = false)
     {
+        if (Profiler.IsActive) Profiler.OnForward(name);
         if (!NeedsRecord(inputs)) return outputs;
-        var node = new Node(name, inputs, outputs.Length, backward) { External = external, FirstOrderOnly = firstOrderOnly };
+        var node = new Node(name, inputs, outputs.Length, backward) { External = external, FirstOrderOnly = firstOrderOnly, Module = Profiler.CurrentModule };
         for (int i = 0; i < outputs.Length; i++)
         {
             outputs[i].GradFn = node;
@@ -123,6 +128,7 @@ internal static class Engine
         using var _ = createGraph ? Tensor.EnableGrad() : default;
         using var __ = Tensor.NoGradIf(!createGraph);
         var recorder = recycle ? StoragePool.BeginRecording() : StoragePool.PauseRecording();
+        using var scope = Profiler.Scope("Backward");
         try
         {
             Run(seeds, order, gathers, retainGraph, capture, needed, recycle);
@@ -206,14 +212,14 @@ internal static class Engine
                     gather.Any = true;
                 }
                 if (--gather.Pending > 0 || !gather.Any) continue;
-                var many = Opaque(node, node.Apply(gather.Residuals), gather.Residuals);
+                var many = Opaque(node, Profiler.IsActive ? ProfiledApply(node, gather.Residuals) : node.Apply(gather.Residuals), gather.Residuals);
                 if (!retainGraph) node.Free();
                 PassBack(node, many, gather.Residuals, gather.Owned, residuals, recycle);
                 continue;
             }
             if (!has) continue;
             Tensor? used = entry.G;
-            var grads = Opaque(node, node.Apply(entry.G), new ReadOnlySpan<Tensor?>(ref used));
+            var grads = Opaque(node, Profiler.IsActive ? ProfiledApply(node, entry.G) : node.Apply(entry.G), new ReadOnlySpan<Tensor?>(ref used));
             if (!retainGraph) node.Free();
             bool owned = entry.Owned && !t.RetainsGrad;
             PassBack(node, grads, new ReadOnlySpan<Tensor?>(ref used), new ReadOnlySpan<bool>(ref owned), residuals, recycle);
@@ -268,6 +274,19 @@ internal static class Engine
     /// </summary>
     internal static Tensor Refusing(Tensor value, string op, string why, Tensor[] deps) =>
         Record(value.Detach(), op + "BackwardBackward", deps, _ => throw RefusedError(op, why));
+
+    // a backward as a profiler event, timed exactly around its gradient function (the ops it runs nest under it)
+    private static Tensor?[] ProfiledApply(Node node, Tensor residual)
+    {
+        using var _ = new ProfilerScope(Profiler.Begin(node.Name, ProfilerEventKind.Backward, node.Module));
+        return node.Apply(residual);
+    }
+
+    private static Tensor?[] ProfiledApply(Node node, Tensor?[] residuals)
+    {
+        using var _ = new ProfilerScope(Profiler.Begin(node.Name, ProfilerEventKind.Backward, node.Module));
+        return node.Apply(residuals);
+    }
 
     // Adds a node's input gradients into the inputs' residuals, and recycles the output residuals it used up.
     private static void PassBack(Node node, Tensor?[] grads, ReadOnlySpan<Tensor?> used, ReadOnlySpan<bool> owned,

@@ -45,6 +45,8 @@ public sealed class Node
 
     // the backward runs kernels outside the graph: with createGraph its gradients cannot be differentiated again
     internal bool FirstOrderOnly { get; init; }
+    // the layer (state-dict path) whose forward recorded the node, while a profiler records: its backward's event says it
+    internal string? Module { get; init; }
 
     internal bool Freed => _backward is null && _backwardMany is null;
 

@@ -87,9 +87,12 @@ public abstract partial class Optimizer
     /// <summary>The live state of parameter <paramref name="index"/> (position in <see cref="Params"/>): empty before its first step.</summary>
     public IReadOnlyDictionary<string, Tensor> State(int index) => _state[index];
 
+    private string? _stepEvent;   // the profiler's event name, "SGD.Step"
+
     /// <summary>Applies one update to every parameter that has a gradient (same shape and dtype as the parameter).</summary>
     public void Step()
     {
+        using var scope = Diagnostics.Profiler.IsActive ? Diagnostics.Profiler.Scope(_stepEvent ??= Name + ".Step") : default;
         int index = 0;
         foreach (var group in _groups)
         {

@@ -241,6 +241,8 @@ public sealed partial class Trainer
     private (double Loss, long Samples, long Correct, bool Stop, Tensor Output) StepCore(Tensor input, Tensor target, bool countCorrect,
         CancellationToken cancellation = default)
     {
+        // one profiler event per step; the data loading between steps stays outside it
+        using var profiled = Diagnostics.Profiler.Scope("Trainer.Step");
         var output = (_ddp is not null && Distributed is not null ? _ddp : Model).Call(input);
         var j = Loss(output, target);
         double jv = j.Item();

@@ -61,7 +61,7 @@ public sealed class CommandLineTests : IDisposable
     {
         var (code, output, _) = Run("--help");
         Assert.Equal(0, code);
-        foreach (var name in new[] { "train", "eval", "predict", "summary", "explain", "plot", "export", "adding", "charlm", "completion" })
+        foreach (var name in new[] { "train", "eval", "predict", "summary", "explain", "plot", "export", "adding", "charlm", "bench", "completion" })
             Assert.Matches($"(?m)^  {name}\\b", output);
         Assert.All(output.Split('\n'), line => Assert.True(line.Length <= 80, line));
         // without a command: the same list, and exit code 2 (nothing was done)

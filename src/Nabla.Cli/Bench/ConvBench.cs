@@ -11,7 +11,7 @@ namespace Nabla.Benchmarks;
 /// conv3x3(3→32)-ReLU-conv3x3(32→64)-ReLU-maxpool-conv3x3(64→128)-ReLU-maxpool-global-avg-pool-fc(128→10) on 3x32x32,
 /// batch 32 (no BatchNorm, SGD); and Conv2d(64→64, 3x3, pad 1) forward alone on 8x64x56x56.
 /// </summary>
-public static class ConvBench
+internal static class ConvBench
 {
     public static void Lenet()
     {
@@ -23,7 +23,7 @@ public static class ConvBench
         TrainStep("lenet_train_b64", model, [64, 1, 28, 28], 64, warmup: 10);
     }
 
-    public static void Conv()
+    public static void Cnn()
     {
         var model = new Sequential(
             new Conv2d(3, 32, 3, padding: 1), new ReLU(),
@@ -31,7 +31,10 @@ public static class ConvBench
             new Conv2d(64, 128, 3, padding: 1), new ReLU(), new MaxPool2d(2),
             new AdaptiveAvgPool2d(1), new Flatten(), new Linear(128, 10));
         TrainStep("cnn_nobn_train_b32", model, [32, 3, 32, 32], 32, warmup: 5);
+    }
 
+    public static void ConvForward()
+    {
         var conv = new Conv2d(64, 64, 3, padding: 1);
         var x = Tensor.Randn([8, 64, 56, 56]);
         var t = Harness.TimeIt(() =>

@@ -8,22 +8,47 @@ namespace Nabla.Benchmarks;
 /// /proc/self/stat), warm up, then at least <see cref="MinIters"/> iterations and about <see cref="TargetSeconds"/>
 /// seconds, retrying an attempt during which other processes used more than <see cref="MaxOthersPct"/> of the
 /// machine, within a per-process retry budget. Results are printed as the script prints them:
-/// <c>RESULT\tname\tmin\tmedian\tunit\titers\textra [notes]</c>.
+/// <c>RESULT\tname\tmin\tmedian\tunit\titers\textra [notes]</c>. Beyond the script, each line's extra field
+/// carries the 99th percentile (time units), the managed bytes the calling thread allocated per iteration
+/// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>) and the gen0/gen1/gen2 collections per 100 iterations of
+/// the timed loop: <c>p99=… alloc_per_iter_B=… gc_per_100_iters=g0/g1/g2</c>. Shared by Nabla.Benchmarks and
+/// `nabla bench` (which also collects the lines as <see cref="Results"/>).
 /// </summary>
-public static class Harness
+internal static class Harness
 {
-    public const int MinIters = 20;
-    public const double TargetSeconds = 2.0;
+    public static int MinIters = 20;
+    public static double TargetSeconds = 2.0;
     public const int MaxIters = 5000;
     public const double MaxOthersPct = 5.0;   // retry an attempt when other processes used more CPU than this (shared VM)
     public const int MaxAttempts = 4;
 
+    /// <summary>At most this many warm-up iterations (a quick run lowers it).</summary>
+    public static int MaxWarmup = int.MaxValue;
+
     /// <summary>Seconds of waiting/retrying per process (env ANCHORS_RETRY_BUDGET_S, default 45, as the script).</summary>
-    public static readonly double RetryBudget = ParseBudget(Environment.GetEnvironmentVariable("ANCHORS_RETRY_BUDGET_S"));
+    public static double RetryBudget = ParseBudget(Environment.GetEnvironmentVariable("ANCHORS_RETRY_BUDGET_S"));
+
+    /// <summary>Where RESULT lines go (null: nowhere; `nabla bench` prints its own table from <see cref="Results"/>).</summary>
+    public static TextWriter? Output = Console.Out;
+
+    /// <summary>Every reported result, in order.</summary>
+    public static readonly List<BenchResult> Results = [];
 
     private static readonly int s_ncpu = Environment.ProcessorCount;
     private static double s_retrySpent;
     private static string s_lastNote = "";
+    private static double[] s_lastSamples = [];
+    private static double s_lastAllocPerIter = double.NaN;
+    private static (double G0, double G1, double G2) s_lastGcPer100 = (double.NaN, double.NaN, double.NaN);
+
+    /// <summary>Short runs for a smoke test: few iterations, ~0.1 s per workload, no waiting for a quiet machine.</summary>
+    public static void Quick()
+    {
+        MinIters = 5;
+        TargetSeconds = 0.1;
+        MaxWarmup = 2;
+        RetryBudget = 0;
+    }
 
     /// <summary>Seconds spent waiting for a quiet machine or between retries so far.</summary>
     public static double RetrySpent => s_retrySpent;
@@ -74,6 +99,7 @@ public static class Harness
         double[]? best = null;
         double bestOthers = double.PositiveInfinity;
         var notes = new List<string>();
+        warmup = Math.Min(warmup, MaxWarmup);
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             WaitQuiet();
@@ -81,6 +107,8 @@ public static class Harness
             var samples = new List<double>(MaxIters);
             var (b0, s0) = MachineTicks();
             long me0 = SelfTicks();
+            int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
+            long alloc0 = GC.GetAllocatedBytesForCurrentThread();
             double start = Now();
             while (samples.Count < MinIters || (Now() - start < TargetSeconds && samples.Count < MaxIters))
             {
@@ -89,6 +117,10 @@ public static class Harness
                 samples.Add((Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency);
             }
             double wall = Now() - start;
+            // the samples list's own growth is the harness's, not the step's: it has MaxIters capacity from the start
+            long alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+            var gcs = (100.0 * (GC.CollectionCount(0) - gc0) / samples.Count, 100.0 * (GC.CollectionCount(1) - gc1) / samples.Count,
+                100.0 * (GC.CollectionCount(2) - gc2) / samples.Count);
             var (b1, s1) = MachineTicks();
             long me1 = SelfTicks();
             double cap = wall * 100.0 * s_ncpu;
@@ -100,12 +132,15 @@ public static class Harness
             {
                 bestOthers = others;
                 best = samples.ToArray();
+                s_lastAllocPerIter = alloc / (double)samples.Count;
+                s_lastGcPer100 = gcs;
             }
             if (others <= MaxOthersPct || s_retrySpent >= RetryBudget) break;
             Thread.Sleep(2000);
             s_retrySpent += 2;
         }
         s_lastNote = string.Join(",", notes);
+        s_lastSamples = best!;
         return best!;
     }
 
@@ -131,9 +166,49 @@ public static class Harness
         return mant + "e" + sign + digits;
     }
 
+    /// <summary>The <paramref name="q"/>-quantile (0..1) of sorted samples, nearest rank.</summary>
+    public static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    /// <summary>
+    /// Prints one RESULT line for the last <see cref="TimeIt"/> (min and median already in <paramref name="unit"/>)
+    /// and adds it to <see cref="Results"/>. A time unit also gets the 99th percentile, scaled as the median was.
+    /// </summary>
     public static void Report(string name, double mn, double med, string unit, int iters, string extra = "")
     {
-        Console.WriteLine($"RESULT\t{name}\t{G6(mn)}\t{G6(med)}\t{unit}\t{iters}\t{extra} [{s_lastNote}]");
-        Console.Out.Flush();
+        var t = s_lastSamples;
+        bool timeUnit = !unit.StartsWith("GFLOP", StringComparison.Ordinal);
+        double p99 = timeUnit && t.Length > 0 && Median(t) > 0 ? Percentile(t, 0.99) * (med / Median(t)) : double.NaN;
+        var (g0, g1, g2) = s_lastGcPer100;
+        string measured = string.Create(CultureInfo.InvariantCulture,
+            $"{(double.IsNaN(p99) ? "" : $"p99={G6(p99)} ")}alloc_per_iter_B={s_lastAllocPerIter:F0} gc_per_100_iters={g0:0.##}/{g1:0.##}/{g2:0.##}");
+        string all = extra.Length == 0 ? measured : extra + " " + measured;
+        Results.Add(new BenchResult(name, mn, med, p99, unit, iters, s_lastAllocPerIter, g0, g1, g2, extra, s_lastNote));
+        if (Output is null) return;
+        Output.WriteLine($"RESULT\t{name}\t{G6(mn)}\t{G6(med)}\t{unit}\t{iters}\t{all} [{s_lastNote}]");
+        Output.Flush();
+    }
+
+    /// <summary>Peak resident set size of this process so far (VmHWM from /proc/self/status), in bytes; null where unknown.</summary>
+    public static long? PeakRss()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
     }
 }
+
+/// <summary>
+/// One benchmark result: min and median (and the 99th percentile, NaN for throughput units) in <paramref name="Unit"/>,
+/// the timed iterations, the managed bytes allocated per iteration on the calling thread and the gen0/1/2
+/// collections per 100 iterations, any extra text and the machine-load notes of each attempt.
+/// </summary>
+internal sealed record BenchResult(string Name, double Min, double Median, double P99, string Unit, int Iters,
+    double AllocPerIter, double Gen0Per100, double Gen1Per100, double Gen2Per100, string Extra, string Notes);
+

@@ -9,7 +9,7 @@ namespace Nabla.Benchmarks;
 /// bench_torch.py's lstm workload: LSTM(28→128, batch_first) over 28 steps, batch 64, fc 128→10 on the last step,
 /// cross-entropy, Adam(lr 1e-3); one training step = zero_grad, forward, backward, step (~0.86 GFLOP).
 /// </summary>
-public static class LstmBench
+internal static class LstmBench
 {
     private sealed class LstmNet : Module
     {
