@@ -55,7 +55,7 @@ public partial class Tensor
             return [query.RequiresGrad ? dq.SumTo(query._shape) : null,
                     key.RequiresGrad ? dk.SumTo(key._shape) : null,
                     value.RequiresGrad ? dv.SumTo(value._shape) : null];
-        });
+        }, firstOrderOnly: true);
     }
 
     /// <summary>The mask as the kernel reads it: its storage, where each batch's (L, S) block starts, and its row stride.</summary>

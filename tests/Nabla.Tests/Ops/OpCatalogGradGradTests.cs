@@ -17,7 +17,7 @@ public class OpCatalogGradGradTests
     [
         "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
         "BatchNorm", "InstanceNorm", "LayerNorm", "GroupNorm", "RMSNorm", "Embedding", "CTCLoss", "BCELoss",
-        "RnnTanhLayer", "RnnReluLayer", "LstmLayer", "GruLayer", "Prelu", "Norm",
+        "RnnTanhLayer", "RnnReluLayer", "LstmLayer", "GruLayer", "Prelu", "Norm", "ScaledDotProductAttention",
         "MulSin",
     ];
 
