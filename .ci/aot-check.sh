@@ -15,6 +15,8 @@ mkdir "$tmp/alone"
 cp "$tmp/publish/Nabla.Cli" "$tmp/alone/nabla"
 cd "$tmp/alone"
 fail() { echo "aot-check: $*" >&2; exit 1; }
+# Under pipefail a pipeline into `grep -q` fails at random: grep exits at its first match and the writer before it
+# (tee, nabla) may die of SIGPIPE on its next line. Pipelines here use `grep -c ... >/dev/null`, which reads it all.
 # the extracted x86-64-v4 image goes here, not into the user's ~/.cache
 export XDG_CACHE_HOME="$tmp/cache"
 unset NABLA_AVX512 NABLA_IMAGE_FROM DOTNET_EnableAVX512 DOTNET_EnableAVX512F
@@ -23,7 +25,7 @@ size=$(stat -c %s nabla)
 echo "aot-check: the binary is $size bytes; beside it in the publish folder: $(cd "$tmp/publish" && ls | tr '\n' ' ')"
 # two images, ~10 MB and ~6 MB deflated (15.9 MB on 2026-12-05): a guard against bundled natives or data, not a budget
 [ "$size" -lt 20000000 ] || fail "the binary grew past 20 MB ($size bytes)"
-ls "$tmp/publish" | grep -q '\.so$' && fail "the publish folder has a shared library: the binary is not one file"
+ls "$tmp/publish" | grep -c '\.so$' >/dev/null && fail "the publish folder has a shared library: the binary is not one file"
 
 v3="vectors: 256-bit kernels (AVX2+FMA)"
 v4="vectors: 512-bit kernels (AVX-512F)"
@@ -40,15 +42,15 @@ if [ $avx512 = 1 ]; then
   cached=$(ls "$XDG_CACHE_HOME"/nabla/*/nabla)
   [ "$(echo "$cached" | wc -l)" = 1 ] && [ "$(stat -c %a "$cached")" = 755 ] || fail "expected one cached image, mode 755: $cached"
   touch -d 2001-01-01 "$cached"
-  ./nabla --version | grep -qx "$v4" || fail "the second start did not get the 512-bit kernels"
+  ./nabla --version | grep -xc "$v4" >/dev/null || fail "the second start did not get the 512-bit kernels"
   [ "$(stat -c %Y "$cached")" = "$(date -d 2001-01-01 +%s)" ] || fail "the second start rewrote the cached image"
   # the opt-outs, the loop guard, an unwritable cache, a damaged appended image: the x86-64-v3 image runs on
-  NABLA_AVX512=0 ./nabla --version | tee v3.txt | grep -qx "$v3" || fail "NABLA_AVX512=0 did not keep the 256-bit kernels"
+  NABLA_AVX512=0 ./nabla --version | tee v3.txt | grep -xc "$v3" >/dev/null || fail "NABLA_AVX512=0 did not keep the 256-bit kernels"
   grep -qx "image: x86-64-v3 (AVX2): NABLA_AVX512=0" v3.txt || fail "NABLA_AVX512=0: wrong image line: $(cat v3.txt)"
-  DOTNET_EnableAVX512=0 ./nabla --version | grep -qx "$v3" || fail "DOTNET_EnableAVX512=0 did not keep the 256-bit kernels"
-  NABLA_IMAGE_FROM=/elsewhere/nabla ./nabla --version | grep -q "^image: x86-64-v3 (AVX2): started from /elsewhere/nabla" \
+  DOTNET_EnableAVX512=0 ./nabla --version | grep -xc "$v3" >/dev/null || fail "DOTNET_EnableAVX512=0 did not keep the 256-bit kernels"
+  NABLA_IMAGE_FROM=/elsewhere/nabla ./nabla --version | grep -c "^image: x86-64-v3 (AVX2): started from /elsewhere/nabla" >/dev/null \
     || fail "the loop guard did not stop a second start"
-  XDG_CACHE_HOME=/dev/null/cache ./nabla --version | grep -q "^image: x86-64-v3 (AVX2): the cache /dev/null/cache/nabla is not writable" \
+  XDG_CACHE_HOME=/dev/null/cache ./nabla --version | grep -c "^image: x86-64-v3 (AVX2): the cache /dev/null/cache/nabla is not writable" >/dev/null \
     || fail "an unwritable cache did not leave the x86-64-v3 image running"
   cp nabla damaged
   python3 - <<'PY'
@@ -61,7 +63,7 @@ with open("damaged", "r+b") as f:
     f.seek(offset + length // 2)
     f.write(bytes([b[0] ^ 0x40]))
 PY
-  XDG_CACHE_HOME="$tmp/cache2" ./damaged --version | grep -q "^image: x86-64-v3 (AVX2): the appended x86-64-v4 image is damaged" \
+  XDG_CACHE_HOME="$tmp/cache2" ./damaged --version | grep -c "^image: x86-64-v3 (AVX2): the appended x86-64-v4 image is damaged" >/dev/null \
     || fail "a damaged appended image was not refused"
   rm damaged
 else
@@ -92,8 +94,9 @@ PY
 # the 256-bit image's output, to compare with the emulated Haswell's
 NABLA_AVX512=0 ./nabla explain --batch-size 4 >explain-v3.txt
 if command -v qemu-x86_64 >/dev/null 2>&1; then
-  qemu-x86_64 -cpu Haswell ./nabla --version 2>/dev/null | tee haswell.txt | grep -qx "$v3" \
-    || fail "the binary did not run on an emulated Haswell (AVX2, no AVX-512)"
+  qemu-x86_64 -cpu Haswell ./nabla --version >haswell.txt 2>haswell-err.txt \
+    || fail "the binary did not run on an emulated Haswell (AVX2, no AVX-512): $(cat haswell.txt; grep -v "TCG doesn't support" haswell-err.txt)"
+  grep -qx "$v3" haswell.txt || fail "an emulated Haswell did not get the 256-bit kernels: $(tr '\n' ' ' <haswell.txt)"
   grep -q "^image: x86-64-v3 (AVX2): this CPU (or its OS) does not run AVX-512" haswell.txt || fail "Haswell: wrong image line"
   qemu-x86_64 -cpu Haswell ./nabla explain --batch-size 4 2>/dev/null | cmp - explain-v3.txt \
     || fail "explain on an emulated Haswell differs from this CPU's 256-bit image"

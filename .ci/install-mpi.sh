@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Open MPI from Debian/Ubuntu (mpirun and libmpi.so.40, which Nabla.Distributed loads at run time).
 set -euo pipefail
-if command -v mpirun >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libmpi\.so\.40'; then
+if command -v mpirun >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -c 'libmpi\.so\.40' >/dev/null; then
   echo "install-mpi: Open MPI is already installed ($(mpirun --version 2>/dev/null | head -1))"
   exit 0
 fi
