@@ -4,7 +4,7 @@ using Nabla.Kernels;
 
 namespace Nabla;
 
-// The text's connection layer, fused: y = x·Wᵀ + b in one GEMM that starts from the bias.
+// The text's connection layer, fused: y = x·Wᵀ + b in one GEMM whose epilogue adds the bias.
 public partial class Tensor
 {
     /// <summary>
@@ -54,15 +54,9 @@ public partial class Tensor
     {
         public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var ys = y.Span<T>();
-            T beta = T.Zero;
-            if (b is not null)
-            {
-                var bs = b.Span<T>();
-                for (int r = 0; r < rows; r++) bs.CopyTo(ys.Slice(r * outF, outF));
-                beta = T.One;
-            }
-            Gemm.Multiply(false, true, rows, outF, inF, x.Span<T>(), inF, w.Span<T>(), inF, beta, ys, outF);
+            // the bias is added in the GEMM's epilogue, tile by tile while C is in cache
+            Gemm.MultiplyBiasAct(false, true, rows, outF, inF, x.Span<T>(), inF, w.Span<T>(), inF,
+                b is null ? default : b.Span<T>(), Epilogue.None, y.Span<T>(), outF);
         }
     }
 

@@ -28,7 +28,7 @@ public static partial class Gemm
     /// whatever the tiling or the thread count.
     /// </summary>
     private static unsafe void Packed<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb,
-        T beta, T* c, int ldc, bool threads) where T : unmanaged, IFloatingPointIeee754<T>
+        T beta, T* c, int ldc, bool threads, T* bias = null, bool relu = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Very large products are cut into column (or row) halves at panel boundaries: each element of C still goes
         // through exactly the same operations, and the packing buffers stay bounded.
@@ -39,21 +39,22 @@ public static partial class Gemm
             if (n >= m && n > nr || m <= MR)
             {
                 int left = (n / 2 + nr - 1) / nr * nr;
-                Packed(transA, transB, m, left, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                Packed(transA, transB, m, left, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, bias, relu);
                 T* bRight = transB ? b + (long)left * ldb : b + left;
-                Packed(transA, transB, m, n - left, k, alpha, a, lda, bRight, ldb, beta, c + left, ldc, threads);
+                Packed(transA, transB, m, n - left, k, alpha, a, lda, bRight, ldb, beta, c + left, ldc, threads,
+                    bias is null ? null : bias + left, relu);
             }
             else
             {
                 int top = (m / 2 + MR - 1) / MR * MR;
-                Packed(transA, transB, top, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                Packed(transA, transB, top, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, bias, relu);
                 T* aBottom = transA ? a + top : a + (long)top * lda;
-                Packed(transA, transB, m - top, n, k, alpha, aBottom, lda, b, ldb, beta, c + (long)top * ldc, ldc, threads);
+                Packed(transA, transB, m - top, n, k, alpha, aBottom, lda, b, ldb, beta, c + (long)top * ldc, ldc, threads, bias, relu);
             }
             return;
         }
 
-        var plan = new PackedPlan<T>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        var plan = new PackedPlan<T>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu);
         if (threads)
         {
             Threading.For(plan.PackParts, new PackBody<T>(plan));
@@ -102,13 +103,17 @@ public static partial class Gemm
         private readonly bool _transA, _transB;
         private readonly int _m, _n, _k, _lda, _ldb, _ldc;
         private readonly T _alpha, _beta;
-        private readonly T* _a, _b, _c;
+        private readonly T* _a, _b, _c, _bias;
+        private readonly bool _relu;
         private readonly int _kc, _kBlocks, _mPanels, _nPanels, _nr, _lastW, _mPad, _nPadW;
         private readonly int _aParts, _aPanelsPerPart, _bPanelsPerPart;
         private readonly int _tileM, _tileN, _tilesN;
 
-        public PackedPlan(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        public PackedPlan(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc,
+            T* bias, bool relu)
         {
+            _bias = bias;
+            _relu = relu;
             (_transA, _transB, _m, _n, _k, _alpha, _beta) = (transA, transB, m, n, k, alpha, beta);
             (_lda, _ldb, _ldc) = (lda, ldb, ldc);
             _a = a;
@@ -205,15 +210,23 @@ public static partial class Gemm
                         int j0 = jp * _nr, cols = Math.Min(_nr, _n - j0), width = jp == _nPanels - 1 ? _lastW : _nr;
                         T* bp = bBlock + (long)jp * _nr * kc;
                         T* cp = _c + (long)i0 * _ldc + j0;
+                        T bt = beta;
+                        if (kb == 0 && _bias is not null)
+                        {
+                            // the epilogue's bias: this tile of C starts as the bias rows (in L1 for the kernel's update)
+                            FillBias(cp, _ldc, rows, cols, _bias + j0);
+                            bt = T.One;
+                        }
                         if (rows == MR && cols == width)
                         {
-                            MicroKernel(width / w, kc, ap, bp, cp, _ldc, _alpha, beta);
+                            MicroKernel(width / w, kc, ap, bp, cp, _ldc, _alpha, bt);
                         }
                         else
                         {
                             MicroKernel(width / w, kc, ap, bp, tmp, width, T.One, T.Zero);
-                            UpdateEdge(tmp, width, rows, cols, cp, _ldc, _alpha, beta);
+                            UpdateEdge(tmp, width, rows, cols, cp, _ldc, _alpha, bt);
                         }
+                        if (_relu && kb == _kBlocks - 1) ReluRows(cp, _ldc, rows, cols);
                     }
                 }
             }
