@@ -131,6 +131,30 @@ public sealed class GptTests : IDisposable
     }
 
     [Fact]
+    public void TrainReportDrawsTheGptModelAndOneStepsGraph()
+    {
+        string text = TinyText();
+        var (code, output, err) = TrainTiny(text, "rep", "--epochs", "1", "--report");
+        Assert.True(code == 0, err + output);
+        string dir = Path.Combine(_root, "rep");
+        Assert.Contains($"report: {Path.Combine(dir, "report.html")}", output);
+        string html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.DoesNotContain("Not available", html);
+        Assert.Contains("parameters; 1 block of 2 heads, width 16, context 16, 12 characters.", html);
+        // the first 4 windows of 16 characters, the loss the model gives them, and the graph with its parameters
+        var m = System.Text.RegularExpressions.Regex.Match(html, @"The first 4 windows of 16 characters of the training text, cross-entropy loss ([0-9.]+)");
+        Assert.True(m.Success, html);
+        Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.01, Math.Log(12) + 1);
+        int graph = html.IndexOf("<section id=\"graph\">", StringComparison.Ordinal);
+        Assert.Contains("<svg", html[graph..]);
+        Assert.Contains("tok_emb", html[graph..]);
+        // report DIR on the same run gives the same sections
+        var again = Run("report", dir);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.DoesNotContain("Not available", File.ReadAllText(Path.Combine(dir, "report.html")));
+    }
+
+    [Fact]
     public void ResumeContinuesBitForBit()
     {
         string text = TinyText();
