@@ -168,6 +168,7 @@ internal static class TrainCommand
     {
         var world = DistributedRun.Start(stderr);
         int code;
+        RunFolder? written = null; // rank 0's run folder, for --report
         try
         {
             if (!r.Given(o.Shared.Threads)) Threading.MaxThreads = DistributedRun.DefaultThreads();
@@ -209,6 +210,7 @@ internal static class TrainCommand
                     }
                 }
                 code = Train(config, run, checkpoint is null ? null : () => checkpoint, world, output, lead ? stderr : TextWriter.Null, plain, note, lead ? tensorboard : null);
+                written = run;
             }
             finally
             {
@@ -222,7 +224,8 @@ internal static class TrainCommand
             throw;
         }
         world.Dispose();
-        return code;
+        // after MPI has ended: the report's one step runs on rank 0 alone (a SyncBatchNorm would wait for the others)
+        return written is null ? code : Reported(code, r.GetValue(o.Report), written, stdout);
     }
 
     // --report: a completed run's report.html (an interrupted run has its checkpoint; nabla report DIR draws it anyway)
