@@ -81,7 +81,7 @@ internal static class TrainCommand
         public Option[] GptOnly => [Text, Context, Dim, Layers, Heads, Dropout];
 
         /// <summary>The options only the image models take.</summary>
-        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, TensorBoard, Distributed, SyncBn, Profile];
+        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, Distributed, SyncBn, Profile];
         public Option<bool> Report { get; } = CliOptions.Flag("--report", "at the end, write the run's report.html (as nabla report DIR: plots, model, graph, layers, options, machine)");
         public Option<int?> Profile { get; } = ProfileOption();
 
@@ -112,8 +112,7 @@ internal static class TrainCommand
             {
                 using var heldGpt = run.Lock("train");
                 ResumeCheck(run);
-                if (tensorboard is not null) throw new CliException("nabla train: --tensorboard is not available for the gpt model.");
-                return Reported(GptTrain.Train(GptConfig.FromDictionary(raw, run.ConfigFile), run, resume: true, stdout, stderr, note: null), r.GetValue(o.Report), run, stdout);
+                return Reported(GptTrain.Train(GptConfig.FromDictionary(raw, run.ConfigFile), run, resume: true, stdout, stderr, note: null, tensorboard: tensorboard), r.GetValue(o.Report), run, stdout);
             }
             var config = TrainConfig.FromDictionary(raw, run.ConfigFile);
             if (config.WorldSize > 1)
@@ -130,7 +129,7 @@ internal static class TrainCommand
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return Reported(GptTrain.Train(config, run, resume: false, stdout, stderr, note), r.GetValue(o.Report), run, stdout);
+                return Reported(GptTrain.Train(config, run, resume: false, stdout, stderr, note, tensorboard: tensorboard), r.GetValue(o.Report), run, stdout);
             }
         }
         else

@@ -132,6 +132,26 @@ public sealed class GptTests : IDisposable
     }
 
     [Fact]
+    public void TensorBoardGetsTheBatchAndEpochScalarsOfAGptRun()
+    {
+        string text = TinyText(), tb = Path.Combine(_root, "tb");
+        var (code, output, err) = TrainTiny(text, "tbrun", "--epochs", "2", "--tensorboard", tb);
+        Assert.True(code == 0, err + output);
+        var events = Nabla.Tests.IO.EventFileReader.Read(Assert.Single(Directory.GetFiles(tb)));
+        // 16 steps an epoch: batch scalars every 16 / 10 = 1 step, the epoch scalars are metrics.csv's
+        Assert.Equal(Enumerable.Range(1, 32).Select(i => (long)i), events.Where(e => e.Tag == "batch/loss").Select(e => e.Step));
+        var rows = MetricsCsv.Read(Path.Combine(_root, "tbrun", "metrics.csv"));
+        Assert.Equal(rows.Select(r => r.ValLoss), events.Where(e => e.Tag == "loss/validation").Select(e => (double)e.Scalar!.Value), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(2, events.Count(e => e.Tag == "weights/tok_emb.weight"));
+        Assert.Equal(2, events.Count(e => e.Tag == "gradients/blocks.0.self_attn.in_proj_weight"));
+
+        // --resume takes --tensorboard too: the continued run logs to a new file
+        var (code2, output2, err2) = Run("train", "--resume", Path.Combine(_root, "tbrun"), "--tensorboard", tb);
+        Assert.True(code2 == 0, err2 + output2);
+        Assert.Equal(2, Directory.GetFiles(tb).Length);
+    }
+
+    [Fact]
     public void TrainReportDrawsTheGptModelAndOneStepsGraph()
     {
         string text = TinyText();
