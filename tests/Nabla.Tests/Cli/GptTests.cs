@@ -122,9 +122,19 @@ public sealed class GptTests : IDisposable
         var bad = Run("generate", dir, "--prompt", "the Cat");
         Assert.Equal(2, bad.Code);
         Assert.Contains("nabla generate: the prompt's character 'C' (at position 4) is not in the model's vocabulary of 12 characters: '\\n .acehmnost'.", bad.Err);
+        // eval scores the saved weights on the validation split: the very line training ended with
         var eval = Run("eval", dir);
-        Assert.Equal(2, eval.Code);
-        Assert.Contains("holds a gpt language model", eval.Err);
+        Assert.True(eval.Code == 0, eval.Err);
+        string last = output.Split('\n').Single(l => l.StartsWith("validation loss: ", StringComparison.Ordinal));
+        Assert.Contains(last + "\n", eval.Out);
+        Assert.Contains("(239 validation characters predicted)", eval.Out);   // 2,400 characters, 2,160 to train on
+        var evalJson = Run("eval", dir, "--json");
+        using (var doc = JsonDocument.Parse(evalJson.Out))
+            Assert.Equal(239, doc.RootElement.GetProperty("validation_characters").GetInt64());
+        Assert.Contains("--data does not apply", Run("eval", dir, "--data", _root).Err);
+        var predict = Run("predict", dir, text);
+        Assert.Equal(2, predict.Code);
+        Assert.Contains("holds a gpt language model", predict.Err);
         // ONNX Runtime runs the file in tests/Nabla.Onnx.Tests (ExportCommandTests)
         var export = Run("export", dir, Path.Combine(_root, "x.onnx"));
         Assert.True(export.Code == 0, export.Err);
