@@ -2,14 +2,15 @@ using Nabla.Kernels;
 
 namespace Nabla.Tests.Kernels;
 
+/// <summary>
+/// The fused epilogue C = act(op(A)·op(B) + bias): bit for bit what "fill C with the bias, Sgemm with beta = 1, then
+/// ReLU" gives, and close to the plain-loop reference in double, on odd sizes, every layout, padded C, both paths.
+/// </summary>
 public class GemmEpilogueTests
 {
-    /// <summary>(m, n, k): 1, primes, tails of the register tile, several k blocks, and a threaded size.</summary>
     public static IEnumerable<object[]> Shapes() =>
-    [
-        [1, 1, 1], [1, 17, 5], [13, 1, 7], [7, 3, 0], [2, 2, 2], [17, 31, 33], [49, 50, 700], [96, 144, 64], [129, 65, 127],
-        [256, 200, 300],
-    ];
+        new[] { (1, 1, 1), (1, 37, 19), (23, 1, 17), (7, 33, 5), (17, 49, 63), (49, 50, 700), (96, 144, 64), (9, 131, 1), (5, 3, 0) }
+            .Select(s => new object[] { s.Item1, s.Item2, s.Item3 });
 
     private static float[] Random(Random rng, int length)
     {
@@ -18,53 +19,115 @@ public class GemmEpilogueTests
         return v;
     }
 
+    private static float[] Fused(bool ta, bool tb, int m, int n, int k, float[] a, float[] b, float[] bias, Epilogue act, int ldc)
+    {
+        var c = new float[Math.Max(1, m * ldc)];
+        Array.Fill(c, float.NaN);
+        Gemm.SgemmBiasAct(ta, tb, m, n, k, a, Math.Max(1, ta ? m : k), b, Math.Max(1, tb ? k : n), bias, act, c, ldc);
+        return c;
+    }
+
+    private static float[] Composite(bool ta, bool tb, int m, int n, int k, float[] a, float[] b, float[] bias, Epilogue act, int ldc)
+    {
+        var c = new float[Math.Max(1, m * ldc)];
+        Array.Fill(c, float.NaN);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[i * ldc + j] = bias.Length == 0 ? 0f : bias[j];
+        Gemm.Sgemm(ta, tb, m, n, k, 1f, a, Math.Max(1, ta ? m : k), b, Math.Max(1, tb ? k : n), 1f, c, ldc);
+        if (act == Epilogue.Relu)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) c[i * ldc + j] = c[i * ldc + j] > 0 || float.IsNaN(c[i * ldc + j]) ? c[i * ldc + j] : 0f;
+        return c;
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void BiasActMatchesReference(int m, int n, int k)
+    public void MatchesFillThenGemmThenRelu_BitForBit_AndTheReference(int m, int n, int k)
     {
-        foreach (bool transA in new[] { false, true })
-            foreach (bool transB in new[] { false, true })
+        var rng = new Random(m * 1000 + n * 10 + k);
+        var a = Random(rng, m * k);
+        var b = Random(rng, k * n);
+        var bias = Random(rng, n);
+        int ldc = n + 3;
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
                 foreach (var act in new[] { Epilogue.None, Epilogue.Relu })
-                    foreach (bool withBias in new[] { false, true })
+                    foreach (var bi in new[] { bias, Array.Empty<float>() })
                     {
-                        var rng = new Random(m * 7919 + n * 31 + k);
-                        int pad = 3, lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
-                        var a = Random(rng, (transA ? k : m) * lda + 1);
-                        var b = Random(rng, (transB ? n : k) * ldb + 1);
-                        var bias = withBias ? Random(rng, n) : [];
-                        var c = new float[m * ldc];
-                        Array.Fill(c, float.NaN);  // C's old values must not matter
-                        var expected = new double[m * ldc];
-                        Gemm.ReferenceBiasAct(transA, transB, m, n, k, a.Select(x => (double)x).ToArray(), lda,
-                            b.Select(x => (double)x).ToArray(), ldb, bias.Select(x => (double)x).ToArray(), act, expected, ldc);
-                        Gemm.SgemmBiasAct(transA, transB, m, n, k, a, lda, b, ldb, bias, act, c, ldc);
+                        var got = Fused(ta, tb, m, n, k, a, b, bi, act, ldc);
+                        Assert.Equal(Composite(ta, tb, m, n, k, a, b, bi, act, ldc), got);
+                        var want = new double[Math.Max(1, m * ldc)];
+                        Gemm.ReferenceBiasAct(ta, tb, m, n, k, Array.ConvertAll(a, x => (double)x), Math.Max(1, ta ? m : k),
+                            Array.ConvertAll(b, x => (double)x), Math.Max(1, tb ? k : n), Array.ConvertAll(bi, x => (double)x), act, want, ldc);
+                        int negatives = 0;
                         for (int i = 0; i < m; i++)
-                            for (int j = 0; j < n; j++)
+                            for (int j = 0; j < ldc; j++)
                             {
-                                double e = expected[i * ldc + j], got = c[i * ldc + j];
-                                Assert.True(Math.Abs(got - e) <= 1e-5 * (k + 1),
-                                    $"{m}x{n}x{k} tA={transA} tB={transB} {act} bias={withBias} at ({i},{j}): {got} vs {e}");
-                                if (act == Epilogue.Relu) Assert.True(got >= 0);
+                                float g = got[i * ldc + j];
+                                if (j >= n) { Assert.True(float.IsNaN(g), "padding between rows must stay untouched"); continue; }
+                                Assert.True(Math.Abs(g - want[i * ldc + j]) <= 1e-5 * (k + 2), $"C[{i},{j}]={g}, expected {want[i * ldc + j]}");
+                                if (act == Epilogue.Relu) Assert.True(g >= 0f);
+                                if (want[i * ldc + j] < -1e-3) negatives++;
                             }
+                        if (act == Epilogue.None && bi.Length > 0 && k > 0 && m * n > 8) Assert.True(negatives > 0, "the test data must exercise ReLU");
                     }
     }
 
     [Fact]
-    public void ReluKeepsNaNAndZeroesNegatives()
+    public void Relu_KeepsNaN_AndMakesNegativeZeroPositive()
     {
-        // 1x2 by k=1: c = [NaN, -2] + bias: NaN stays NaN (as PyTorch's relu), the negative becomes 0
-        var c = new float[2];
-        Gemm.SgemmBiasAct(false, false, 1, 2, 1, new float[] { 1 }, 1, new float[] { float.NaN, -3 }, 2, new float[] { 0, 1 },
-            Epilogue.Relu, c, 2);
-        Assert.True(float.IsNaN(c[0]));
-        Assert.Equal(0f, c[1]);
+        // 9 x 50 (packed path, edge tiles) and 1 x 50 (GEMV path): row 0 of A is NaN, bias -0 with zero products
+        foreach (int m in new[] { 9, 1 })
+        {
+            int n = 50, k = 3;
+            var a = new float[m * k];
+            a[0] = float.NaN;
+            var b = new float[k * n];
+            var bias = new float[n];
+            Array.Fill(bias, -0f);
+            var c = new float[m * n];
+            Gemm.SgemmBiasAct(false, false, m, n, k, a, k, b, n, bias, Epilogue.Relu, c, n);
+            for (int j = 0; j < n; j++) Assert.True(float.IsNaN(c[j]));
+            for (int i = m == 1 ? m : 1; i < m; i++)
+                for (int j = 0; j < n; j++) Assert.True(c[i * n + j] == 0f && !float.IsNegative(c[i * n + j]));
+        }
     }
 
     [Fact]
-    public void WrongBiasLengthNamesTheShapes()
+    public void BitIdentical_ForAnyThreadCount_AndAcrossSplits()
     {
-        var ex = Assert.Throws<ArgumentException>(() => Gemm.SgemmBiasAct(false, false, 2, 3, 1, new float[2], 1, new float[3], 3,
-            new float[2], Epilogue.None, new float[6], 3));
-        Assert.Contains("n=3", ex.Message);
+        int saved = Threading.MaxThreads;
+        long savedMax = Gemm.s_maxPackedElements;
+        try
+        {
+            var rng = new Random(5);
+            int m = 301, n = 257, k = 350;
+            var a = Random(rng, m * k);
+            var b = Random(rng, k * n);
+            var bias = Random(rng, n);
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.MaxThreads = threads;
+                var r = Fused(false, true, m, n, k, a, b, bias, Epilogue.Relu, n);
+                if (first is null) first = r;
+                else Assert.Equal(first, r);
+            }
+            Gemm.s_maxPackedElements = 40000;   // several column and row splits: the bias follows its columns
+            Assert.Equal(first, Fused(false, true, m, n, k, a, b, bias, Epilogue.Relu, n));
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+            Gemm.s_maxPackedElements = savedMax;
+        }
+    }
+
+    [Fact]
+    public void WrongBiasLength_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Gemm.SgemmBiasAct(false, false, 2, 3, 4, new float[8], 4, new float[12], 3, new float[2], Epilogue.None, new float[6], 3));
+        Assert.Contains("bias has 2 elements, expected n=3", ex.Message);
     }
 }
