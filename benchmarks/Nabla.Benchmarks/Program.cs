@@ -40,9 +40,9 @@ public static class Program
             return AttentionBench.Run(args.Length > 1 ? args[1] : "", args.Length > 2 && int.TryParse(args[2], out int t) ? t : 0);
         }
         string only = args.Length > 0 ? args[0] : "all";
-        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "transformer" or "convpasses"))
+        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "transformer" or "convpasses" or "inferparts" or "inferkernels"))
         {
-            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses] | --bdn [BenchmarkDotNet args]");
+            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses|inferparts] | --bdn [BenchmarkDotNet args]");
             return 2;
         }
         Threading.MaxThreads = Threads;
@@ -66,6 +66,8 @@ public static class Program
         if (only is "all" or "transformer") TransformerBench.Run();
         if (only is "profile") Profile.Run();
         if (only is "convpasses") ConvPasses.Run();
+        if (only is "inferparts") InferBench.Run();
+        if (only is "inferkernels") InferBench.Kernels();
         double wall = (Stopwatch.GetTimestamp() - t0) / Stopwatch.Frequency;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# total bench wall time: {wall:F1} s (of which waiting for a quiet machine / retries: {Harness.RetrySpent:F1} s)"));

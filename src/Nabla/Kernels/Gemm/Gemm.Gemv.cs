@@ -12,11 +12,13 @@ public static partial class Gemm
     private const long GemvParallelMacs = 1L << 17;
 
     /// <summary>
-    /// How many contiguous ranges of outputs a GEMV is cut into: one per thread (each output's value does not depend
-    /// on the ranges), so that repeated calls keep each thread on the same rows of the matrix, warm in its own cache.
+    /// How many contiguous ranges of outputs a GEMV is cut into: ranges of 32 dot products or 128 column sweeps (about
+    /// 100 KB of a matrix with k = 784), by size only. Threading.For gives each thread the same block of ranges call
+    /// after call, so repeated calls find each thread's rows of the matrix in its own cache, and a thread that runs
+    /// late leaves its unclaimed ranges to the others. Each output's value does not depend on the ranges.
     /// </summary>
-    private static int GemvParts(int count, int k, bool threads) =>
-        threads && (long)count * k >= GemvParallelMacs ? Math.Min(Threading.MaxThreads, (count + 63) / 64) : 1;
+    private static int GemvParts(bool dot, int count, int k, bool threads) =>
+        threads && (long)count * k >= GemvParallelMacs ? (count + (dot ? 31 : 127)) / (dot ? 32 : 128) : 1;
 
     /// <summary>y[j * incy] = alpha * dot(M[j, 0..k], x) + beta * y[j * incy] for j &lt; rows (M rows contiguous).</summary>
     private static unsafe void GemvDot<T>(int rows, int k, T* mat, int ldm, T* x, int incx, T alpha, T beta, T* y, int incy,
@@ -31,7 +33,7 @@ public static partial class Gemm
     private static unsafe void Gemv<T>(bool dot, int count, int k, T* mat, int ldm, T* x, int incx, T alpha, T beta, T* y, int incy,
         bool threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int parts = GemvParts(count, k, threads);
+        int parts = GemvParts(dot, count, k, threads);
         var body = new GemvBody<T>(dot, count, k, mat, ldm, Contiguous(x, incx, k), alpha, beta, y, incy, parts);
         if (parts > 1) Threading.For(parts, body);
         else body.Invoke(0);

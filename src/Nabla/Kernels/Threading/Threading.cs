@@ -28,8 +28,11 @@ public static class Threading
 
     /// <summary>Runs <paramref name="body"/> for every part in [0, <paramref name="parts"/>), on up to <see cref="MaxThreads"/> threads.</summary>
     /// <remarks>
-    /// Parts are handed out dynamically to the calling thread and to a small set of persistent worker threads, so a
-    /// call costs about a microsecond rather than the tens of a <see cref="Parallel.For(int, int, Action{int})"/>.
+    /// Parts run on the calling thread and a small set of persistent worker threads, so a call costs about a
+    /// microsecond rather than the tens of a <see cref="Parallel.For(int, int, Action{int})"/>. Each thread owns a
+    /// contiguous block of the parts (the same block for the same part and thread counts, so repeated calls find their
+    /// data in that core's cache) and, once done, takes the parts still unclaimed in the others' blocks: a worker the
+    /// OS has descheduled delays the call by at most the parts it already claimed.
     /// The body is a struct: the call allocates nothing, and the workers reach it by its address in this frame, which
     /// outlives every part. A nested call runs inline on the thread that makes it; a call made while another thread
     /// holds the workers falls back to <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> (which
@@ -79,15 +82,43 @@ public static class Threading
         private static int s_allowedWorkers;
         private static void* s_body;         // the caller's TBody, valid while its parts run
         private static delegate*<void*, int, void> s_invoke;
-        private static int s_parts;
         private static int s_chunk;           // parts claimed at a time
-        private static Counters s_count;      // next part to claim, parts done: each on its own cache line
+        private static int s_threads;         // participants of the published job: the caller (0) and workers 1..
+        private static Block[] s_blocks = new Block[2];
+        private static Counters s_count;      // parts done, on its own cache line
 
         [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 192)]
         private struct Counters
         {
-            [System.Runtime.InteropServices.FieldOffset(64)] public int Next;
-            [System.Runtime.InteropServices.FieldOffset(128)] public int Done;
+            [System.Runtime.InteropServices.FieldOffset(64)] public int Done;
+        }
+
+        // Participant p's unclaimed parts [First, End) in one word: p claims from the front, a thread that ran out of
+        // its own work from the back, so the owner keeps its usual parts even when it starts late.
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+        private struct Block
+        {
+            [System.Runtime.InteropServices.FieldOffset(64)] public long Range;   // First | (long)End << 32
+
+            public static long Make(int first, int end) => (uint)first | (long)end << 32;
+
+            /// <summary>Claims up to <paramref name="chunk"/> parts from the front (owner) or the back; false when none are left.</summary>
+            public bool TryClaim(bool front, int chunk, out int first, out int last)
+            {
+                while (true)
+                {
+                    long range = Volatile.Read(ref Range);
+                    int lo = (int)range, hi = (int)(range >> 32);
+                    if (lo >= hi)
+                    {
+                        first = last = 0;
+                        return false;
+                    }
+                    (first, last) = front ? (lo, Math.Min(hi, lo + chunk)) : (Math.Max(lo, hi - chunk), hi);
+                    long claimed = front ? Make(last, hi) : Make(lo, first);
+                    if (Interlocked.CompareExchange(ref Range, claimed, range) == range) return true;
+                }
+            }
         }
         private static Exception? s_error;
 
@@ -105,11 +136,15 @@ public static class Threading
                 while (Volatile.Read(ref s_inside) != 0) spin.SpinOnce(sleep1Threshold: -1);
                 s_body = body;
                 s_invoke = invoke;
-                s_parts = parts;
                 // claim several parts at a time when there are many small ones (a claim is a cross-core atomic):
                 // about 8 claims per thread
                 s_chunk = Math.Max(1, parts / (8 * threads));
-                s_count.Next = 0;
+                if (s_blocks.Length < threads) s_blocks = new Block[threads];
+                for (int p = 0; p < threads; p++)
+                {
+                    s_blocks[p].Range = Block.Make((int)((long)parts * p / threads), (int)((long)parts * (p + 1) / threads));
+                }
+                s_threads = threads;
                 s_count.Done = 0;
                 s_error = null;
                 s_allowedWorkers = threads - 1;
@@ -120,7 +155,7 @@ public static class Threading
                 t_insideFor = true;
                 try
                 {
-                    RunParts(body, invoke, parts, s_chunk);
+                    RunParts(body, invoke, 0);
                 }
                 finally
                 {
@@ -139,24 +174,31 @@ public static class Threading
             }
         }
 
-        private static void RunParts(void* body, delegate*<void*, int, void> invoke, int parts, int chunk)
+        // Participant `self` runs its own block first, then takes what is left of the others' (the next one's first), from
+        // their ends: the same parts land on the same thread call after call (its cache keeps their data), and a thread
+        // the OS descheduled finds its block done by the others instead of making the caller wait for all of it.
+        private static void RunParts(void* body, delegate*<void*, int, void> invoke, int self)
         {
-            int first;
-            while ((first = Interlocked.Add(ref s_count.Next, chunk) - chunk) < parts)
+            int threads = s_threads, chunk = s_chunk;
+            var blocks = s_blocks;
+            for (int v = 0; v < threads; v++)
             {
-                int end = Math.Min(parts, first + chunk);
-                for (int i = first; i < end; i++)
+                int q = self + v < threads ? self + v : self + v - threads;
+                while (blocks[q].TryClaim(front: v == 0, chunk, out int first, out int last))
                 {
-                    try
+                    for (int i = first; i < last; i++)
                     {
-                        invoke(body, i);
+                        try
+                        {
+                            invoke(body, i);
+                        }
+                        catch (Exception e)
+                        {
+                            Interlocked.CompareExchange(ref s_error, e, null);
+                        }
                     }
-                    catch (Exception e)
-                    {
-                        Interlocked.CompareExchange(ref s_error, e, null);
-                    }
+                    Interlocked.Add(ref s_count.Done, last - first);
                 }
-                Interlocked.Add(ref s_count.Done, end - first);
             }
         }
 
@@ -187,7 +229,7 @@ public static class Threading
                 seen = g;
                 // a worker that attaches after the last part was claimed finds nothing to claim: body is never read
                 void* body = s_body;
-                if (index < s_allowedWorkers && body != null) RunParts(body, s_invoke, s_parts, s_chunk);
+                if (index < s_allowedWorkers && body != null) RunParts(body, s_invoke, index + 1);
                 Interlocked.Decrement(ref s_inside);
             }
         }
