@@ -6,6 +6,9 @@ namespace Nabla.Cli;
 /// <summary>`nabla eval --json`: the run, the weights and the test scores (docs/cli.md lists every field).</summary>
 internal sealed record EvalJson(string Run, string Weights, string Model, string Data, int TestImages, double TestLoss, double TestAccuracy, int Correct);
 
+/// <summary>`nabla eval --json` of a gpt run: its validation split's loss (nats and bits per character) and next-character accuracy.</summary>
+internal sealed record GptEvalJson(string Run, string Weights, string Model, string Text, long ValidationCharacters, double ValidationLoss, double BitsPerCharacter, double ValidationAccuracy);
+
 /// <summary>`nabla predict --json`: the run, the weights, and one entry per image in the order read.</summary>
 internal sealed record PredictJson(string Run, string Weights, IReadOnlyList<PredictedImage> Images);
 
@@ -39,6 +42,7 @@ internal sealed record BenchJsonResult(string Name, string Label, string Unit, d
 /// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(EvalJson))]
+[JsonSerializable(typeof(GptEvalJson))]
 [JsonSerializable(typeof(PredictJson))]
 [JsonSerializable(typeof(SummaryJson))]
 [JsonSerializable(typeof(BenchJson))]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Nabla.Data;
+using Nabla.IO;
 using Nabla.Losses;
 using Nabla.Training;
 
@@ -31,6 +32,7 @@ internal static class EvalCommand
     {
         var inv = CultureInfo.InvariantCulture;
         var run = RunFolder.Open("eval", dir);
+        if (GptConfig.IsGpt(run.ReadConfig())) return EvalGpt(run, best, dataDir, json, stdout);
         var (config, model, raw) = RunModel.LoadModel("eval", run, best);
         if (dataDir is not null) config = config with { Data = dataDir };
         var data = RunData.Load(config with { ValSplit = 0 }, "eval", needTrain: false);
@@ -50,6 +52,32 @@ internal static class EvalCommand
         stdout.WriteLine($"data: {data.Dir} ({data.Test.Count} test images)");
         stdout.WriteLine(string.Create(inv, $"test loss: {l:F4}"));
         stdout.WriteLine(string.Create(inv, $"test accuracy: {100 * acc:F2}% ({correct}/{data.Test.Count})"));
+        return 0;
+    }
+
+    // a gpt run: the loss and next-character accuracy over its text's validation split (what training printed)
+    private static int EvalGpt(RunFolder run, bool best, string? dataDir, bool json, TextWriter stdout)
+    {
+        if (dataDir is not null) throw new CliException($"nabla eval: '{run.Path}' holds a gpt language model: it is scored on its own text's validation split, --data does not apply.");
+        var c = GptConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
+        string weights = best ? run.BestFile : run.ModelFile;
+        if (!File.Exists(weights)) throw new CliException($"nabla eval: '{run.Path}' has no {Path.GetFileName(weights)} yet (train it first).");
+        var text = GptText.Load(c.Text, "eval");
+        if (text.Vocab != c.Vocab || text.Ids.Length != c.TextChars)
+            throw new CliException($"nabla eval: the text '{c.Text}' has changed since the run was trained ({text.Ids.Length} characters, {text.Vocab.Length} distinct; {run.ConfigFile} says {c.TextChars} and {c.Vocab.Length}).");
+        var model = c.BuildModel(new Generator((ulong)c.Seed));
+        model.LoadStateDict(SafeTensors.Load(weights).Tensors);
+        var (loss, acc) = GptTrain.Validate(model, text, c);
+        long chars = text.Ids.Length - text.Split - 1;
+        string name = Path.GetFileName(weights);
+        if (json)
+        {
+            CliJson.Write(stdout, new GptEvalJson(run.Path, name, GptConfig.ModelName, c.Text, chars, loss, loss / Math.Log(2), acc), CliJsonContext.Default.GptEvalJson);
+            return 0;
+        }
+        stdout.WriteLine($"run: {run.Path} ({name}, model gpt)");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"text: {c.Text} ({chars:N0} validation characters predicted)"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation loss: {loss:F4} nats/char ({loss / Math.Log(2):F3} bits/char), next-character accuracy {100 * acc:F2}%"));
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Nabla.IO;
 using Nabla.Onnx;
 
 namespace Nabla.Cli;
@@ -10,7 +11,7 @@ internal static class ExportCommand
     private const string Description = """
         write a run's model as an ONNX file
 
-        Loads a run's weights (DIR/model.safetensors, the last epoch's; --best: DIR/best.safetensors) and writes the model as an ONNX graph for ONNX Runtime or any ONNX runtime: input 'input' (float32 pixels in [0, 1], shaped as the model takes them, any batch size), output 'output' (the class logits). The file is written atomically.
+        Loads a run's weights (DIR/model.safetensors, the last epoch's; --best: DIR/best.safetensors) and writes the model as an ONNX graph for ONNX Runtime or any ONNX runtime: input 'input' (float32 pixels in [0, 1], shaped as the model takes them, any batch size), output 'output' (the class logits); a gpt run: input (batch, context) int64 character ids, output the next-character logits. The file is written atomically.
         """;
 
     public static Command Create(SharedOptions shared)
@@ -29,6 +30,7 @@ internal static class ExportCommand
             throw new CliException(string.Create(CultureInfo.InvariantCulture, $"nabla export: --opset must be at most {Onnx.Onnx.MaxOpset}, got {opset}."));
         if (Directory.Exists(file)) throw new CliException($"nabla export: '{file}' is a folder; give the .onnx file to write.");
         var run = RunFolder.Open("export", dir);
+        if (GptConfig.IsGpt(run.ReadConfig())) return ExportGpt(run, file, opset, best, stdout);
         var (config, model, raw) = RunModel.LoadModel("export", run, best);
         var (rows, cols) = RunModel.ImageSize(raw, run.ConfigFile);
         int[] sample = [1, .. config.SampleShape(rows * cols)];
@@ -36,6 +38,20 @@ internal static class ExportCommand
         string shape = "(batch, " + string.Join(", ", sample[1..]) + ")";
         stdout.WriteLine($"run: {run.Path} ({(best ? "best.safetensors" : "model.safetensors")}, model {config.Model})");
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {file} (ONNX opset {opset}, input 'input' {shape} float32, output 'output' (batch, classes), {new FileInfo(file).Length:N0} bytes)"));
+        return 0;
+    }
+
+    // a gpt run: character ids (batch, context) in, next-character logits (batch, context, vocab) out
+    private static int ExportGpt(RunFolder run, string file, int opset, bool best, TextWriter stdout)
+    {
+        var c = GptConfig.FromDictionary(run.ReadConfig(), run.ConfigFile);
+        string weights = best ? run.BestFile : run.ModelFile;
+        if (!File.Exists(weights)) throw new CliException($"nabla export: '{run.Path}' has no {Path.GetFileName(weights)} yet (train it first).");
+        var model = c.BuildModel(new Generator((ulong)c.Seed));
+        model.LoadStateDict(SafeTensors.Load(weights).Tensors);
+        Onnx.Onnx.Export(model, Tensor.Zeros([1, c.Context]), file, opset);
+        stdout.WriteLine($"run: {run.Path} ({Path.GetFileName(weights)}, model gpt)");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {file} (ONNX opset {opset}, input 'input' (batch, {c.Context}) int64 character ids, output 'output' (batch, {c.Context}, {c.Vocab.Length}) next-character logits, {new FileInfo(file).Length:N0} bytes)"));
         return 0;
     }
 }

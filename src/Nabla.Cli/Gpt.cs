@@ -1,4 +1,5 @@
 using Nabla.NN;
+using Nabla.Onnx;
 
 namespace Nabla.Cli;
 
@@ -14,7 +15,7 @@ namespace Nabla.Cli;
 /// <c>linear1</c>, <c>linear2</c>, <c>norm1</c>, <c>norm2</c>), <c>ln_f.weight</c>, <c>ln_f.bias</c>.
 /// Shape: (B, T) character indices, T ≤ context → (B, T, vocab) logits of the next character.
 /// </summary>
-internal sealed class Gpt : Module
+internal sealed class Gpt : Module, IOnnxExportable
 {
     private readonly Embedding _tokEmb, _posEmb;
     private readonly ModuleList _blocks;
@@ -55,5 +56,27 @@ internal sealed class Gpt : Module
         var h = _tokEmb.Forward(input) + _posEmb.Forward(Tensor.Arange(t));
         foreach (TransformerEncoderLayer block in _blocks) h = block.Forward(h, null, isCausal: true);
         return Tensor.Linear(_lnF.Forward(h), _tokEmb.Weight);
+    }
+
+    /// <inheritdoc/>
+    public bool InputIsIndices => true;
+
+    /// <summary>
+    /// The ONNX graph (nabla export): Gather of the token embedding, plus the first T rows of the position embedding,
+    /// the blocks with the causal mask, ln_f, and the tied head as a MatMul with the token embedding's transpose
+    /// (one initializer, tok_emb.weight, serves both). T is the sample's length.
+    /// </summary>
+    public OnnxValue ExportOnnx(OnnxExportContext context, OnnxValue input)
+    {
+        int t = input.Sample.Size(1);
+        string w = context.Initializer(_tokEmb.Weight, "tok_emb.weight");
+        string ids = context.IsInt64(input.Name) ? input.Name : context.Node("Cast", [input.Name], ("to", 7L));   // 7: INT64
+        string pos = context.Node("Slice", [context.Initializer(_posEmb.Weight, "pos_emb.weight"), context.Int64s(0), context.Int64s(t), context.Int64s(0)]);
+        var h = new OnnxValue(context.Node("Add", [context.Node("Gather", [w, ids], ("axis", 0L)), pos]),
+            _tokEmb.Forward(input.Sample) + _posEmb.Forward(Tensor.Arange(t)));
+        for (int i = 0; i < _blocks.Count; i++) h = context.EmitCausal(_blocks[i], h, $"blocks.{i}");
+        h = context.Emit(_lnF, h, "ln_f");
+        string logits = context.Node("MatMul", [h.Name, context.Node("Transpose", [w], ("perm", new long[] { 1, 0 }))]);
+        return new OnnxValue(logits, Tensor.Linear(h.Sample, _tokEmb.Weight));
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Nabla.IO;
 using Nabla.Kernels;
+using Nabla.IO.TensorBoard;
 using Nabla.Training;
 
 namespace Nabla.Cli;
@@ -22,7 +23,7 @@ internal static class GptTrain
     private const string InitGen = "init", DataGen = "data";
 
     /// <summary>Trains (or, with <paramref name="resume"/>, continues) the run in <paramref name="run"/>; returns the exit code.</summary>
-    public static int Train(GptConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, string? note, int? lines = null)
+    public static int Train(GptConfig c, RunFolder run, bool resume, TextWriter stdout, TextWriter stderr, string? note, int? lines = null, string? tensorboard = null)
     {
         var text = GptText.Load(c.Text, "train");
         if (text.Vocab != c.Vocab || text.Ids.Length != c.TextChars)
@@ -94,6 +95,10 @@ internal static class GptTrain
             run.TryWritePlots(history, "validation", stderr);
         }
 
+        // --tensorboard: batch loss and lr about ten times an epoch, and per epoch what the image models' logger writes
+        using var events = tensorboard is null ? null : TensorBoardRun.Open(tensorboard);
+        var logger = events is null ? null : new TensorBoardLogger(events);
+        int logEvery = Math.Max(1, spe / 10);
         int report = Math.Max(1, (lines ?? 10) > 0 ? spe / (lines ?? 10) : spe);
         while (epoch < c.Epochs)
         {
@@ -117,6 +122,11 @@ internal static class GptTrain
                 sums = new EpochSums(sums.Loss + loss * n, sums.Correct + Metrics.Correct(logits.Reshape(-1, vocab), y.Reshape(-1)), sums.Seen + n, seconds0 + sw.Elapsed.TotalSeconds);
                 batch++;
                 step++;
+                if (events is not null && step % logEvery == 0)
+                {
+                    events.AddScalar("batch/loss", loss, step);
+                    events.AddScalar("batch/lr", optimizer.LearningRate, step);
+                }
                 if (batch % report == 0 && batch < spe)
                     stdout.WriteLine(string.Create(s_inv,
                         $"  epoch {epoch + 1}/{c.Epochs} step {batch,5}/{spe}  loss {sums.Loss / sums.Seen:F4} ({sums.Loss / sums.Seen / s_ln2:F3} bits/char)  lr {optimizer.LearningRate:G4}  {sums.Seen / Math.Max(sums.Seconds, 1e-9):N0} chars/s"));
@@ -133,6 +143,7 @@ internal static class GptTrain
             epoch++;
             var m = new EpochMetrics(epoch, sums.Loss / sums.Seen, (double)sums.Correct / sums.Seen, valLoss, valAcc, optimizer.LearningRate, sums.Seconds);
             history.Add(m);
+            logger?.OnEpochEnd(trainer, m);
             stdout.WriteLine(string.Create(s_inv,
                 $"epoch {epoch,3}/{c.Epochs}  loss {m.TrainLoss:F4} ({m.TrainLoss / s_ln2:F3} bits/char)  val loss {valLoss:F4} ({valLoss / s_ln2:F3} bits/char)  val acc {100 * valAcc:F2}%  lr {m.LearningRate:G4}  {sums.Seen / Math.Max(sums.Seconds, 1e-9):N0} chars/s  {m.Seconds:F1} s"));
             stdout.Flush();

@@ -30,8 +30,11 @@ internal static class PredictCommand
         return command;
     }
 
-    /// <summary>The images to classify: each file as given, each folder's image files sorted by name.</summary>
-    internal static List<string> Expand(IEnumerable<string> paths)
+    /// <summary>
+    /// The images to classify: each file as given, each folder's image files sorted by name. A folder's other files
+    /// are left out, and said so on <paramref name="notes"/> (one line per folder, naming them).
+    /// </summary>
+    internal static List<string> Expand(IEnumerable<string> paths, TextWriter notes)
     {
         var files = new List<string>();
         foreach (string path in paths)
@@ -41,19 +44,27 @@ internal static class PredictCommand
                 files.Add(path);
                 continue;
             }
-            var found = Directory.EnumerateFiles(path).Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                .Order(StringComparer.Ordinal).ToList();
+            var all = Directory.EnumerateFiles(path).Order(StringComparer.Ordinal).ToList();
+            var found = all.Where(IsImageName).ToList();
             if (found.Count == 0)
                 throw new CliException($"nabla predict: folder '{path}' holds no images ({string.Join(", ", ImageExtensions)}).");
+            var other = all.Where(f => !IsImageName(f)).Select(Path.GetFileName).ToList();
+            if (other.Count > 0)
+            {
+                string names = string.Join(", ", other.Take(5)) + (other.Count > 5 ? $" and {other.Count - 5} more" : "");
+                notes.WriteLine($"note: nabla predict: left out {other.Count} file{(other.Count == 1 ? "" : "s")} of '{path}' without an image extension ({names}).");
+            }
             files.AddRange(found);
         }
         return files;
     }
 
+    private static bool IsImageName(string file) => ImageExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase);
+
     private static int Run(string dir, string[] paths, bool best, bool json, TextWriter stdout, TextWriter stderr)
     {
         var run = RunFolder.Open("predict", dir);
-        var files = Expand(paths);
+        var files = Expand(paths, stderr);
         bool detailed = files.Count == 1 && !Directory.Exists(paths[0]) && !json;
         if (detailed && !File.Exists(files[0])) throw new CliException($"nabla predict: image '{files[0]}' does not exist.");
         var (config, model, raw) = RunModel.LoadModel("predict", run, best);

@@ -3,6 +3,8 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 using Nabla.Cli.Plotting;
+using Nabla.Diagnostics;
+using Nabla.IO;
 using Nabla.Training;
 
 namespace Nabla.Cli;
@@ -36,7 +38,8 @@ internal static class ReportHtml
         sb.Append("<nav><a href=\"#metrics\">metrics</a><a href=\"#summary\">model</a><a href=\"#graph\">graph</a><a href=\"#explain\">layers</a><a href=\"#options\">options</a><a href=\"#machine\">machine</a></nav>\n");
         var raw = run.ReadConfig();
         Metrics(sb, run, raw);
-        Step(sb, run, best, data, batch);
+        if (GptConfig.IsGpt(raw)) GptStep(sb, run, raw, best, batch);
+        else Step(sb, run, best, data, batch);
         Options(sb, raw);
         Machine(sb);
         sb.Append("</body></html>\n");
@@ -105,6 +108,55 @@ internal static class ReportHtml
             sb.Append(s_inv, $"<tr><td>{H(l.Name)} ({H(l.Type)})</td><td>{H(l.Shape)}</td><td class=\"num\">{l.Mean:F4}</td><td class=\"num\">{l.Std:F4}</td><td class=\"num\">{l.Min:F4}</td><td class=\"num\">{l.Max:F4}</td><td>{grads}</td><td class=\"num\">{OneStep.G4(l.ResidualOut)}</td><td class=\"num\">{OneStep.G4(l.ResidualIn)}</td></tr>\n");
         }
         sb.Append("</table></section>\n");
+    }
+
+    // a gpt run: the model and the graph of one step on the first windows of its training text (no per-layer table:
+    // that one walks a Sequential's layers on digits)
+    private static void GptStep(StringBuilder sb, RunFolder run, Dictionary<string, string> raw, bool best, int batch)
+    {
+        GptConfig c;
+        Gpt model;
+        AutogradGraph graph;
+        double loss;
+        int n;
+        try
+        {
+            c = GptConfig.FromDictionary(raw, run.ConfigFile);
+            string weights = best ? run.BestFile : run.ModelFile;
+            if (!File.Exists(weights)) throw new CliException($"nabla report: '{run.Path}' has no {Path.GetFileName(weights)} yet.");
+            model = c.BuildModel(new Generator((ulong)c.Seed));
+            model.LoadStateDict(SafeTensors.Load(weights).Tensors);
+            var text = GptText.Load(c.Text, "report");
+            if (text.Vocab != c.Vocab) throw new CliException($"nabla report: the text '{c.Text}' has changed since the run was trained.");
+            n = Math.Max(1, Math.Min(Math.Min(batch, 4), (text.Ids.Length - 1) / c.Context));
+            var x = new float[n * c.Context];
+            var y = new float[n * c.Context];
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = text.Ids[i];
+                y[i] = text.Ids[i + 1];
+            }
+            model.Train();
+            var logits = model.Call(Tensor.FromArray(x, n, c.Context));
+            var j = Tensor.CrossEntropy(logits.Reshape(-1, c.Vocab.Length), Tensor.FromArray(y, n * c.Context));
+            model.ZeroGrad();
+            graph = AutogradGraph.Capture(j, model);
+            if (graph.Nodes.Count > 80) graph = graph.Collapse(1);
+            loss = j.Item();
+        }
+        catch (Exception e) when (e is CliException or IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            foreach (var (id, title) in new[] { ("summary", "Model"), ("graph", "Autograd graph of one step") })
+                sb.Append($"<section id=\"{id}\"><h2>{title}</h2><p class=\"error\">Not available: {H(e.Message)}</p></section>\n");
+            return;
+        }
+
+        sb.Append(s_inv, $"<section id=\"summary\"><h2>Model</h2><p>gpt: {model.ParameterCount():N0} parameters; {c.Layers} block{(c.Layers == 1 ? "" : "s")} of {c.Heads} heads, width {c.Dim}, context {c.Context}, {c.Vocab.Length} characters.</p>\n");
+        sb.Append($"<details open><summary>modules</summary><pre>{H(model.ToString())}</pre></details></section>\n");
+        sb.Append("<section id=\"graph\"><h2>Autograd graph of one step</h2>\n");
+        sb.Append(s_inv, $"<p>The first {n} windows of {c.Context} characters of the training text, cross-entropy loss {loss:F4} (nats per character). Each edge carries the norm of the residual the backward pass sent along it; a box with a thick purple border feeds several ops and shows the sum of their residuals (Σ‖r‖); parameters show their gradient norm. Hover a box for its module.</p>\n");
+        sb.Append($"<div class=\"graph\">{graph.ToSvg()}</div></section>\n");
+        sb.Append("<section id=\"explain\"><h2>Layers: the three questions</h2><p class=\"muted\">The per-layer table walks the layers of the image models (mlp, lenet, cnn, lstm); for a gpt run, the graph above shows each block's residuals and gradient norms.</p></section>\n");
     }
 
     private static void Options(StringBuilder sb, Dictionary<string, string> raw)

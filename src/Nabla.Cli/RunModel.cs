@@ -16,9 +16,7 @@ internal static class RunModel
     {
         var raw = run.ReadConfig();
         if (GptConfig.IsGpt(raw))
-            throw new CliException(command == "export"
-                ? $"nabla export: '{run.Path}' holds a gpt language model; ONNX export covers the image models (mlp, lenet, cnn, lstm). Its weights are in model.safetensors under PyTorch's names (docs/cli.md)."
-                : $"nabla {command}: '{run.Path}' holds a gpt language model, which {command} does not take (it works on images); sample it with: nabla generate {run.Path} --prompt TEXT");
+            throw new CliException($"nabla {command}: '{run.Path}' holds a gpt language model, which {command} does not take (it works on images); sample it with: nabla generate {run.Path} --prompt TEXT");
         var config = TrainConfig.FromDictionary(raw, run.ConfigFile);
         var (rows, cols) = ImageSize(raw, run.ConfigFile);
         int classes = SizeField(raw, "classes", 10, run.ConfigFile);

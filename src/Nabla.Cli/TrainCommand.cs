@@ -81,7 +81,7 @@ internal static class TrainCommand
         public Option[] GptOnly => [Text, Context, Dim, Layers, Heads, Dropout];
 
         /// <summary>The options only the image models take.</summary>
-        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, TensorBoard, Distributed, SyncBn, Report, Profile];
+        public Option[] ImageOnly => [Shared.Data, Shared.Hidden, Momentum, Nesterov, Shift, Rotate, Scale, Shear, Normalize, ValSplit, EarlyStopping, Distributed, SyncBn, Profile];
         public Option<bool> Report { get; } = CliOptions.Flag("--report", "at the end, write the run's report.html (as nabla report DIR: plots, model, graph, layers, options, machine)");
         public Option<int?> Profile { get; } = ProfileOption();
 
@@ -112,8 +112,7 @@ internal static class TrainCommand
             {
                 using var heldGpt = run.Lock("train");
                 ResumeCheck(run);
-                if (tensorboard is not null) throw new CliException("nabla train: --tensorboard is not available for the gpt model.");
-                return GptTrain.Train(GptConfig.FromDictionary(raw, run.ConfigFile), run, resume: true, stdout, stderr, note: null);
+                return Reported(GptTrain.Train(GptConfig.FromDictionary(raw, run.ConfigFile), run, resume: true, stdout, stderr, note: null, tensorboard: tensorboard), r.GetValue(o.Report), run, stdout);
             }
             var config = TrainConfig.FromDictionary(raw, run.ConfigFile);
             if (config.WorldSize > 1)
@@ -130,7 +129,7 @@ internal static class TrainCommand
             using (held)
             {
                 AtomicFile.RemoveOrphans(run.Path);
-                return GptTrain.Train(config, run, resume: false, stdout, stderr, note);
+                return Reported(GptTrain.Train(config, run, resume: false, stdout, stderr, note, tensorboard: tensorboard), r.GetValue(o.Report), run, stdout);
             }
         }
         else
@@ -168,6 +167,7 @@ internal static class TrainCommand
     {
         var world = DistributedRun.Start(stderr);
         int code;
+        RunFolder? written = null; // rank 0's run folder, for --report
         try
         {
             if (!r.Given(o.Shared.Threads)) Threading.MaxThreads = DistributedRun.DefaultThreads();
@@ -209,6 +209,7 @@ internal static class TrainCommand
                     }
                 }
                 code = Train(config, run, checkpoint is null ? null : () => checkpoint, world, output, lead ? stderr : TextWriter.Null, plain, note, lead ? tensorboard : null);
+                written = run;
             }
             finally
             {
@@ -222,7 +223,8 @@ internal static class TrainCommand
             throw;
         }
         world.Dispose();
-        return code;
+        // after MPI has ended: the report's one step runs on rank 0 alone (a SyncBatchNorm would wait for the others)
+        return written is null ? code : Reported(code, r.GetValue(o.Report), written, stdout);
     }
 
     // --report: a completed run's report.html (an interrupted run has its checkpoint; nabla report DIR draws it anyway)

@@ -11,6 +11,9 @@ public interface IOnnxExportable
 {
     /// <summary>Adds this module's nodes for <paramref name="input"/> and returns its output value.</summary>
     OnnxValue ExportOnnx(OnnxExportContext context, OnnxValue input);
+
+    /// <summary>Whether the model's input holds indices (an Embedding's): the ONNX input is then int64, not float32.</summary>
+    bool InputIsIndices => false;
 }
 
 /// <summary>

@@ -72,7 +72,7 @@ public static partial class Onnx
             var context = new OnnxExportContext(graph, opset);
             context.Reserve("input");
             context.Reserve("output");
-            bool indices = FirstLayer(module) is Embedding;
+            bool indices = FirstLayer(module) is Embedding || module is IOnnxExportable { InputIsIndices: true };
             if (indices) context.MarkInt64("input");
             var output = context.Emit(module, new OnnxValue("input", sampleInput));
             graph.Node.Add(new NodeProto { OpType = "Identity", Name = "output_identity", Input = { output.Name }, Output = { "output" } });

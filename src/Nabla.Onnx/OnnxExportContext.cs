@@ -58,6 +58,37 @@ public sealed class OnnxExportContext
     }
 
     /// <summary>
+    /// Emits a <see cref="TransformerEncoderLayer"/> or <see cref="TransformerEncoder"/> run with is_causal: each
+    /// position attends to itself and the earlier ones (a decoder-only language model's blocks). The mask is a constant
+    /// of the sample input's sequence length, which the exported input keeps.
+    /// </summary>
+    /// <param name="module">The layer or the stack.</param>
+    /// <param name="input">Its input: (L, N, E), (N, L, E) with batch_first, or (L, E).</param>
+    /// <param name="name">Its name inside its parent (state-dict prefix), or null.</param>
+    public OnnxValue EmitCausal(Module module, OnnxValue input, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (name is not null) _path.Push(name);
+        try
+        {
+            return module switch
+            {
+                TransformerEncoderLayer layer => ModuleExporters.EncoderLayer(this, layer, input, isCausal: true),
+                TransformerEncoder encoder => ModuleExporters.EncoderStack(this, encoder, input, isCausal: true),
+                _ => throw new NotSupportedException($"Onnx.Export: EmitCausal takes a TransformerEncoderLayer or a TransformerEncoder, got {module.GetType().Name} at {Path}."),
+            };
+        }
+        finally
+        {
+            if (name is not null) _path.Pop();
+        }
+    }
+
+    internal void PushPath(string name) => _path.Push(name);
+
+    internal void PopPath() => _path.Pop();
+
+    /// <summary>
     /// Adds one node with one output and returns the output's name. Attributes are (name, value) pairs with values
     /// <c>long</c>/<c>int</c>, <c>long[]</c>/<c>int[]</c>, <c>float</c>/<c>double</c>, <c>float[]</c> or <c>string</c>.
     /// An empty input name is an omitted optional input.

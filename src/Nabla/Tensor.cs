@@ -64,7 +64,44 @@ public partial class Tensor
     }
 
     /// <summary>The accumulated gradient ∇J of this tensor after <see cref="Backward"/>; null until then.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_grad is not null) _grad._escaped = true;
+            return _grad;
+        }
+        set
+        {
+            if (value is not null) value._escaped = true;
+            _grad = value;
+        }
+    }
+
+    // Gradient reuse: a gradient only the library itself has read or written (the engine, the optimizers, gradient
+    // clipping, DDP's buckets, which keep no reference past the call) cannot be reached by user code, so when ZeroGrad
+    // drops it its array goes back to StoragePool and the next backward's gradient of that size reuses it, instead of a
+    // fresh large-object-heap array each step. Reading or setting Grad (the public property), a tensor hook, a backward
+    // observer or createGraph marks the gradient escaped, and it is then left to the GC as before.
+    private Tensor? _grad;
+    private bool _escaped;
+
+    /// <summary>The library's own access to <see cref="Grad"/>: keeps no reference past the call (see above).</summary>
+    internal Tensor? GradInternal
+    {
+        get => _grad;
+        set => _grad = value;
+    }
+
+    internal void MarkEscaped() => _escaped = true;
+
+    /// <summary>ZeroGrad (set to none): drops the gradient and pools its array when nothing outside the library saw it.</summary>
+    internal void DropGrad()
+    {
+        var g = _grad;
+        _grad = null;
+        if (g is { _escaped: false, _offset: 0 } && g.IsContiguous && g.Numel == g._storage.Length) StoragePool.Return(g._storage);
+    }
 
     /// <summary>The graph node that made this tensor, or null for a leaf.</summary>
     public Node? GradFn { get; internal set; }

@@ -47,6 +47,37 @@ public class ExportCommandTests
     }
 
     [Fact]
+    public void AGptRunExportsAndOnnxRuntimeRunsItsCausalBlocks()
+    {
+        using var dir = Ort.Temp();
+        File.WriteAllText(dir.File("t.txt"), string.Concat(Enumerable.Repeat("the cat sat on the mat.\n", 100)));
+        var train = Nabla(dir.Path, "train", "--model", "gpt", "--text", "t.txt", "--context", "16", "--dim", "16", "--layers", "2", "--heads", "2",
+            "--batch-size", "8", "--epochs", "1", "--threads", "2", "--run", "g");
+        Assert.True(train.Code == 0, train.Out + train.Err);
+        var export = Nabla(dir.Path, "export", Path.Combine("runs", "g"), "g.onnx");
+        Assert.True(export.Code == 0, export.Out + export.Err);
+        Assert.Contains("wrote g.onnx (ONNX opset 17, input 'input' (batch, 16) int64 character ids, output 'output' (batch, 16, 12) next-character logits", export.Out);
+
+        // the run's weights in Nabla against ONNX Runtime on the exported file: 3 sequences of 16 ids
+        var model = new Gpt(12, 16, 16, 2, 2, 0, new Generator(1));
+        Checkpoint.LoadModel(Path.Combine(dir.Path, "runs", "g", "model.safetensors"), model);
+        model.Eval();
+        var x = Tensor.RandInt(0, 12, [3, 16], generator: new Generator(2));
+        Tensor expected;
+        using (Tensor.NoGrad()) expected = model.Forward(x);
+        double err = Ort.ScaledError(Ort.Run(dir.File("g.onnx"), x, int64Input: true), expected);
+        Assert.True(err <= 1e-5, $"ONNX Runtime's logits differ from the run's model by {err:G3} of their scale");
+        // causal: changing the last id changes only the last position's logits
+        var ids = x.ToDoubleArray().Select(v => (float)v).ToArray();
+        ids[15] = (ids[15] + 1) % 12;
+        var x2 = Tensor.FromArray(ids, 3, 16);
+        var y1 = Ort.Run(dir.File("g.onnx"), x, int64Input: true).ToArray();
+        var y2 = Ort.Run(dir.File("g.onnx"), x2, int64Input: true).ToArray();
+        Assert.Equal(y1[..(15 * 12)], y2[..(15 * 12)]);
+        Assert.NotEqual(y1[(15 * 12)..(16 * 12)], y2[(15 * 12)..(16 * 12)]);
+    }
+
+    [Fact]
     public void MistakesAreOneLine()
     {
         using var dir = Ort.Temp();

@@ -86,6 +86,11 @@ internal static class LayerCases
             new Mish(), new Hardswish(), new Hardsigmoid(), new Softplus(), new Softplus(2, 1), new Softmax(-1)), [4, 6]),
         new("activations-opset20", g => new Sequential(new Linear(6, 8, generator: g), new GELU(), new Mish(), new Linear(8, 8, generator: g), new GELU("tanh"), new LogSoftmax(1)), [4, 6], Opset: 20),
         new("prelu-glu", g => new Sequential(new Conv2d(2, 4, 3, generator: g), new PReLU(4, 0.1), new GLU(1), new PReLU()), [2, 2, 5, 5]),
+        new("multiheadattention", g => new MultiheadAttention(8, 2, generator: g), [5, 3, 8], BatchAxis: 1),
+        new("transformer-encoder-layer", g => new TransformerEncoderLayer(8, 2, 16, generator: g), [5, 3, 8], BatchAxis: 1),
+        new("transformer-encoder-layer-prenorm-gelu-batchfirst", g => new TransformerEncoderLayer(8, 4, 12, activation: "gelu", batchFirst: true, normFirst: true, generator: g), [3, 5, 8]),
+        new("transformer-encoder-layer-gelutanh-opset13", g => new TransformerEncoderLayer(8, 2, 12, activation: "gelu_tanh", bias: false, generator: g), [4, 2, 8], Opset: 13, BatchAxis: 1),
+        new("transformer-encoder", g => new TransformerEncoder(new TransformerEncoderLayer(8, 2, 16, batchFirst: true, generator: g), 2, new LayerNorm(8)), [2, 6, 8]),
         new("flatten-unflatten-dropout", g => new Sequential(new Flatten(2), new Dropout(0.5), new Linear(20, 6, generator: g), new Unflatten(2, [2, 3]), new Flatten(1, 2), new Dropout2d()), [2, 3, 4, 5]),
     ];
 

@@ -31,6 +31,9 @@ internal static partial class ModuleExporters
             RNNBase rnn => Recurrent(c, rnn, x),
             Flatten f => Flatten(c, f, x),
             Unflatten u => Unflatten(c, u, x),
+            TransformerEncoderLayer t => EncoderLayer(c, t, x, isCausal: false).Name,
+            TransformerEncoder t => EncoderStack(c, t, x, isCausal: false).Name,
+            MultiheadAttention a => SelfAttentionModule(c, a, x),
             Dropout or Dropout2d => x.Name,   // identity at inference
             _ => Activation(c, m, x) ?? throw Unsupported(c, m),
         };
@@ -40,7 +43,8 @@ internal static partial class ModuleExporters
     internal static NotSupportedException Unsupported(OnnxExportContext c, Module m) => new(
         $"Onnx.Export: {m.GetType().Name} at {c.Path} has no ONNX form. Exported: Sequential, Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool1d/2d, " +
         "AvgPool1d/2d, AdaptiveAvg/MaxPool2d (output dividing the input), GlobalAvgPool2d, Embedding, BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm, " +
-        "GroupNorm, RMSNorm, RNN, LSTM, GRU, Flatten, Unflatten, Dropout, and the activations; a model class of your own can implement IOnnxExportable.");
+        "GroupNorm, RMSNorm, RNN, LSTM, GRU, MultiheadAttention (self-attention), TransformerEncoderLayer, TransformerEncoder, Flatten, Unflatten, Dropout, " +
+        "and the activations; a model class of your own can implement IOnnxExportable.");
 
     /// <summary>The initializer name for a parameter: its state-dict key.</summary>
     internal static string Key(OnnxExportContext c, string parameter) => c.Path == "(model)" ? parameter : c.Path + "." + parameter;

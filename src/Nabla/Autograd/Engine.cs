@@ -193,7 +193,7 @@ internal static class Engine
             {
                 if (!grad) continue;
                 // added into an existing Grad: used up
-                if (recycle && has && entry.Owned && !ReferenceEquals(t.Grad!._storage, entry.G._storage)) StoragePool.Recycle(entry.G);
+                if (recycle && has && entry.Owned && !ReferenceEquals(t.GradInternal!._storage, entry.G._storage)) StoragePool.Recycle(entry.G);
                 // a leaf appears once in the order, after every consumer: its Grad is final for this pass
                 if (has && t.PostAccumulateGradHooks is { } hooks) foreach (var hook in hooks.ToArray()) hook(t);
                 continue;
@@ -231,6 +231,7 @@ internal static class Engine
     {
         foreach (var hook in t.GradHooks!.ToArray())
         {
+            entry.G.MarkEscaped();   // the hook may keep it
             var replaced = hook(entry.G);
             if (replaced is null || ReferenceEquals(replaced, entry.G)) continue;
             if (!ShapeUtil.SameShape(replaced.Shape, t.Shape) || replaced.DType != t.DType)
@@ -343,17 +344,19 @@ internal static class Engine
         if (createGraph)
         {
             // the gradient keeps its graph (a gradient penalty differentiates it); accumulation is out of place
-            t.Grad = t.Grad is null ? g : t.Grad + g;
+            t.GradInternal = t.GradInternal is null ? g : t.GradInternal + g;
         }
-        else if (t.Grad is null)
+        else if (t.GradInternal is null)
         {
-            t.Grad = owned ? g : g.Clone();
+            t.GradInternal = owned ? g : g.Clone();
         }
         else
         {
             // gradients accumulate (+=); zeroing is the caller's explicit ZeroGrad
-            t.Grad.AddInPlace(g);
+            t.GradInternal.AddInPlace(g);
         }
+        // a gradient with a graph, or one an observer saw, may be referenced elsewhere: never pooled (Tensor.DropGrad)
+        if (createGraph || Observer is not null) t.GradInternal!.MarkEscaped();
     }
 
     // Iterative depth-first search, so deep graphs (long RNN unrolls) do not overflow the stack. Also counts, for each

@@ -95,7 +95,7 @@ public sealed class DistributedDataParallel : Module
     private void OnGradReady(Tensor p)
     {
         var (bucket, slot) = _slots[p];
-        bool full = bucket.Fill(slot, p.Grad!);
+        bool full = bucket.Fill(slot, p.GradInternal!);
         // every rank must start the same collectives in the same order: launch buckets in index order only
         if (full)
             while (_nextLaunch < _buckets.Length && _buckets[_nextLaunch].Ready)

@@ -80,7 +80,7 @@ internal sealed unsafe class GradBucket
     public void Finish(int worldSize)
     {
         DTypeDispatch.Run("DistributedDataParallel", DType, new DivideBy(new Tensor(_flat, [Count]), worldSize));
-        for (int i = 0; i < Parameters.Length; i++) Parameters[i].Grad!.CopyFrom(Slot(i));
+        for (int i = 0; i < Parameters.Length; i++) Parameters[i].GradInternal!.CopyFrom(Slot(i));
         Reset();
     }
 

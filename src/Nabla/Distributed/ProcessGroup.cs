@@ -132,6 +132,7 @@ public sealed unsafe partial class ProcessGroup : IDisposable
         if (_finalized) return;
         CheckThread("Dispose");
         _finalized = true;
+        if (ReferenceEquals(s_world, this)) s_world = null; // World is null again: layers that sync (SyncBatchNorm) run alone
         int done;
         Mpi.Check(Mpi.Lib.Finalized(&done), "MPI_Finalized");
         if (done == 0) Mpi.Check(Mpi.Lib.Finalize(), "MPI_Finalize");

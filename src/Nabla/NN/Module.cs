@@ -135,7 +135,7 @@ public abstract partial class Module
     /// <summary>Clears every parameter's gradient (sets it to null, as PyTorch's zero_grad(set_to_none=True)).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.Grad = null;
+        foreach (var p in Parameters()) p.DropGrad();
     }
 
     /// <summary>The number of parameter elements.</summary>

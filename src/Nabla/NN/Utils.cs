@@ -17,7 +17,7 @@ public static class Utils
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), $"ClipGradNorm: max_norm must be ≥ 0, got {maxNorm.ToString(CultureInfo.InvariantCulture)}.");
         if (!(normType > 0)) throw new ArgumentOutOfRangeException(nameof(normType), $"ClipGradNorm: norm_type must be positive (or infinity), got {normType.ToString(CultureInfo.InvariantCulture)}.");
-        var grads = parameters.Where(p => p.Grad is not null).Select(p => p.Grad!).ToList();
+        var grads = parameters.Where(p => p.GradInternal is not null).Select(p => p.GradInternal!).ToList();
         if (grads.Count == 0) return 0;
         double total;
         if (double.IsPositiveInfinity(normType))
@@ -51,6 +51,6 @@ public static class Utils
         if (!(clipValue >= 0)) throw new ArgumentOutOfRangeException(nameof(clipValue), $"ClipGradValue: clip_value must be ≥ 0, got {clipValue.ToString(CultureInfo.InvariantCulture)}.");
         using var _ = Tensor.NoGrad();
         foreach (var p in parameters)
-            if (p.Grad is { } g) g.CopyFrom(g.Clamp(-clipValue, clipValue));
+            if (p.GradInternal is { } g) g.CopyFrom(g.Clamp(-clipValue, clipValue));
     }
 }

@@ -52,11 +52,31 @@ public partial class Tensor
         DTypeDispatch.Run(op, weight.DType, new EmbeddingForward(w, idx, dim, y));
         return Engine.Record(y, op + "Backward", [weight], g =>
         {
+            // under createGraph dW is a recorded ScatterAdd of the (scaled) residual rows, so it can be differentiated
+            if (GradMode.IsEnabled) return [EmbeddingGradAsOps(g, idx, rows, dim, pad, counts)];
             var gc = g.Contiguous();
             var dw = Empty(g.DType, [rows, dim]);
             DTypeDispatch.Run(op, g.DType, new EmbeddingBackward(gc, idx, dim, pad ?? -1, counts, dw));
             return [dw];
-        }, firstOrderOnly: true);
+        });
+    }
+
+    // dW = Σ_n e_{idx[n]}·s[n]·g[n] with s[n] = 0 for padding_idx, 1/count(idx[n]) with scale_grad_by_freq, else 1
+    private static Tensor EmbeddingGradAsOps(Tensor g, int[] idx, int rows, int dim, int? pad, int[]? counts)
+    {
+        int m = idx.Length;
+        var positions = new float[m * dim];
+        var scale = new double[m];
+        bool scaled = false;
+        for (int n = 0; n < m; n++)
+        {
+            positions.AsSpan(n * dim, dim).Fill(idx[n]);
+            scale[n] = idx[n] == pad ? 0 : counts is null ? 1 : 1.0 / counts[idx[n]];
+            scaled |= scale[n] != 1;
+        }
+        var rowsOfG = g.Reshape(m, dim);
+        if (scaled) rowsOfG = rowsOfG * FromArray(scale, m, 1).To(g.DType);
+        return Zeros([rows, dim], g.DType).ScatterAdd(0, FromArray(positions, m, dim), rowsOfG);
     }
 
     // PyTorch's embedding_renorm_: each distinct looked-up row with ‖row‖_p > maxNorm is scaled by maxNorm/(‖row‖_p + 1e-7)

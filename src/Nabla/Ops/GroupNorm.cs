@@ -79,6 +79,8 @@ public partial class Tensor
         m2 = s2;
         return Engine.Record(y, op + "Backward", NormInputs(input, weight, bias), g =>
         {
+            // under createGraph the same gradients as graph ops, so they can be differentiated
+            if (GradMode.IsEnabled) return GroupNormGradsAsOps(input, groups, weight, bias, g, eps);
             var gc = g.Contiguous();
             Tensor? dx = input.RequiresGrad ? Uninitialized(input.DType, input._shape.ToArray()) : null;
             var dwPart = new double[n * c];
@@ -94,7 +96,26 @@ public partial class Tensor
                     db[ch] += dbPart[k * c + ch];
                 }
             return NormGrads(dx, weight, dw, bias, db, [c]);
-        }, firstOrderOnly: true);
+        });
+    }
+
+    // per (sample, group) of G = C/groups·L values: dx = r·(g·w − mean(g·w) − x̂·mean(g·w·x̂)), dw = Σ g·x̂ and db = Σ g
+    // per channel over the batch and the positions
+    private static Tensor?[] GroupNormGradsAsOps(Tensor input, int groups, Tensor? weight, Tensor? bias, Tensor g, double eps)
+    {
+        int n = input._shape[0], c = input._shape[1];
+        int[] shape = input._shape.ToArray(), perChannel = [1, c, .. Enumerable.Repeat(1, input.Rank - 2)];
+        int[] others = [0, .. Enumerable.Range(2, input.Rank - 2)];
+        var xg = input.Reshape(n, groups, -1);
+        var centred = xg - xg.Mean(2, keepDim: true);
+        var r = 1.0 / ((centred * centred).Mean(2, keepDim: true) + eps).Sqrt();
+        var xhat = centred * r;
+        var gw = (weight is null ? g : g * weight.Reshape(perChannel)).Reshape(n, groups, -1);
+        var list = new List<Tensor?>(3);
+        list.Add(input.RequiresGrad ? (r * (gw - gw.Mean(2, keepDim: true) - xhat * (gw * xhat).Mean(2, keepDim: true))).Reshape(shape) : null);
+        if (weight is not null) list.Add(weight.RequiresGrad ? (g * xhat.Reshape(shape)).Sum(others) : null);
+        if (bias is not null) list.Add(bias.RequiresGrad ? g.Sum(others) : null);
+        return [.. list];
     }
 
     private static void GroupNormForward<T>(Tensor x, Tensor y, int units, int groups, int cg, int l, double eps,

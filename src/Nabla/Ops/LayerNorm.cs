@@ -48,13 +48,32 @@ public partial class Tensor
         DTypeDispatch.Run(op, x.DType, new RowNormForwardOp(x, y, rows, d, weight, bias, eps, rms, mean, rstd));
         return Engine.Record(y, op + "Backward", NormInputs(input, weight, bias), g =>
         {
+            // under createGraph the same gradients as graph ops (x̂ and r recomputed from the input), so they can be differentiated
+            if (GradMode.IsEnabled) return RowNormGradsAsOps(input, weight, bias, g, paramShape.Length, eps, rms);
             var gc = g.Contiguous();
             Tensor? dx = input.RequiresGrad ? Uninitialized(input.DType, input._shape.ToArray()) : null;
             var dw = new double[d];
             var db = new double[d];
             DTypeDispatch.Run(op, x.DType, new RowNormBackwardOp(gc, x, dx, rows, d, weight, rms, mean, rstd, dw, db));
             return NormGrads(dx, weight, dw, bias, db, paramShape);
-        }, firstOrderOnly: true);
+        });
+    }
+
+    // dx = r·(g·w − mean(g·w) − x̂·mean(g·w·x̂)) over the last k dims (RMSNorm: no mean(g·w) term, x̂ = x·r), dw = Σ g·x̂,
+    // db = Σ g over the leading dims
+    private static Tensor?[] RowNormGradsAsOps(Tensor input, Tensor? weight, Tensor? bias, Tensor g, int k, double eps, bool rms)
+    {
+        int[] row = [.. Enumerable.Range(input.Rank - k, k)], lead = [.. Enumerable.Range(0, input.Rank - k)];
+        var centred = rms ? input : input - input.Mean(row, keepDim: true);
+        var r = 1.0 / ((centred * centred).Mean(row, keepDim: true) + eps).Sqrt();
+        var xhat = centred * r;
+        var gw = weight is null ? g : g * weight;
+        var inner = gw - xhat * (gw * xhat).Mean(row, keepDim: true);
+        Tensor SumLead(Tensor t) => lead.Length == 0 ? t : t.Sum(lead);
+        var list = new List<Tensor?>(3) { input.RequiresGrad ? r * (rms ? inner : inner - gw.Mean(row, keepDim: true)) : null };
+        if (weight is not null) list.Add(weight.RequiresGrad ? SumLead(g * xhat) : null);
+        if (bias is not null) list.Add(bias.RequiresGrad ? SumLead(g) : null);
+        return [.. list];
     }
 
     /// <summary>The values of an element-wise parameter as a dense T array, or a constant row when it is null.</summary>

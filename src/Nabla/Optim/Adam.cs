@@ -28,12 +28,8 @@ public sealed class Adam : Optimizer
     protected override IEnumerable<string> StateKeys(ParamGroup group) => AdamCore.StateKeys(group);
 
     /// <inheritdoc/>
-    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
-    {
-        var d = Scratch<T>(theta.Length, 0);
-        OptimMath.EffectiveGrad(grad, theta, group["weight_decay"], group["maximize"] != 0, d);
-        AdamCore.Update(this, group, index, parameter, theta, d, Scratch<T>(theta.Length, 1));
-    }
+    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad) =>
+        AdamCore.Step(this, group, index, parameter, theta, grad, decoupled: false);
 }
 
 /// <summary>
@@ -58,14 +54,8 @@ public sealed class AdamW : Optimizer
     protected override IEnumerable<string> StateKeys(ParamGroup group) => AdamCore.StateKeys(group);
 
     /// <inheritdoc/>
-    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
-    {
-        // θ ← θ(1 − λw), decoupled from the gradient
-        TensorPrimitives.Multiply(theta, T.CreateTruncating(1 - group["lr"] * group["weight_decay"]), theta);
-        var d = Scratch<T>(theta.Length, 0);
-        OptimMath.EffectiveGrad(grad, theta, 0, group["maximize"] != 0, d);
-        AdamCore.Update(this, group, index, parameter, theta, d, Scratch<T>(theta.Length, 1));
-    }
+    protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad) =>
+        AdamCore.Step(this, group, index, parameter, theta, grad, decoupled: true);   // θ ← θ(1 − λw) first, decoupled from the gradient
 }
 
 /// <summary>The moment updates Adam and AdamW share.</summary>
@@ -91,8 +81,30 @@ internal static class AdamCore
     public static IEnumerable<string> StateKeys(ParamGroup group) =>
         group["amsgrad"] != 0 ? ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["step", "exp_avg", "exp_avg_sq"];
 
-    /// <summary>One Adam step on θ with the effective gradient d (tmp: scratch of θ's length).</summary>
-    public static void Update<T>(Optimizer o, ParamGroup group, int index, Tensor p, Span<T> theta, ReadOnlySpan<T> d, Span<T> tmp)
+    /// <summary>One Adam (or AdamW, <paramref name="decoupled"/>) step on θ from the gradient, in one fused pass.</summary>
+    public static void Step<T>(Optimizer o, ParamGroup group, int index, Tensor p, Span<T> theta, ReadOnlySpan<T> grad, bool decoupled)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double step = o.IncrementStep(index);
+        var m = o.GetOrCreateState(index, "exp_avg", p).Span<T>();
+        var v = o.GetOrCreateState(index, "exp_avg_sq", p).Span<T>();
+        var vmax = group["amsgrad"] != 0 ? o.GetOrCreateState(index, "max_exp_avg_sq", p).Span<T>() : default;
+        FusedUpdate.AdamStep(Options(group, step, decoupled), grad, theta, m, v, vmax);
+    }
+
+    /// <summary>The group's options at step <paramref name="step"/> (its bias corrections).</summary>
+    public static FusedUpdate.Adam Options(ParamGroup group, double step, bool decoupled)
+    {
+        double beta1 = group["betas.0"], beta2 = group["betas.1"], lr = group["lr"];
+        return new(beta1, beta2, group["eps"], group["weight_decay"], decoupled, lr, group["maximize"] != 0,
+            Math.Sqrt(1 - Math.Pow(beta2, step)), lr / (1 - Math.Pow(beta1, step)));
+    }
+
+    /// <summary>
+    /// The reference the fused step is tested against: the multi-pass update (TensorPrimitives, one pass per formula)
+    /// on θ with the effective gradient d (tmp: scratch of θ's length).
+    /// </summary>
+    internal static void ReferenceUpdate<T>(Optimizer o, ParamGroup group, int index, Tensor p, Span<T> theta, ReadOnlySpan<T> d, Span<T> tmp)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double step = o.IncrementStep(index);

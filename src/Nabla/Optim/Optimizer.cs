@@ -99,7 +99,7 @@ public abstract partial class Optimizer
             foreach (var p in group.Params)
             {
                 int i = index++;
-                if (p.Grad is not { } grad) continue;
+                if (p.GradInternal is not { } grad) continue;
                 if (grad.DType != p.DType || !ShapeUtil.SameShape(grad.Shape, p.Shape))
                     throw new InvalidOperationException($"{Name}.Step: parameter {i} is {p.DType.Name()} {ShapeUtil.Format(p.Shape)} but its gradient is {grad.DType.Name()} {ShapeUtil.Format(grad.Shape)}.");
                 if (!p.IsContiguous) throw new InvalidOperationException($"{Name}.Step: parameter {i} is not contiguous.");
@@ -113,7 +113,7 @@ public abstract partial class Optimizer
     /// <summary>Clears the gradients (sets them to null, as PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in _params) p.Grad = null;
+        foreach (var p in _params) p.DropGrad();
     }
 
     /// <summary>

@@ -47,32 +47,22 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     protected override void Update<T>(ParamGroup group, int index, Tensor parameter, Span<T> theta, ReadOnlySpan<T> grad)
     {
-        double lr = group["lr"], mu = group["momentum"], wd = group["weight_decay"];
-        var d = Scratch<T>(theta.Length, 0);
-        OptimMath.EffectiveGrad(grad, theta, wd, group["maximize"] != 0, d);
-        if (mu != 0)
+        var o = Options(group);
+        Span<T> buf = default;
+        bool first = false;
+        if (o.Momentum != 0)
         {
-            T muT = T.CreateTruncating(mu);
             var state = MutableState(index);
-            if (!state.TryGetValue("momentum_buffer", out var buf))
-            {
-                // b = g at the first step (PyTorch: torch.clone(d_p))
-                buf = Tensor.ZerosLike(parameter);
-                d.CopyTo(buf.Span<T>());
-                state["momentum_buffer"] = buf;
-            }
-            else
-            {
-                var b = buf.Span<T>();
-                TensorPrimitives.Multiply(b, muT, b);
-                TensorPrimitives.MultiplyAdd(d, T.CreateTruncating(1 - group["dampening"]), b, b);
-            }
-            if (group["nesterov"] != 0) TensorPrimitives.MultiplyAdd(buf.Span<T>(), muT, d, d);
-            else buf.Span<T>().CopyTo(d);
+            // b = d at the first step (PyTorch: torch.clone(d_p))
+            first = !state.TryGetValue("momentum_buffer", out var b);
+            if (b is null) state["momentum_buffer"] = b = Tensor.ZerosLike(parameter);
+            buf = b.Span<T>();
         }
-        // θ ← θ − λg
-        TensorPrimitives.MultiplyAdd(d, T.CreateTruncating(-lr), theta, theta);
+        FusedUpdate.SgdStep(o, grad, theta, buf, first);
     }
+
+    internal static FusedUpdate.Sgd Options(ParamGroup group) =>
+        new(group["lr"], group["momentum"], group["dampening"], group["weight_decay"], group["nesterov"] != 0, group["maximize"] != 0);
 }
 
 /// <summary>Span helpers the optimizers share.</summary>

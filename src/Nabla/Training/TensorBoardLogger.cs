@@ -75,7 +75,7 @@ public sealed class TensorBoardLogger : ITrainingCallback
             foreach (var (name, p) in trainer.Model.NamedParameters())
             {
                 Writer.AddHistogram("weights/" + name, p, epoch);
-                if (p.Grad is { } g) Writer.AddHistogram("gradients/" + name, g, epoch);
+                if (p.GradInternal is { } g) Writer.AddHistogram("gradients/" + name, g, epoch);
             }
         if (_samples is not null)
         {

@@ -154,6 +154,74 @@ public class StoragePoolTests
         Assert.All(seen, v => Assert.Equal(3f, v));
     }
 
+    // one step of a 784-512 Linear on a fixed batch; the weight's gradient (401,408 floats) is a large-object-heap array
+    private static (Linear Layer, SGD Sgd, Action Step) LinearStep(int seed)
+    {
+        var layer = new Linear(784, 512, generator: new Generator(1));
+        var sgd = new SGD(layer.Parameters(), 0.01);
+        var x = Tensor.Randn([8, 784], generator: new Generator((ulong)seed));
+        return (layer, sgd, () =>
+        {
+            sgd.ZeroGrad();
+            layer.Forward(x).Square().Sum().Backward();
+            sgd.Step();
+        });
+    }
+
+    [Fact]
+    public void ZeroGradPoolsAGradientNothingOutsideTheLibrarySaw()
+    {
+        StoragePool.Clear();
+        var (layer, _, step) = LinearStep(2);
+        step();
+        var first = layer.Weight.GradInternal!._storage;
+        step();
+        // zero_grad (set to none) handed the array back, the next backward's weight gradient got it again
+        Assert.Same(first, layer.Weight.GradInternal!._storage);
+
+        // the same training without the pool: bit-identical weights
+        StoragePool.Enabled = false;
+        try
+        {
+            var (plain, _, plainStep) = LinearStep(2);
+            plainStep();
+            plainStep();
+            Assert.Equal(plain.Weight.ToArray(), layer.Weight.ToArray());
+        }
+        finally
+        {
+            StoragePool.Enabled = true;
+        }
+    }
+
+    [Fact]
+    public void AGradientTheUserReadKeepsItsValuesAfterZeroGrad()
+    {
+        StoragePool.Clear();
+        var (layer, sgd, step) = LinearStep(3);
+        step();
+        var held = layer.Weight.Grad!;            // the public property: the user may keep it
+        var values = held.ToArray();
+        for (int i = 0; i < 3; i++) step();
+        Assert.Equal(values, held.ToArray());
+        Assert.NotSame(held._storage, layer.Weight.GradInternal!._storage);
+
+        // a tensor hook's argument is the hook's to keep
+        Tensor? seen = null;
+        layer.Weight.RegisterHook(g => { seen ??= g; return null; });   // the first step's
+        step();
+        var seenValues = seen!.ToArray();
+        for (int i = 0; i < 2; i++) step();
+        Assert.Equal(seenValues, seen.ToArray());
+
+        // and a gradient the user set is theirs
+        var mine = Tensor.Ones([512, 784]);
+        layer.Weight.Grad = mine;
+        sgd.ZeroGrad();
+        for (int i = 0; i < 2; i++) step();
+        Assert.All(mine.ToArray(), v => Assert.Equal(1f, v));
+    }
+
     private sealed class Keeper : Nabla.Autograd.Function
     {
         public Tensor? Seen;

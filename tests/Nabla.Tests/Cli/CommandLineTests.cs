@@ -158,6 +158,34 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(["adagrad", "adam", "adamw"], answers[2].Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
     }
     [Fact]
+    public void PowerShellCompletesFromTheBuiltCommand()
+    {
+        // PowerShell 7 (the dotnet tool: .ci/run installs it and sets NABLA_PWSH): the script loaded as its first line
+        // says, then PowerShell's own completion entry point (what TAB calls) asked for four lines
+        string? pwsh = Environment.GetEnvironmentVariable("NABLA_PWSH") is { Length: > 0 } given ? given
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "pwsh")).FirstOrDefault(File.Exists);
+        if (pwsh is null || !File.Exists(pwsh))
+        {
+            Assert.False(Environment.GetEnvironmentVariable("NABLA_REQUIRE_PWSH") == "1", $"NABLA_REQUIRE_PWSH=1 but there is no pwsh ({pwsh ?? "not on PATH"}; dotnet tool install PowerShell)");
+            Console.WriteLine("note: no pwsh: the PowerShell completion test did not run (dotnet tool install --global PowerShell)");
+            return;
+        }
+        string script = Path.Combine(_root, "complete.ps1");
+        File.WriteAllText(script, """
+            function nabla { dotnet $env:NABLA_DLL @args }
+            nabla completion pwsh | Out-String | Invoke-Expression
+            foreach ($line in 'nabla tr', 'nabla train --epo', 'nabla train --optimizer ada', 'nabla completion z') {
+                $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+                '[' + (($r.CompletionMatches | ForEach-Object { $_.CompletionText }) -join ',') + ']'
+            }
+            """);
+        var env = new Dictionary<string, string> { ["NABLA_DLL"] = NablaProcess.Dll };
+        var (code, output, err) = NablaProcess.Run(pwsh, ["-NoProfile", "-NonInteractive", "-File", script], env);
+        Assert.True(code == 0, err + output);
+        Assert.Equal(["[train]", "[--epochs]", "[adagrad,adam,adamw]", "[zsh]"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+    }
+
+    [Fact]
     public void ZshCompletesTabInAnInteractiveShell()
     {
         // a real interactive zsh on a pseudo-terminal (zsh/zpty), compinit and the script loaded as a user loads them;

@@ -122,12 +122,67 @@ public sealed class GptTests : IDisposable
         var bad = Run("generate", dir, "--prompt", "the Cat");
         Assert.Equal(2, bad.Code);
         Assert.Contains("nabla generate: the prompt's character 'C' (at position 4) is not in the model's vocabulary of 12 characters: '\\n .acehmnost'.", bad.Err);
+        // eval scores the saved weights on the validation split: the very line training ended with
         var eval = Run("eval", dir);
-        Assert.Equal(2, eval.Code);
-        Assert.Contains("holds a gpt language model", eval.Err);
+        Assert.True(eval.Code == 0, eval.Err);
+        string last = output.Split('\n').Single(l => l.StartsWith("validation loss: ", StringComparison.Ordinal));
+        Assert.Contains(last + "\n", eval.Out);
+        Assert.Contains("(239 validation characters predicted)", eval.Out);   // 2,400 characters, 2,160 to train on
+        var evalJson = Run("eval", dir, "--json");
+        using (var doc = JsonDocument.Parse(evalJson.Out))
+            Assert.Equal(239, doc.RootElement.GetProperty("validation_characters").GetInt64());
+        Assert.Contains("--data does not apply", Run("eval", dir, "--data", _root).Err);
+        var predict = Run("predict", dir, text);
+        Assert.Equal(2, predict.Code);
+        Assert.Contains("holds a gpt language model", predict.Err);
+        // ONNX Runtime runs the file in tests/Nabla.Onnx.Tests (ExportCommandTests)
         var export = Run("export", dir, Path.Combine(_root, "x.onnx"));
-        Assert.Equal(2, export.Code);
-        Assert.Contains("ONNX export covers the image models", export.Err);
+        Assert.True(export.Code == 0, export.Err);
+        Assert.Contains("input 'input' (batch, 16) int64 character ids, output 'output' (batch, 16, 12) next-character logits", export.Out);
+    }
+
+    [Fact]
+    public void TensorBoardGetsTheBatchAndEpochScalarsOfAGptRun()
+    {
+        string text = TinyText(), tb = Path.Combine(_root, "tb");
+        var (code, output, err) = TrainTiny(text, "tbrun", "--epochs", "2", "--tensorboard", tb);
+        Assert.True(code == 0, err + output);
+        var events = Nabla.Tests.IO.EventFileReader.Read(Assert.Single(Directory.GetFiles(tb)));
+        // 16 steps an epoch: batch scalars every 16 / 10 = 1 step, the epoch scalars are metrics.csv's
+        Assert.Equal(Enumerable.Range(1, 32).Select(i => (long)i), events.Where(e => e.Tag == "batch/loss").Select(e => e.Step));
+        var rows = MetricsCsv.Read(Path.Combine(_root, "tbrun", "metrics.csv"));
+        Assert.Equal(rows.Select(r => r.ValLoss), events.Where(e => e.Tag == "loss/validation").Select(e => (double)e.Scalar!.Value), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(2, events.Count(e => e.Tag == "weights/tok_emb.weight"));
+        Assert.Equal(2, events.Count(e => e.Tag == "gradients/blocks.0.self_attn.in_proj_weight"));
+
+        // --resume takes --tensorboard too: the continued run logs to a new file
+        var (code2, output2, err2) = Run("train", "--resume", Path.Combine(_root, "tbrun"), "--tensorboard", tb);
+        Assert.True(code2 == 0, err2 + output2);
+        Assert.Equal(2, Directory.GetFiles(tb).Length);
+    }
+
+    [Fact]
+    public void TrainReportDrawsTheGptModelAndOneStepsGraph()
+    {
+        string text = TinyText();
+        var (code, output, err) = TrainTiny(text, "rep", "--epochs", "1", "--report");
+        Assert.True(code == 0, err + output);
+        string dir = Path.Combine(_root, "rep");
+        Assert.Contains($"report: {Path.Combine(dir, "report.html")}", output);
+        string html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.DoesNotContain("Not available", html);
+        Assert.Contains("parameters; 1 block of 2 heads, width 16, context 16, 12 characters.", html);
+        // the first 4 windows of 16 characters, the loss the model gives them, and the graph with its parameters
+        var m = System.Text.RegularExpressions.Regex.Match(html, @"The first 4 windows of 16 characters of the training text, cross-entropy loss ([0-9.]+)");
+        Assert.True(m.Success, html);
+        Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.01, Math.Log(12) + 1);
+        int graph = html.IndexOf("<section id=\"graph\">", StringComparison.Ordinal);
+        Assert.Contains("<svg", html[graph..]);
+        Assert.Contains("tok_emb", html[graph..]);
+        // report DIR on the same run gives the same sections
+        var again = Run("report", dir);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.DoesNotContain("Not available", File.ReadAllText(Path.Combine(dir, "report.html")));
     }
 
     [Fact]

@@ -51,7 +51,8 @@ public sealed class PredictManyTests(TinyRun run) : IClassFixture<TinyRun>
         string dir = Folder("folder");
         var (code, output, err) = TinyRun.Run("predict", run.RunDir, dir);
         Assert.Equal(1, code); // one image failed
-        Assert.Equal($"error: nabla predict: 1 of 5 images could not be classified (see their rows).\n", err);
+        Assert.Equal($"note: nabla predict: left out 1 file of '{dir}' without an image extension (notes.txt).\n"
+            + "error: nabla predict: 1 of 5 images could not be classified (see their rows).\n", err);
         var lines = output.TrimEnd().Split('\n');
         Assert.Matches(@"^image +class  probability  note$", lines[0]);
         string[] names = ["a-digit1.png", "b-digit0.png", "c-digit2.JPG", "d-blank.png", "e-broken.png"]; // sorted; notes.txt left out
@@ -105,7 +106,8 @@ public sealed class PredictManyTests(TinyRun run) : IClassFixture<TinyRun>
         string dir = Folder("json");
         var (code, output, err) = CliProcess.Run("predict", run.RunDir, dir, "--json");
         Assert.Equal(1, code);
-        Assert.StartsWith("error: nabla predict: 1 of 5 images could not be classified.", err);
+        Assert.Equal($"note: nabla predict: left out 1 file of '{dir}' without an image extension (notes.txt).\n"
+            + "error: nabla predict: 1 of 5 images could not be classified.\n", err);
         using var doc = JsonDocument.Parse(output); // the whole of stdout is the object
         var root = doc.RootElement;
         Assert.Equal(run.RunDir, root.GetProperty("run").GetString());

@@ -37,16 +37,19 @@ public class DistributedCliTests
             string data = Path.Combine(root, "data"), two = Path.Combine(root, "two"), tb = Path.Combine(root, "tb");
             TinyRun.WriteSubset(data, train: 64, test: 20);
             // the default run name: a rank other than 0 that claimed a folder would make a second one
-            var (code, stdout, stderr, _) = MpiRun.Run(2, Cli, [.. Recipe, "--epochs", "2", "--batch-size", "4", "--data", data, "--runs-dir", two, "--tensorboard", tb], Limit);
+            var (code, stdout, stderr, _) = MpiRun.Run(2, Cli, [.. Recipe, "--epochs", "2", "--batch-size", "4", "--data", data, "--runs-dir", two, "--tensorboard", tb, "--report"], Limit);
             Assert.True(code == 0, $"exit code {code}:\n{stdout}\n{stderr}");
             var folders = Directory.GetDirectories(two);
             Assert.Single(folders);
             Assert.Single(Directory.GetFiles(tb));
-            foreach (var line in new[] { "data: ", "run: ", "epoch   1/2", "epoch   2/2", "test loss: ", "saved: " })
+            foreach (var line in new[] { "data: ", "run: ", "epoch   1/2", "epoch   2/2", "test loss: ", "saved: ", "report: " })
                 Assert.True(Regex.Matches(stdout, Regex.Escape(line)).Count == 1, $"'{line}' is not printed exactly once:\n{stdout}");
             Assert.Contains("1 thread x 2 ranks (batch 4 per rank, 8 per step)", stdout);
             Assert.Contains("\"world_size\": \"2\"", File.ReadAllText(Path.Combine(folders[0], "run.json")));
             Assert.Equal(3, File.ReadAllLines(Path.Combine(folders[0], "metrics.csv")).Length);
+            string html = File.ReadAllText(Path.Combine(folders[0], "report.html"));
+            Assert.DoesNotContain("Not available", html);
+            Assert.Contains("<section id=\"graph\">", html);
 
             (code, stdout, stderr, _) = MpiRun.Run(1, Cli, [.. Recipe, "--epochs", "2", "--batch-size", "8", "--data", data, "--runs-dir", root, "--run", "one"], Limit);
             Assert.True(code == 0, $"exit code {code}:\n{stdout}\n{stderr}");
@@ -57,6 +60,30 @@ public class DistributedCliTests
             foreach (var (k, t) in expected)
                 worst = Math.Max(worst, t.ToArray().Zip(actual[k].ToArray(), (a, b) => Math.Abs((double)a - b)).Max());
             Assert.True(worst <= 1e-6, $"2 ranks x batch 4 differ from 1 rank x batch 8 by {worst}");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ASyncBnRunWritesItsReportOnRankZeroAfterMpiEnds()
+    {
+        if (!MpiRun.Available()) return;
+        var root = Directory.CreateTempSubdirectory("nabla-ddpcli-").FullName;
+        try
+        {
+            string data = Path.Combine(root, "data");
+            TinyRun.WriteSubset(data, train: 32, test: 8);
+            // the report's step runs the SyncBatchNorm layers in training mode: on rank 0 alone, once MPI has ended
+            var (code, stdout, stderr, _) = MpiRun.Run(2, Cli, ["train", "--model", "cnn", "--sync-bn", "--distributed", "--epochs", "1", "--batch-size", "4",
+                "--threads", "1", "--plain", "--data", data, "--runs-dir", root, "--run", "bn", "--report"], Limit);
+            Assert.True(code == 0, $"exit code {code}:\n{stdout}\n{stderr}");
+            Assert.Single(Regex.Matches(stdout, "report: "));
+            string html = File.ReadAllText(Path.Combine(root, "bn", "report.html"));
+            Assert.DoesNotContain("Not available", html);
+            Assert.Contains("SyncBatchNorm", html);
         }
         finally
         {
