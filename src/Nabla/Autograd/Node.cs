@@ -59,5 +59,14 @@ public sealed class Node
     /// <summary>The backward of a multi-output op: one residual per output, null for an output that received none.</summary>
     internal Tensor?[] Apply(Tensor?[] residuals) => (_backwardMany ?? throw FreedError())(residuals);
 
-    internal void Free() => (_backward, _backwardMany) = (null, null);
+    // called once when the node is freed (its backward can no longer run): an op gives back what it kept for it
+    internal Action? OnFree { get; set; }
+
+    internal void Free()
+    {
+        (_backward, _backwardMany) = (null, null);
+        var onFree = OnFree;
+        OnFree = null;
+        onFree?.Invoke();
+    }
 }

@@ -103,6 +103,7 @@ public partial class Tensor
             if (c0 is not null) list.Add(grads[6]);
             return [.. list];
         }, firstOrderOnly: true);
+        if (y.GradFn is { } node) node.OnFree = run.Release;
         return (y, hn, cn);
     }
 

@@ -15,6 +15,9 @@ internal interface IRecurrentRun
     /// (dx, dW_ih, dW_hh, db_ih, db_hh, dh0, dc0), each null where not asked for.
     /// </summary>
     Tensor?[] Backward(Tensor? dY, Tensor? dHn, Tensor? dCn, bool dx, bool dWih, bool dWhh, bool dbIh, bool dbHh, bool dh0, bool dc0);
+
+    /// <summary>The graph node is freed: what was kept for backward may go back to the pool.</summary>
+    void Release();
 }
 
 /// <summary>
@@ -24,7 +27,7 @@ internal interface IRecurrentRun
 /// gates (all cells), the hidden state entering each step (for dW_hh; GRU also for dz), c and tanh(c') (LSTM), and
 /// the recurrent projection h_n of the n gate (GRU). The output sequence y is always time-major (T, B, H).
 /// </summary>
-internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, int inF, int hidden, bool reverse, bool batchFirst,
+internal sealed partial class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, int inF, int hidden, bool reverse, bool batchFirst,
     int[]? lengths, bool save) : IRecurrentRun where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int _gh = Tensor.GateCount(mode) * hidden;
@@ -43,6 +46,7 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
 
     public (Tensor Y, Tensor HN, Tensor? CN) Forward(Tensor x, Tensor wIh, Tensor wHh, Tensor? bIh, Tensor? bHh, Tensor h0, Tensor? c0)
     {
+        if (UseFused) return ForwardFused(x, wIh, wHh, bIh, bHh, h0, c0!);
         int gh = _gh, rows = Rows, hd = hidden;
         var gates = new T[rows * gh];
         bool bias = bIh is not null || bHh is not null;
@@ -124,6 +128,7 @@ internal sealed class RecurrentRun<T>(RecurrentMode mode, int steps, int batch, 
 
     public Tensor?[] Backward(Tensor? dY, Tensor? dHn, Tensor? dCn, bool needX, bool needWih, bool needWhh, bool needBih, bool needBhh, bool needH0, bool needC0)
     {
+        if (_fused) return BackwardFused(dY, dHn, dCn, needX, needWih, needWhh, needBih, needBhh, needH0, needC0);
         int gh = _gh, rows = Rows, hd = hidden;
         // an output that received no residual contributes zero: an unused y reads one zero row for every step
         var dys = dY is null ? default : dY.Span<T>();
