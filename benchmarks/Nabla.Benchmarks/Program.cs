@@ -40,9 +40,9 @@ public static class Program
             return AttentionBench.Run(args.Length > 1 ? args[1] : "", args.Length > 2 && int.TryParse(args[2], out int t) ? t : 0);
         }
         string only = args.Length > 0 ? args[0] : "all";
-        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "transformer" or "convpasses"))
+        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "cnnbn" or "lstm" or "transformer" or "convpasses"))
         {
-            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses] | --bdn [BenchmarkDotNet args]");
+            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|cnnbn|lstm|transformer|convpasses] | --bdn [BenchmarkDotNet args]");
             return 2;
         }
         Threading.MaxThreads = Threads;
@@ -62,6 +62,7 @@ public static class Program
             ConvBench.Cnn();
             ConvBench.ConvForward();
         }
+        if (only is "all" or "cnnbn") ConvBench.CnnBn();
         if (only is "all" or "lstm") LstmBench.Run();
         if (only is "all" or "transformer") TransformerBench.Run();
         if (only is "profile") Profile.Run();
