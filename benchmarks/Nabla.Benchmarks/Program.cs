@@ -46,6 +46,7 @@ public static class Program
             return 2;
         }
         Threading.MaxThreads = Threads;
+        ConvBench.PrintProfile = Environment.GetEnvironmentVariable("NABLA_BENCH_PROFILE") == "1";   // per-op table of the conv train steps
         Tensor.ManualSeed(0);
         PrintHeader();
         Console.WriteLine("RESULT\tname\tmin\tmedian\tunit\titers\textra");

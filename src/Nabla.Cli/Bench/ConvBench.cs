@@ -61,6 +61,9 @@ internal static class ConvBench
             string.Create(CultureInfo.InvariantCulture, $"GFLOP/s(median)={gflop / Harness.Median(t):F0}"));
     }
 
+    /// <summary>When set, each train step workload also prints its Profiler table (by op, 20 steps after warm-up).</summary>
+    internal static bool PrintProfile { get; set; }
+
     private static void TrainStep(string name, Module model, int[] shape, int batch, int warmup, double lr = 0.01, double momentum = 0)
     {
         model.Train();
@@ -75,6 +78,19 @@ internal static class ConvBench
             j.Backward();
             sgd.Step();
         }, warmup);
+        if (PrintProfile)
+        {
+            using var p = Nabla.Diagnostics.Profiler.Start();
+            for (int i = 0; i < 20; i++)
+            {
+                sgd.ZeroGrad();
+                loss.Forward(model.Forward(x), y).Backward();
+                sgd.Step();
+            }
+            p.Stop();
+            Console.WriteLine($"# profile of {name}, 20 steps:");
+            foreach (var line in p.KeyAverages().Table(30).Split('\n')) Console.WriteLine("# " + line);
+        }
         double med = Harness.Median(t);
         Harness.Report(name, t[0] * 1e3, med * 1e3, "ms/step", t.Length, string.Create(CultureInfo.InvariantCulture, $"samples/s(median)={batch / med:F0}"));
     }
