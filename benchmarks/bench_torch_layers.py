@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Single-layer workloads that shared/bench/bench_torch.py lacks, timed by its method (imported from bench_torch.py).
 
-Run with Debian's interpreter: /usr/bin/python3 bench_torch_layers.py [norm|conv]
+Run with Debian's interpreter: /usr/bin/python3 bench_torch_layers.py [norm|conv|cnnbn|transformer]
 Each prints `RESULT name min median unit iters extra`, as Nabla.Benchmarks does under the same names.
 """
 import os
@@ -54,6 +54,18 @@ def cnn_nobn_train():
     bt.train_bench("cnn_nobn_train_b32", model, x, y, torch.optim.SGD(model.parameters(), lr=0.01), 32, warmup=5)
 
 
+def cnnbn_train():
+    """`nabla train --model cnn`'s network (conv3x3-BN-ReLU x3, 32/64/128) and optimizer (SGD lr 0.05, momentum 0.9), batch 32 of 3x32x32."""
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(), nn.MaxPool2d(2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+    x = torch.randn(32, 3, 32, 32)
+    y = torch.randint(0, 10, (32,))
+    bt.train_bench("cnnbn_train_b32", model, x, y, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9), 32, warmup=5)
+
+
 def conv2d_fwd_resnet():
     """Conv2d(64, 64, 3, padding=1) forward alone on a ResNet-like 8x64x56x56 input, no grad."""
     conv = nn.Conv2d(64, 64, 3, padding=1)
@@ -87,7 +99,7 @@ def encoder_layer_fwd_bwd():
               f"shape=16x128x256 heads=4 ff=1024 GFLOP/s(median)={flop / 1e9 / bt.median(t):.0f}")
 
 
-WORKLOADS = {"norm": [batchnorm2d_fwd_bwd, layernorm_fwd_bwd], "conv": [cnn_nobn_train, conv2d_fwd_resnet],
+WORKLOADS = {"norm": [batchnorm2d_fwd_bwd, layernorm_fwd_bwd], "conv": [cnn_nobn_train, conv2d_fwd_resnet], "cnnbn": [cnnbn_train],
              "transformer": [encoder_layer_fwd_bwd]}
 
 

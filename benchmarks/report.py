@@ -234,6 +234,7 @@ def main():
     timed_table("Convolution: training steps (forward, backward, SGD update) and Conv2d forward",
                 [("lenet_train_b64", "LeNet-5 train step, batch 64 of 1x28x28", "ms/step"),
                  ("cnn_nobn_train_b32", "conv3x3 32-64-128 + maxpools + GAP + fc, no BN, batch 32 of 3x32x32", "ms/step"),
+                 ("cnnbn_train_b32", "the cnn preset: conv3x3-BN-ReLU 32-64-128 + maxpools + GAP + fc, SGD momentum, batch 32 of 3x32x32", "ms/step"),
                  ("conv2d_fwd_resnet_b8", "Conv2d(64→64, 3x3, pad 1) forward, 8x64x56x56", "ms/call")])
     timed_table("LSTM train step (LSTM(28→128, batch_first) over 28 steps, batch 64, fc 128→10 on the last step, cross-entropy, Adam)",
                 [("lstm_train_b64", "train step b64 (~0.86 GFLOP)", "ms/step")])
@@ -284,7 +285,7 @@ def main():
     L.append("Rerun: `benchmarks/run.sh` from the repository root (`benchmarks/run.sh --quick` skips the quiet-machine "
              "wait and retries). It rebuilds Release, runs `Nabla.Benchmarks` and `bench_torch.py` interleaved, keeps "
              "the raw RESULT lines in `benchmarks/results/latest.tsv` and rewrites this file. One workload alone: "
-             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses]` (`convpasses`: each conv pass alone, per method); "
+             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|cnnbn|lstm|transformer|convpasses]` (`convpasses`: each conv pass alone, per method); "
              "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`. "
              "`nabla bench` runs the same harness and workloads (Nabla only) on any machine. Nabla's p99, managed "
              "allocation per iteration (`GC.GetAllocatedBytesForCurrentThread`, the timing thread) and GC counts come "

@@ -64,7 +64,7 @@ for w in gemm mlp infer lenet lstm; do
 done
 # layer workloads: Nabla.Benchmarks WORKLOAD side by side with benchmarks/bench_torch_layers.py WORKLOAD
 layers_script="$here/bench_torch_layers.py"
-for w in norm conv transformer; do
+for w in norm conv cnnbn transformer; do
   echo "== nabla $w" >&2
   echo "# == side=nabla workload=$w" >>"$tmp"
   "$nabla" "$w" | tee -a "$tmp" >&2

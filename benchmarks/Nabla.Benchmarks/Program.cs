@@ -40,12 +40,13 @@ public static class Program
             return AttentionBench.Run(args.Length > 1 ? args[1] : "", args.Length > 2 && int.TryParse(args[2], out int t) ? t : 0);
         }
         string only = args.Length > 0 ? args[0] : "all";
-        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "lstm" or "transformer" or "convpasses" or "inferparts" or "inferkernels"))
+        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "cnnbn" or "lstm" or "transformer" or "convpasses" or "inferparts" or "inferkernels"))
         {
-            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|lstm|transformer|convpasses|inferparts] | --bdn [BenchmarkDotNet args]");
+            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|cnnbn|lstm|transformer|convpasses|inferparts|inferkernels] | --bdn [BenchmarkDotNet args]");
             return 2;
         }
         Threading.MaxThreads = Threads;
+        ConvBench.PrintProfile = Environment.GetEnvironmentVariable("NABLA_BENCH_PROFILE") == "1";   // per-op table of the conv train steps
         Tensor.ManualSeed(0);
         PrintHeader();
         Console.WriteLine("RESULT\tname\tmin\tmedian\tunit\titers\textra");
@@ -62,6 +63,7 @@ public static class Program
             ConvBench.Cnn();
             ConvBench.ConvForward();
         }
+        if (only is "all" or "cnnbn") ConvBench.CnnBn();
         if (only is "all" or "lstm") LstmBench.Run();
         if (only is "all" or "transformer") TransformerBench.Run();
         if (only is "profile") Profile.Run();

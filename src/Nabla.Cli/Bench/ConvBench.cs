@@ -33,6 +33,21 @@ internal static class ConvBench
         TrainStep("cnn_nobn_train_b32", model, [32, 3, 32, 32], 32, warmup: 5);
     }
 
+    /// <summary>
+    /// The conv-BN CNN: `nabla train --model cnn`'s architecture (Models.SmallCnn: conv3x3-BatchNorm2d-ReLU
+    /// x3 with 32/64/128 channels, two max pools, global average pool, fc) and optimizer (SGD lr 0.05, momentum 0.9)
+    /// on 3x32x32, batch 32; bench_torch_layers.py's cnnbn is the same network in PyTorch.
+    /// </summary>
+    public static void CnnBn()
+    {
+        var model = new Sequential(
+            new Conv2d(3, 32, 3, padding: 1), new BatchNorm2d(32), new ReLU(),
+            new Conv2d(32, 64, 3, padding: 1), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+            new Conv2d(64, 128, 3, padding: 1), new BatchNorm2d(128), new ReLU(), new MaxPool2d(2),
+            new GlobalAvgPool2d(), new Linear(128, 10));
+        TrainStep("cnnbn_train_b32", model, [32, 3, 32, 32], 32, warmup: 5, lr: 0.05, momentum: 0.9);
+    }
+
     public static void ConvForward()
     {
         var conv = new Conv2d(64, 64, 3, padding: 1);
@@ -46,12 +61,15 @@ internal static class ConvBench
             string.Create(CultureInfo.InvariantCulture, $"GFLOP/s(median)={gflop / Harness.Median(t):F0}"));
     }
 
-    private static void TrainStep(string name, Module model, int[] shape, int batch, int warmup)
+    /// <summary>When set, each train step workload also prints its Profiler table (by op, 20 steps after warm-up).</summary>
+    internal static bool PrintProfile { get; set; }
+
+    private static void TrainStep(string name, Module model, int[] shape, int batch, int warmup, double lr = 0.01, double momentum = 0)
     {
         model.Train();
         var x = Tensor.Randn(shape);
         var y = Tensor.RandInt(0, 10, [batch]);
-        var sgd = new SGD(model.Parameters(), 0.01);
+        var sgd = new SGD(model.Parameters(), lr, momentum: momentum);
         var loss = new CrossEntropyLoss();
         var t = Harness.TimeIt(() =>
         {
@@ -60,6 +78,19 @@ internal static class ConvBench
             j.Backward();
             sgd.Step();
         }, warmup);
+        if (PrintProfile)
+        {
+            using var p = Nabla.Diagnostics.Profiler.Start();
+            for (int i = 0; i < 20; i++)
+            {
+                sgd.ZeroGrad();
+                loss.Forward(model.Forward(x), y).Backward();
+                sgd.Step();
+            }
+            p.Stop();
+            Console.WriteLine($"# profile of {name}, 20 steps:");
+            foreach (var line in p.KeyAverages().Table(30).Split('\n')) Console.WriteLine("# " + line);
+        }
         double med = Harness.Median(t);
         Harness.Report(name, t[0] * 1e3, med * 1e3, "ms/step", t.Length, string.Create(CultureInfo.InvariantCulture, $"samples/s(median)={batch / med:F0}"));
     }
