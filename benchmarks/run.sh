@@ -2,6 +2,7 @@
 # Runs Nabla's benchmarks and the PyTorch reference side by side, interleaved per workload, and writes BENCHMARKS.md.
 #   benchmarks/run.sh           full run: waits for a quiet machine and retries disturbed attempts (as bench_torch.py)
 #   benchmarks/run.sh --quick   no waiting / retrying (ANCHORS_RETRY_BUDGET_S=0): one attempt per workload, noisier
+#   benchmarks/run.sh --core    the side-by-side workloads only: BENCHMARKS.md keeps its last memory and NativeAOT sections
 # Env: ANCHORS_RETRY_BUDGET_S (seconds of quiet-machine waiting/retrying per process, both sides; default 45),
 #      NABLA_BENCH_SKIP_BUILD=1 (run the last built binary without rebuilding).
 # Raw output (RESULT lines and each process's header) goes to benchmarks/results/latest.tsv.
@@ -10,11 +11,14 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 mode=full
-case "${1:-}" in
-  "") ;;
-  --quick) mode=quick; export ANCHORS_RETRY_BUDGET_S=0 ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
+core=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) mode=quick; export ANCHORS_RETRY_BUDGET_S=0 ;;
+    --core) core=1 ;;
+    *) echo "usage: $0 [--quick] [--core]" >&2; exit 2 ;;
+  esac
+done
 
 # ---- build (Release); others may be building src/Nabla at the same time: retry on an obj/file-lock collision.
 # NABLA_BENCH_SKIP_BUILD=1 reuses the last built binary (e.g. while src/ is mid-edit and does not compile).
@@ -39,6 +43,13 @@ have_torch=1
 if ! env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" -c "import torch" 2>/dev/null; then
   echo "warning: $python cannot import torch; PyTorch columns will be empty" >&2
   have_torch=0
+fi
+
+# Debian's python3-torch links libblas.so.3: without libopenblas0-pthread that is the reference BLAS, ~100x slower
+# (2026-12-05: torch.mm at 3 GFLOP/s), which would make every PyTorch column meaningless
+if [ "$have_torch" = 1 ] && ! ldconfig -p 2>/dev/null | grep -c 'openblas' >/dev/null; then
+  echo "error: PyTorch would run on the reference BLAS: apt-get install libopenblas0-pthread first" >&2
+  exit 1
 fi
 
 mkdir -p "$here/results"
@@ -94,10 +105,12 @@ echo "== plots" >&2
 echo "# run.sh finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >>"$tmp"
 cp "$tmp" "$out" && chmod 644 "$out"
 
-# peak memory of the CLI per preset (writes results/memory.md, a section of the report)
-"$here/memory.sh" || echo "warning: benchmarks/memory.sh failed; BENCHMARKS.md keeps the last memory section" >&2
-# the NativeAOT binary against the JIT build (publishes both; writes results/aot.md, a section of the report)
-"$python" "$here/aot.py" || echo "warning: benchmarks/aot.py failed; BENCHMARKS.md keeps the last NativeAOT section" >&2
+if [ "$core" = 0 ]; then
+  # peak memory of the CLI per preset (writes results/memory.md, a section of the report)
+  "$here/memory.sh" || echo "warning: benchmarks/memory.sh failed; BENCHMARKS.md keeps the last memory section" >&2
+  # the NativeAOT binary against the JIT build (publishes both; writes results/aot.md, a section of the report)
+  "$python" "$here/aot.py" || echo "warning: benchmarks/aot.py failed; BENCHMARKS.md keeps the last NativeAOT section" >&2
+fi
 
 "$python" "$here/report.py" "$out" "$repo/BENCHMARKS.md"
 echo "wrote $repo/BENCHMARKS.md and $out" >&2
