@@ -10,8 +10,8 @@ import sys
 
 
 def parse(path):
-    side, meta = None, {"nabla": [], "torch": [], "nabla_avx2": [], "torch_avx2": [], "run": []}
-    results = {"nabla": {}, "torch": {}, "nabla_avx2": {}, "torch_avx2": {}}
+    side, meta = None, {"nabla": [], "torch": [], "nabla_avx2": [], "torch_avx2": [], "diag": [], "run": []}
+    results = {"nabla": {}, "torch": {}, "nabla_avx2": {}, "torch_avx2": {}, "diag": {}}
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -21,6 +21,13 @@ def parse(path):
                 continue
             if line.startswith("#"):
                 meta[side or "run"].append(line[1:].strip())
+                continue
+            # InferBench's lines (inferparts): INFER name  min X us  median Y us  p99 Z us ...
+            m = re.match(r"INFER\t(\S+)\s*\tmin\s+(\S+) us\tmedian\s+(\S+) us\tp99\s+(\S+) us", line)
+            if m and side is not None:
+                results[side]["infer_" + m.group(1)] = {"min": float(m.group(2)), "median": float(m.group(3)),
+                                                       "p99": float(m.group(4)), "unit": "us", "iters": 0,
+                                                       "extra": "", "note": ""}
                 continue
             if not line.startswith("RESULT\t") or side is None:
                 continue
@@ -36,7 +43,8 @@ def parse(path):
             r = {"min": float(f_[2]), "median": float(f_[3]), "unit": f_[4], "iters": int(f_[5]),
                  "extra": extra, "note": note}
             # Nabla's harness adds the 99th percentile, managed bytes allocated per iteration and GCs per 100 iterations
-            for key, pat in (("p99", r"\bp99=(\S+)"), ("alloc", r"\balloc_per_iter_B=(\d+)"), ("gcs", r"\bgc_per_100_iters=(\S+)")):
+            for key, pat in (("p99", r"\bp99=(\S+)"), ("alloc", r"\balloc_per_iter_B=(\d+)"), ("gcs", r"\bgc_per_100_iters=(\S+)"),
+                             ("gcpause", r"\bgc_pause_ms_per_iter=([\d.e+-]+)")):
                 m = re.search(pat, extra)
                 if m:
                     r[key] = m.group(1) if key == "gcs" else float(m.group(1))
@@ -135,6 +143,157 @@ def plots_section(results_dir):
     return out
 
 
+def memory_md_path():
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "memory.md")
+
+
+# The MLP 784-512-256-10 train step at batch 128: forward, dW for every layer, dX for all but the first
+MLP_LAYERS = ((784, 512), (512, 256), (256, 10))
+MLP_STEP_FLOP = 2 * 128 * (2 * sum(i * o for i, o in MLP_LAYERS) + sum(i * o for i, o in MLP_LAYERS[1:]))
+
+
+def profile_bound(key, prof):
+    """One workload's Profiler table in a sentence: where the step's time goes, per op kind."""
+    w = {"lenet_train_b64": "lenet", "lstm_train_b64": "lstm", "cnnbn_train_b32": "cnnbn"}[key]
+    if not prof or not prof[0]:
+        return f"per-op profile: `NABLA_BENCH_PROFILE=1 Nabla.Benchmarks {w}`"
+    ops, _ = prof
+    total = sum(t for _, t in ops)
+    top = ", ".join(f"{n} {t:.2f} ms ({100 * t / total:.0f}%)" for n, t in ops[:4])
+    return (f"per step, under the profiler ({total:.2f} ms of op self time): {top}; "
+            f"rerun: `NABLA_BENCH_PROFILE=1 Nabla.Benchmarks {w}`")
+
+
+def profiles(lines):
+    """The per-op Profiler tables (NABLA_BENCH_PROFILE=1) among a side's comment lines: {workload: (ops, steps)}, ops as
+    (name, self ms per step) by self time, forward/backward kinds only (modules and scopes nest them)."""
+    out, cur, steps = {}, None, 1
+    for l in lines:
+        m = re.match(r"profile of (\w+), (\d+) steps:", l)
+        if m:
+            cur, steps = m.group(1), int(m.group(2))
+            out[cur] = ([], steps)
+            continue
+        m = re.match(r"(\S+)\s+(forward|backward)\s+\d+\s+([\d.]+)\s", l)
+        if cur and m:
+            out[cur][0].append((m.group(1), float(m.group(3)) / steps))
+    return {k: (sorted(v[0], key=lambda x: -x[1]), v[1]) for k, v in out.items()}
+
+
+def targets_section(nb, tr, diag, peak_best, memory_md, diag_meta=()):
+    """Issue 13's targets against this run's numbers, and what bounds each one, from the diagnostics run beside them."""
+    def get(key, field="median", src=nb):
+        r = src.get(key)
+        return r[field] if r and field in r else None
+
+    def met(ok):
+        return "–" if ok is None else ("yes" if ok else "**no**")
+
+    rows = []
+    b1 = {k: get(k, "median", diag) for k in ("bound_fma_1t", "bound_fma_2t", "bound_sgemm_1024_1t", "bound_sgemm_1024_2t")}
+    # SGEMM
+    pcts = {n: (100 * get(f"sgemm_{n}") / peak_best if get(f"sgemm_{n}") and peak_best else None) for n in (256, 512, 1024, 2048)}
+    tp = {n: (100 * get(f"sgemm_{n}", src=tr) / peak_best if get(f"sgemm_{n}", src=tr) and peak_best else None) for n in (256, 512, 1024, 2048)}
+    bound = "–"
+    if all(b1.values()):
+        bound = (f"one thread reaches {100 * b1['bound_sgemm_1024_1t'] / b1['bound_fma_1t']:.0f}% of the one-thread FMA peak "
+                 f"({b1['bound_sgemm_1024_1t']:.0f} of {b1['bound_fma_1t']:.0f} GFLOP/s, n=1024, C preallocated, medians), two threads "
+                 f"{100 * b1['bound_sgemm_1024_2t'] / b1['bound_fma_2t']:.0f}% of the two-thread peak: the micro-kernel is near peak, "
+                 "the loss is in running two threads (packing, sharing the packed panels between the cores, the machine's second "
+                 "vCPU; see the spread below) and, at n ≤ 512, in packing relative to the work")
+    if any(pcts.values()):
+        ok = all(v is not None and v >= (80 if n == 256 else 90) for n, v in pcts.items())
+        rows.append(("SGEMM ≥ 90% of the FMA peak for n ≥ 512, ≥ 80% at n = 256",
+                     " / ".join(f"{v:.0f}%" if v else "–" for v in pcts.values()) + " at n = 256 / 512 / 1024 / 2048 (PyTorch "
+                     + " / ".join(f"{v:.0f}%" if v else "–" for v in tp.values()) + ")", met(ok), bound))
+    # MLP train step
+    mlp = get("mlp_train_b128")
+    if mlp is not None:
+        floor = MLP_STEP_FLOP / (peak_best * 1e9) * 1e3 if peak_best else None
+        gem, gem_min = get("bound_mlp_gemms_2t", src=diag), get("bound_mlp_gemms_2t", "min", diag)
+        bound = (f"FLOP floor {floor:.2f} ms ({MLP_STEP_FLOP / 1e6:.0f} MFLOP at the measured peak), 1.3x = {1.3 * floor:.2f} ms. "
+                 if floor else "")
+        if gem:
+            bound += (f"The step's 8 GEMMs alone, on preallocated buffers, take {gem:.2f} ms (min {gem_min:.2f}): "
+                      f"{100 * gem / mlp:.0f}% of the step's median; at these shapes (m or k = 128) they run at "
+                      f"{MLP_STEP_FLOP / gem / 1e6:.0f} GFLOP/s, so the step is bound by small-GEMM efficiency, not by autograd")
+        rows.append(("MLP 784-512-256-10 train step b128 ≤ 1.3x its FLOP floor (Zen 5: ≤ 1.0 ms)",
+                     f"{mlp:.2f} ms (min {get('mlp_train_b128', 'min'):.2f})", met(mlp <= 1.0), bound))
+    prof = profiles(diag_meta)
+    for key, label, target in (("lenet_train_b64", "LeNet step b64 ≤ 0.8 ms (Zen 5)", 0.8),
+                               ("lstm_train_b64", "LSTM(28→128) step b64 ≤ 2.5 ms (Zen 5)", 2.5),
+                               ("cnnbn_train_b32", "conv-BN CNN step b32 ≤ 18 ms", 18.0)):
+        v = get(key)
+        if v is not None:
+            rows.append((label, f"{v:.2f} ms (min {get(key, 'min'):.2f}; PyTorch {get(key, src=tr) or float('nan'):.2f})",
+                         met(v <= target), profile_bound(key, prof.get(key))))
+    # inference
+    v1, p99 = get("mlp_infer_b1"), get("mlp_infer_b1", "p99")
+    if v1 is not None:
+        rw, rw1 = get("infer_read_weights_2t", "median", diag), get("infer_read_weights_1t", "median", diag)
+        rwp99 = get("infer_read_weights_1t", "p99", diag)
+        gv = get("infer_gemv_x3_2t", "median", diag)
+        bound = "–"
+        if rw:
+            bound = (f"reading the 2.1 MB of weights alone takes {rw:.1f} µs on two threads ({rw1:.1f} on one; medians): "
+                     f"more than each core's L2 holds, so a call streams them from L3; the three GEMVs alone {gv:.1f} µs. "
+                     f"The p99: a plain one-thread read loop of the same bytes has p99 {rwp99:.0f} µs against its median {rw1:.1f} "
+                     "on this VM, so the 2x p99 target is bound by the machine's interruptions, not by the code")
+        rows.append(("MLP inference batch 1: median ≤ 10 µs, p99 ≤ 2x median",
+                     f"{v1:.1f} µs, p99 {p99:.0f} µs", met(v1 <= 10 and p99 <= 2 * v1), bound))
+    vb = get("mlp_infer_b1024")
+    if vb is not None:
+        rows.append(("MLP inference batch 1024 ≤ 2.5 ms", f"{vb:.2f} ms (min {get('mlp_infer_b1024', 'min'):.2f})",
+                     met(vb <= 2.5), f"{2 * 1024 * sum(i * o for i, o in MLP_LAYERS) / 1e6:.0f} MFLOP: "
+                     + (f"{2 * 1024 * sum(i * o for i, o in MLP_LAYERS) / (vb * 1e6):.0f} GFLOP/s at the median" if vb else "")))
+    # allocation
+    train = [k for k in ("mlp_train_b128", "lenet_train_b64", "lstm_train_b64", "cnnbn_train_b32", "cnn_nobn_train_b32") if k in nb]
+    if train:
+        worst = max(nb[k].get("alloc", 0) for k in train)
+        gen2 = [k for k in train if nb[k].get("gcs", "0/0/0").split("/")[-1] not in ("0", "0.0")]
+        rows.append(("Training step allocates ≤ 1 KB after warm-up, no gen2 collection",
+                     ", ".join(f"{k.split('_')[0]} {nb[k].get('alloc', 0) / 1024:.0f} KiB" for k in train)
+                     + (f"; gen2 in {', '.join(k.split('_')[0] for k in gen2)}" if gen2 else "; no gen2"),
+                     met(worst <= 1024 and not gen2),
+                     ("the GC's pauses per step: " + ", ".join(f"{k.split('_')[0]} {nb[k]['gcpause']:.2g} ms" for k in train if "gcpause" in nb[k])
+                      + " (of the step medians above). " if any("gcpause" in nb[k] for k in train) else "")
+                     + "gradients and used-up residuals are recycled; what remains is mostly the forward's outputs (activations, "
+                     "pooling indices, saved statistics), which an eager step cannot recycle safely since the caller may hold "
+                     "any of them: ≤ 1 KB needs a captured, replayed step"))
+    rss = [(k[len("peak_rss_"):], v["median"]) for k, v in nb.items() if k.startswith("peak_rss_")]
+    if rss:
+        w, top = max(rss, key=lambda x: x[1])
+        rows.append(("Peak RSS of the whole benchmark ≤ 300 MiB", f"largest {w} {top:.0f} MiB", met(top <= 300),
+                     "the norm workload's LayerNorm input alone is 64x512x768 floats = 96 MiB, and x, the upstream gradient, "
+                     "y and dx are 4 of them alive at once (bench_torch_layers.py uses the same shape), 384 MiB before any "
+                     "garbage; the rest is arrays of earlier iterations the GC has not yet collected" if w == "norm" else "–"))
+    if os.path.exists(memory_md):
+        with open(memory_md, encoding="utf-8") as f:
+            m = re.search(r"^\| cnn \| (\d+) \|", f.read(), re.M)
+        if m:
+            rows.append(("The cnn preset trains in ≤ 1 GB", f"{m.group(1)} MB peak RSS (benchmarks/memory.sh)",
+                         met(int(m.group(1)) <= 1024), "–"))
+    if not rows:
+        return []
+    out = ["## Issue 13's targets, measured in this run", "",
+           "Each target against this run's median, and what bounds it, measured in the same run by the diagnostic workloads "
+           "(`Nabla.Benchmarks bounds` and `inferparts`: variants interleaved round by round in one process).", "",
+           "| target | measured | met? | what bounds it (measured) |", "| --- | --- | --- | --- |"]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    out.append("")
+    spreads = []
+    for k in ("bound_fma_1t", "bound_fma_2t", "bound_mlp_gemms_2t"):
+        r = diag.get(k)
+        m = re.search(r"round_spread\(slowest/fastest median\)=(\S+)", r["extra"]) if r else None
+        if m:
+            spreads.append(f"{k[len('bound_'):]} {m.group(1)}x")
+    if spreads:
+        out += ["The machine's own speed moves: over the diagnostics' rounds (a few seconds), the slowest round's median over "
+                "the fastest's was " + ", ".join(spreads) + ". Differences smaller than that between two separate processes "
+                "are not evidence; the A/B comparisons behind Nabla's kernel changes are interleaved in one process.", ""]
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -205,11 +364,16 @@ def main():
         b = r["alloc"]
         return f"{b:.0f} B" if b < 1024 else f"{b / 1024:.1f} KiB" if b < 1048576 else f"{b / 1048576:.1f} MiB"
 
+    def gcs(r):
+        if not r or "gcs" not in r:
+            return "–"
+        return r["gcs"] + (f"; pauses {r['gcpause']:.3g} ms/iter" if "gcpause" in r else "")
+
     def timed_table(title, rows):
         L.append(f"## {title}")
         L.append("")
         L.append("| workload | unit | Nabla median | Nabla p99 | Nabla min | PyTorch median | PyTorch min "
-                 "| PyTorch time / Nabla time (median) | Nabla managed alloc / iter | Nabla GCs / 100 iters (gen0/1/2) "
+                 "| PyTorch time / Nabla time (median) | Nabla managed alloc / iter | Nabla GCs / 100 iters (gen0/1/2); GC pause "
                  "| iterations (Nabla; PyTorch) | conditions (Nabla; PyTorch) |")
         L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
         for key, label, unit in rows:
@@ -220,7 +384,7 @@ def main():
                      f"| {fmt(a['min']) if a else '–'} "
                      f"| {fmt(b['median']) if b else '–'} | {fmt(b['min']) if b else '–'} "
                      f"| {ratio(b['median'] if b else None, a['median'] if a else None)} "
-                     f"| {alloc(a)} | {a.get('gcs', '–') if a else '–'} "
+                     f"| {alloc(a)} | {gcs(a)} "
                      f"| {a['iters'] if a else '–'}; {b['iters'] if b else '–'} | {note(a)}; {note(b)} |")
         L.append("")
 
@@ -267,6 +431,8 @@ def main():
                      f"| {ratio(b['median'] if b else None, a['median'] if a else None)} | {note(a)}; {note(b)} |")
         L.append("")
 
+    L.extend(targets_section(nb, tr, res["diag"], peak_best, memory_md_path(), meta["diag"]))
+
     # ---- peak RSS of each Nabla benchmark process (one process per workload in run.sh)
     rss = sorted((k[len("peak_rss_"):], v["median"]) for k, v in nb.items() if k.startswith("peak_rss_"))
     if rss:
@@ -292,7 +458,7 @@ def main():
              "from the same timed loop as its median.")
     L.append("")
     # ---- peak memory of the CLI: benchmarks/memory.sh writes this section
-    memory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "memory.md")
+    memory = memory_md_path()
     if os.path.exists(memory):
         with open(memory, encoding="utf-8") as f:
             L.append(f.read().rstrip("\n"))

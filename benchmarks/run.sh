@@ -100,6 +100,12 @@ if grep -q avx512f /proc/cpuinfo 2>/dev/null; then
     fi
   done
 fi
+# diagnostics beside the timed workloads: what bounds them (report.py's targets section)
+for w in bounds inferparts lenet lstm cnnbn; do
+  echo "== nabla (diagnostics) $w" >&2
+  echo "# == side=diag workload=$w" >>"$tmp"
+  NABLA_BENCH_PROFILE=1 "$nabla" "$w" | tee -a "$tmp" >&2
+done
 echo "== plots" >&2
 "$here/plots.sh" >&2
 echo "# run.sh finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >>"$tmp"

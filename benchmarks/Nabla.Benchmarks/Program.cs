@@ -40,9 +40,9 @@ public static class Program
             return AttentionBench.Run(args.Length > 1 ? args[1] : "", args.Length > 2 && int.TryParse(args[2], out int t) ? t : 0);
         }
         string only = args.Length > 0 ? args[0] : "all";
-        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "cnnbn" or "lstm" or "transformer" or "convpasses" or "inferparts" or "inferkernels"))
+        if (only is not ("all" or "gemm" or "mlp" or "infer" or "peak" or "profile" or "norm" or "lenet" or "conv" or "cnnbn" or "lstm" or "transformer" or "convpasses" or "inferparts" or "inferkernels" or "bounds"))
         {
-            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|cnnbn|lstm|transformer|convpasses|inferparts|inferkernels] | --bdn [BenchmarkDotNet args]");
+            Console.Error.WriteLine("usage: Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|cnnbn|lstm|transformer|convpasses|inferparts|inferkernels|bounds] | --bdn [BenchmarkDotNet args]");
             return 2;
         }
         Threading.MaxThreads = Threads;
@@ -68,6 +68,7 @@ public static class Program
         if (only is "all" or "transformer") TransformerBench.Run();
         if (only is "profile") Profile.Run();
         if (only is "convpasses") ConvPasses.Run();
+        if (only is "bounds") BoundsBench.Run();
         if (only is "inferparts") InferBench.Run();
         if (only is "inferkernels") InferBench.Kernels();
         double wall = (Stopwatch.GetTimestamp() - t0) / Stopwatch.Frequency;

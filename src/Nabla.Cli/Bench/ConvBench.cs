@@ -64,6 +64,17 @@ internal static class ConvBench
     /// <summary>When set, each train step workload also prints its Profiler table (by op, 20 steps after warm-up).</summary>
     internal static bool PrintProfile { get; set; }
 
+    /// <summary>With <see cref="PrintProfile"/>: 20 more steps under the Profiler, its table as comment lines (report.py reads them).</summary>
+    internal static void Profile(string name, Action step)
+    {
+        if (!PrintProfile) return;
+        using var p = Nabla.Diagnostics.Profiler.Start();
+        for (int i = 0; i < 20; i++) step();
+        p.Stop();
+        Console.WriteLine($"# profile of {name}, 20 steps:");
+        foreach (var line in p.KeyAverages().Table(30).Split('\n')) Console.WriteLine("# " + line);
+    }
+
     private static void TrainStep(string name, Module model, int[] shape, int batch, int warmup, double lr = 0.01, double momentum = 0)
     {
         model.Train();
@@ -78,19 +89,12 @@ internal static class ConvBench
             j.Backward();
             sgd.Step();
         }, warmup);
-        if (PrintProfile)
+        Profile(name, () =>
         {
-            using var p = Nabla.Diagnostics.Profiler.Start();
-            for (int i = 0; i < 20; i++)
-            {
-                sgd.ZeroGrad();
-                loss.Forward(model.Forward(x), y).Backward();
-                sgd.Step();
-            }
-            p.Stop();
-            Console.WriteLine($"# profile of {name}, 20 steps:");
-            foreach (var line in p.KeyAverages().Table(30).Split('\n')) Console.WriteLine("# " + line);
-        }
+            sgd.ZeroGrad();
+            loss.Forward(model.Forward(x), y).Backward();
+            sgd.Step();
+        });
         double med = Harness.Median(t);
         Harness.Report(name, t[0] * 1e3, med * 1e3, "ms/step", t.Length, string.Create(CultureInfo.InvariantCulture, $"samples/s(median)={batch / med:F0}"));
     }

@@ -11,7 +11,8 @@ namespace Nabla.Benchmarks;
 /// <c>RESULT\tname\tmin\tmedian\tunit\titers\textra [notes]</c>. Beyond the script, each line's extra field
 /// carries the 99th percentile (time units), the managed bytes the calling thread allocated per iteration
 /// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>) and the gen0/gen1/gen2 collections per 100 iterations of
-/// the timed loop: <c>p99=… alloc_per_iter_B=… gc_per_100_iters=g0/g1/g2</c>. Shared by Nabla.Benchmarks and
+/// the timed loop and the GC's pause time per iteration (<see cref="GC.GetTotalPauseDuration"/>):
+/// <c>p99=… alloc_per_iter_B=… gc_per_100_iters=g0/g1/g2 gc_pause_ms_per_iter=…</c>. Shared by Nabla.Benchmarks and
 /// `nabla bench` (which also collects the lines as <see cref="Results"/>).
 /// </summary>
 internal static class Harness
@@ -40,6 +41,7 @@ internal static class Harness
     private static double[] s_lastSamples = [];
     private static double s_lastAllocPerIter = double.NaN;
     private static (double G0, double G1, double G2) s_lastGcPer100 = (double.NaN, double.NaN, double.NaN);
+    private static double s_lastGcPauseMsPerIter = double.NaN;
 
     /// <summary>Short runs for a smoke test: few iterations, ~0.1 s per workload, no waiting for a quiet machine.</summary>
     public static void Quick()
@@ -109,6 +111,7 @@ internal static class Harness
             long me0 = SelfTicks();
             int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
             long alloc0 = GC.GetAllocatedBytesForCurrentThread();
+            var pause0 = GC.GetTotalPauseDuration();
             double start = Now();
             while (samples.Count < MinIters || (Now() - start < TargetSeconds && samples.Count < MaxIters))
             {
@@ -119,6 +122,7 @@ internal static class Harness
             double wall = Now() - start;
             // the samples list's own growth is the harness's, not the step's: it has MaxIters capacity from the start
             long alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+            double pauseMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds;
             var gcs = (100.0 * (GC.CollectionCount(0) - gc0) / samples.Count, 100.0 * (GC.CollectionCount(1) - gc1) / samples.Count,
                 100.0 * (GC.CollectionCount(2) - gc2) / samples.Count);
             var (b1, s1) = MachineTicks();
@@ -134,6 +138,7 @@ internal static class Harness
                 best = samples.ToArray();
                 s_lastAllocPerIter = alloc / (double)samples.Count;
                 s_lastGcPer100 = gcs;
+                s_lastGcPauseMsPerIter = pauseMs / samples.Count;
             }
             if (others <= MaxOthersPct || s_retrySpent >= RetryBudget) break;
             Thread.Sleep(2000);
@@ -181,7 +186,7 @@ internal static class Harness
         double p99 = timeUnit && t.Length > 0 && Median(t) > 0 ? Percentile(t, 0.99) * (med / Median(t)) : double.NaN;
         var (g0, g1, g2) = s_lastGcPer100;
         string measured = string.Create(CultureInfo.InvariantCulture,
-            $"{(double.IsNaN(p99) ? "" : $"p99={G6(p99)} ")}alloc_per_iter_B={s_lastAllocPerIter:F0} gc_per_100_iters={g0:0.##}/{g1:0.##}/{g2:0.##}");
+            $"{(double.IsNaN(p99) ? "" : $"p99={G6(p99)} ")}alloc_per_iter_B={s_lastAllocPerIter:F0} gc_per_100_iters={g0:0.##}/{g1:0.##}/{g2:0.##} gc_pause_ms_per_iter={G6(s_lastGcPauseMsPerIter)}");
         string all = extra.Length == 0 ? measured : extra + " " + measured;
         Results.Add(new BenchResult(name, mn, med, p99, unit, iters, s_lastAllocPerIter, g0, g1, g2, extra, s_lastNote));
         if (Output is null) return;

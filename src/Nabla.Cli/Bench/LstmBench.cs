@@ -34,13 +34,15 @@ internal static class LstmBench
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var ce = new CrossEntropyLoss();
         model.Train();
-        var t = Harness.TimeIt(() =>
+        void Step()
         {
             opt.ZeroGrad();
             var loss = ce.Forward(model.Forward(x), y);
             loss.Backward();
             opt.Step();
-        }, warmup: 5);
+        }
+        var t = Harness.TimeIt(Step, warmup: 5);
+        ConvBench.Profile("lstm_train_b64", Step);
         double med = Harness.Median(t);
         Harness.Report("lstm_train_b64", t[0] * 1e3, med * 1e3, "ms/step", t.Length,
             string.Create(CultureInfo.InvariantCulture, $"samples/s(median)={64 / med:F0}"));

@@ -23,8 +23,8 @@ internal static class Workloads
     private static double s_peakBest = double.NaN;
 
     // ---------------- peak: 2-core FMA throughput ----------------
-    private const int FmaChains = 12;
-    private const long FmaIters = 1L << 23;   // ~12 ms per step at ~260 GFLOP/s per core
+    internal const int FmaChains = 12;
+    internal const long FmaIters = 1L << 23;   // ~12 ms per step at ~260 GFLOP/s per core
 
     /// <summary>12 independent FMA chains; returns a value that depends on all of them.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -82,7 +82,7 @@ internal static class Workloads
     }
 
     /// <summary>Runs the FMA chains on <see cref="Threads"/> threads at once (the caller plus persistent helpers).</summary>
-    private sealed class PeakRunner : IDisposable
+    internal sealed class PeakRunner : IDisposable
     {
         private readonly Func<long, float> _kernel;
         private readonly long _iters;

@@ -86,15 +86,20 @@ public partial class Tensor
             throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input of shape {ShapeUtil.Format(input._shape)}.");
     }
 
-    /// <summary>A dense (N, C, L) copy, or (1, C, N·L) when <paramref name="permute"/>.</summary>
+    /// <summary>
+    /// The data dense, laid out (N, C, L) in memory (the kernels take n, c, l, not the shape), or a (1, C, N·L) copy
+    /// when <paramref name="permute"/>. No view op runs for the usual layout: views are ops, and the profiler times an
+    /// op from the previous op's end, so a view after the kernel would take the kernel's time and allocation.
+    /// </summary>
     private static Tensor ToChannelWork(Tensor t, int n, int c, int l, bool permute)
     {
         var d = t.Detach();
-        return permute ? d.Reshape(n, c, l).Permute(1, 0, 2).Contiguous().View(1, c, n * l) : d.Contiguous().View(n, c, l);
+        return permute ? d.Reshape(n, c, l).Permute(1, 0, 2).Contiguous().View(1, c, n * l) : d.Contiguous();
     }
 
+    /// <summary>The kernels' output in the input's shape (as is, unless <paramref name="permute"/>d).</summary>
     private static Tensor FromChannelWork(Tensor t, int[] shape, int n, int c, int l, bool permute) =>
-        permute ? t.View(c, n, l).Permute(1, 0, 2).Contiguous().View(shape.ToArray()) : t.View(shape.ToArray());
+        permute ? t.View(c, n, l).Permute(1, 0, 2).Contiguous().View(shape.ToArray()) : t;
 
     private static void BatchNormForward<T>(Tensor x, Tensor y, int n, int c, int l, bool training, double eps,
         double[] w, double[] b, double[] mean, double[] m2, double[] rstd) where T : unmanaged, IFloatingPointIeee754<T>

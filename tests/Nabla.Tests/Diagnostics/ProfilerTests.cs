@@ -37,6 +37,24 @@ public class ProfilerTests
     }
 
     [Fact]
+    public void BatchNormForwardIsTimedAsItsOwnOp()
+    {
+        // an op is timed from the previous op's end: BatchNorm used to end with a view op (Reshape), which took the
+        // normalisation's time and its output's allocation, leaving the BatchNorm2d row near zero
+        Tensor.ManualSeed(0);
+        var bn = new BatchNorm2d(3);
+        bn.Train();
+        var x = Tensor.Randn([4, 3, 8, 8]).RequireGrad();
+        var p = Profiler.Start();
+        for (int i = 0; i < Steps; i++) bn.Forward(x).Sum().Backward();
+        p.Stop();
+        var table = p.KeyAverages();
+        var row = table.Find("BatchNorm2d") ?? throw new Xunit.Sdk.XunitException($"no BatchNorm2d row in\n{table.Table()}");
+        Assert.Equal(Steps, row.Calls);
+        Assert.True(row.SelfAllocatedBytes >= Steps * 4 * 3 * 8 * 8 * sizeof(float), $"BatchNorm2d allocated {row.SelfAllocatedBytes} B:\n{table.Table()}");
+    }
+
+    [Fact]
     public void KeyAveragesCountOpsLayersForwardAndBackward()
     {
         var table = ProfileMlp().KeyAverages();
