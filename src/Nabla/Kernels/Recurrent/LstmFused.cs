@@ -129,6 +129,7 @@ internal static unsafe class LstmFused
     }
 
     // 4 rows × the 4 gates of w hidden units
+    [SkipLocalsInit]
     private static void ForwardTile4<T, TV, TOps, TAct>(in LstmForwardStep<T> s, int r, int j, T* bp)
         where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T> where TAct : struct, ILstmActivations<TV>
     {
@@ -148,12 +149,32 @@ internal static unsafe class LstmFused
             x = TOps.Broadcast(a3[p]);
             c30 = TOps.Fma(x, b0, c30); c31 = TOps.Fma(x, b1, c31); c32 = TOps.Fma(x, b2, c32); c33 = TOps.Fma(x, b3, c33);
         }
-        ForwardEpilogue<T, TV, TOps, TAct>(s, r, j, c00, c01, c02, c03);
-        ForwardEpilogue<T, TV, TOps, TAct>(s, r + 1, j, c10, c11, c12, c13);
-        ForwardEpilogue<T, TV, TOps, TAct>(s, r + 2, j, c20, c21, c22, c23);
-        ForwardEpilogue<T, TV, TOps, TAct>(s, r + 3, j, c30, c31, c32, c33);
+        // the accumulators go to the stack before the epilogues: kept live across them, they made the JIT spill half
+        // of them to the stack on every k step (a store after each FMA; tier-1 disassembly), at a third of the speed
+        T* acc = stackalloc T[16 * w];
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
+        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
+        Park<T, TV, TOps>(acc + 8 * w, w, c20, c21, c22, c23);
+        Park<T, TV, TOps>(acc + 12 * w, w, c30, c31, c32, c33);
+        for (int q = 0; q < 4; q++)
+        {
+            T* a = acc + 4 * q * w;
+            ForwardEpilogue<T, TV, TOps, TAct>(s, r + q, j, TOps.Load(a), TOps.Load(a + w), TOps.Load(a + 2 * w), TOps.Load(a + 3 * w));
+        }
     }
 
+    /// <summary>Stores four accumulators side by side at <paramref name="acc"/> (see <see cref="ForwardTile4"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Park<T, TV, TOps>(T* acc, int w, TV v0, TV v1, TV v2, TV v3)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        TOps.Store(v0, acc);
+        TOps.Store(v1, acc + w);
+        TOps.Store(v2, acc + 2 * w);
+        TOps.Store(v3, acc + 3 * w);
+    }
+
+    [SkipLocalsInit]
     private static void ForwardTile2<T, TV, TOps, TAct>(in LstmForwardStep<T> s, int r, int j, T* bp)
         where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T> where TAct : struct, ILstmActivations<TV>
     {
@@ -168,8 +189,14 @@ internal static unsafe class LstmFused
             x = TOps.Broadcast(a1[p]);
             c10 = TOps.Fma(x, b0, c10); c11 = TOps.Fma(x, b1, c11); c12 = TOps.Fma(x, b2, c12); c13 = TOps.Fma(x, b3, c13);
         }
-        ForwardEpilogue<T, TV, TOps, TAct>(s, r, j, c00, c01, c02, c03);
-        ForwardEpilogue<T, TV, TOps, TAct>(s, r + 1, j, c10, c11, c12, c13);
+        T* acc = stackalloc T[8 * w];   // as in ForwardTile4
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
+        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
+        for (int q = 0; q < 2; q++)
+        {
+            T* a = acc + 4 * q * w;
+            ForwardEpilogue<T, TV, TOps, TAct>(s, r + q, j, TOps.Load(a), TOps.Load(a + w), TOps.Load(a + 2 * w), TOps.Load(a + 3 * w));
+        }
     }
 
     private static void ForwardTile1<T, TV, TOps, TAct>(in LstmForwardStep<T> s, int r, int j, T* bp)
@@ -281,6 +308,7 @@ internal static unsafe class LstmFused
     }
 
     // 4 rows × 4 vectors of hidden units: dh = dA_next·W_hh over k = 4H, then the gate derivatives
+    [SkipLocalsInit]
     private static void BackwardTile4<T, TV, TOps>(in LstmBackwardStep<T> s, int r, int j, T* whh)
         where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
@@ -304,12 +332,19 @@ internal static unsafe class LstmFused
                 c30 = TOps.Fma(x, b0, c30); c31 = TOps.Fma(x, b1, c31); c32 = TOps.Fma(x, b2, c32); c33 = TOps.Fma(x, b3, c33);
             }
         }
-        BackwardEpilogue4<T, TV, TOps>(s, r, j, c00, c01, c02, c03);
-        BackwardEpilogue4<T, TV, TOps>(s, r + 1, j, c10, c11, c12, c13);
-        BackwardEpilogue4<T, TV, TOps>(s, r + 2, j, c20, c21, c22, c23);
-        BackwardEpilogue4<T, TV, TOps>(s, r + 3, j, c30, c31, c32, c33);
+        T* acc = stackalloc T[16 * w];   // as in ForwardTile4
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
+        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
+        Park<T, TV, TOps>(acc + 8 * w, w, c20, c21, c22, c23);
+        Park<T, TV, TOps>(acc + 12 * w, w, c30, c31, c32, c33);
+        for (int q = 0; q < 4; q++)
+        {
+            T* a = acc + 4 * q * w;
+            BackwardEpilogue4<T, TV, TOps>(s, r + q, j, TOps.Load(a), TOps.Load(a + w), TOps.Load(a + 2 * w), TOps.Load(a + 3 * w));
+        }
     }
 
+    [SkipLocalsInit]
     private static void BackwardTile2<T, TV, TOps>(in LstmBackwardStep<T> s, int r, int j, T* whh)
         where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
@@ -328,8 +363,14 @@ internal static unsafe class LstmFused
                 c10 = TOps.Fma(x, b0, c10); c11 = TOps.Fma(x, b1, c11); c12 = TOps.Fma(x, b2, c12); c13 = TOps.Fma(x, b3, c13);
             }
         }
-        BackwardEpilogue4<T, TV, TOps>(s, r, j, c00, c01, c02, c03);
-        BackwardEpilogue4<T, TV, TOps>(s, r + 1, j, c10, c11, c12, c13);
+        T* acc = stackalloc T[8 * w];   // as in ForwardTile4
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
+        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
+        for (int q = 0; q < 2; q++)
+        {
+            T* a = acc + 4 * q * w;
+            BackwardEpilogue4<T, TV, TOps>(s, r + q, j, TOps.Load(a), TOps.Load(a + w), TOps.Load(a + 2 * w), TOps.Load(a + 3 * w));
+        }
     }
 
     private static void BackwardTile1<T, TV, TOps>(in LstmBackwardStep<T> s, int r, int j, T* whh)
