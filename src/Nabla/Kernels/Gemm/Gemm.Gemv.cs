@@ -116,10 +116,13 @@ public static partial class Gemm
                 s30 = Ops512<T>.Fma(Vector512.Load(r3 + p), x0, s30);
                 p += w;
             }
-            Store(j, Vector512.Sum(s00 + s01) + Tail(r0, x, p, k));
-            Store(j + 1, Vector512.Sum(s10 + s11) + Tail(r1, x, p, k));
-            Store(j + 2, Vector512.Sum(s20 + s21) + Tail(r2, x, p, k));
-            Store(j + 3, Vector512.Sum(s30 + s31) + Tail(r3, x, p, k));
+            // the four horizontal sums first, then the tails: vector accumulators kept live across the tail loops made
+            // the JIT spill three of them on every k step (a store and a reload each; tier-1 disassembly)
+            T d0 = Vector512.Sum(s00 + s01), d1 = Vector512.Sum(s10 + s11), d2 = Vector512.Sum(s20 + s21), d3 = Vector512.Sum(s30 + s31);
+            Store(j, d0 + Tail(r0, x, p, k));
+            Store(j + 1, d1 + Tail(r1, x, p, k));
+            Store(j + 2, d2 + Tail(r2, x, p, k));
+            Store(j + 3, d3 + Tail(r3, x, p, k));
         }
 
         private static T DotRow(T* r, T* x, int k)
