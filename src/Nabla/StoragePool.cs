@@ -22,7 +22,7 @@ internal static class StoragePool
     /// <summary>Most bytes the pool holds; arrays returned past it are left to the GC.</summary>
     public const long MaxBytes = 256L << 20;
 
-    private static readonly object s_lock = new();
+    private static readonly Lock s_lock = new();
     private static readonly Dictionary<(DType DType, int Length), Stack<Array>> s_free = new();
     private static long s_bytes;
 
