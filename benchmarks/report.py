@@ -241,10 +241,19 @@ def targets_section(nb, tr, diag, peak_best, memory_md, diag_meta=()):
         gem, gem_min = get("bound_mlp_gemms_2t", src=diag), get("bound_mlp_gemms_2t", "min", diag)
         bound = (f"FLOP floor {floor:.2f} ms ({MLP_STEP_FLOP / 1e6:.0f} MFLOP at the measured peak), 1.3x = {1.3 * floor:.2f} ms "
                  f"(1.0 ms needs {100 * floor / 1.0:.0f}% of peak over the whole step). " if floor else "")
+        gem1 = get("bound_mlp_gemms_1t", src=diag)
+        same, other = get("bound_read_1MiB_same_core", src=diag), get("bound_read_1MiB_other_core", src=diag)
         if gem:
             bound += (f"The step's 8 GEMMs alone, on preallocated buffers, take {gem:.2f} ms (min {gem_min:.2f}): "
                       f"{100 * gem / mlp:.0f}% of the step's median; at these shapes (m or k = 128) they run at "
                       f"{MLP_STEP_FLOP / gem / 1e6:.0f} GFLOP/s, so the step is bound by small-GEMM efficiency, not by autograd")
+            if gem1:
+                bound += (f". On one thread the same GEMMs take {gem1:.2f} ms: two threads give {gem1 / gem:.2f}x, where the "
+                          f"FMA peak doubles")
+            if same and other:
+                bound += (f"; on this machine a core reads data the other core just wrote at {other:.0f} GB/s against "
+                          f"{same:.0f} GB/s for its own (1 MiB, measured), and every GEMM's packed panels and outputs cross "
+                          "between the cores")
         rows.append(("MLP 784-512-256-10 train step b128 ≤ 1.3x its FLOP floor (Zen 5: ≤ 1.0 ms)",
                      f"{mlp:.2f} ms (min {get('mlp_train_b128', 'min'):.2f})", met(mlp <= 1.0), bound))
     prof = profiles(diag_meta)

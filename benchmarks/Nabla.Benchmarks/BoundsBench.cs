@@ -8,7 +8,8 @@ namespace Nabla.Benchmarks;
 /// <summary>
 /// What bounds the timed workloads (<c>Nabla.Benchmarks bounds</c>; run.sh's diagnostics, read by report.py): the FMA
 /// peak with one and two threads, SGEMM n=1024 on a preallocated C with one and two threads, and the eight GEMMs of
-/// the MLP train step alone on preallocated buffers, all interleaved round by round in one process, so that the
+/// the MLP train step alone on preallocated buffers with one and two threads, all interleaved round by round in one
+/// process (then what reading another core's fresh data costs, <see cref="CrossCore"/>), so that the
 /// machine's changing speed (a shared VM: measured to swing by up to 2x within minutes) hits every variant alike.
 /// Each line's extra field gives the spread of the per-round medians (slowest / fastest round).
 /// </summary>
@@ -55,6 +56,7 @@ internal static class BoundsBench
             ("bound_fma_2t", 2, 4, peak2.Step, 2 * fmaFlop),
             ("bound_sgemm_1024_1t", 1, 3, Sgemm, 2.0 * n * n * n),
             ("bound_sgemm_1024_2t", 2, 5, Sgemm, 2.0 * n * n * n),
+            ("bound_mlp_gemms_1t", 1, 20, MlpGemms, mlpFlop),
             ("bound_mlp_gemms_2t", 2, 40, MlpGemms, mlpFlop),
         };
         var samples = variants.Select(_ => new List<double>()).ToArray();
@@ -79,6 +81,7 @@ internal static class BoundsBench
             }
         }
         Threading.MaxThreads = Program.Threads;
+        CrossCore();
         for (int v = 0; v < variants.Length; v++)
         {
             var (name, threads, _, _, flop) = variants[v];
@@ -87,7 +90,7 @@ internal static class BoundsBench
                 $"threads={threads} rounds={Rounds} round_spread(slowest/fastest median)={roundMedians[v].Max() / roundMedians[v].Min():F2}");
             double min = s[0], med = Harness.Median(s);
             // printed directly: these lines have no harness loop behind them (no p99, allocation or GC fields)
-            Console.WriteLine(name == "bound_mlp_gemms_2t"
+            Console.WriteLine(name.StartsWith("bound_mlp_gemms", StringComparison.Ordinal)
                 ? string.Create(CultureInfo.InvariantCulture,
                     $"RESULT\t{name}\t{Harness.G6(min * 1e3)}\t{Harness.G6(med * 1e3)}\tms\t{s.Length}\t{spread} GFLOP/s(median)={flop / med / 1e9:F0} gemms={s_mlpGemms.Length} [interleaved]")
                 : string.Create(CultureInfo.InvariantCulture,
@@ -96,4 +99,104 @@ internal static class BoundsBench
     }
 
     private static float[] Rand(int count, Generator g) => Tensor.Randn([count], DType.Float32, g).ToArray();
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int sched_setaffinity(int pid, nint size, ref ulong mask);
+
+    private static void Pin(int cpu)
+    {
+        ulong mask = 1UL << cpu;
+        if (OperatingSystem.IsLinux() && cpu < 64) sched_setaffinity(0, sizeof(ulong), ref mask);
+    }
+
+    /// <summary>
+    /// What it costs one core to read data another core just wrote: a 1 MiB buffer written by a thread pinned to CPU 0,
+    /// then read (sum) by the same thread or by one pinned to CPU 1, alternating; reported as read GB/s. A kernel
+    /// whose parts land on another core than the one that produced their input pays the second figure.
+    /// </summary>
+    public static void CrossCore()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2) return;
+        const int floats = 1 << 18;   // 1 MiB
+        var buf = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+        float sink = 0;
+        long[] ticks = new long[2];
+        int[] reads = new int[2];
+        using var writeGo = new SemaphoreSlim(0);
+        using var readGo = new SemaphoreSlim(0);
+        using var done = new SemaphoreSlim(0);
+        bool stop = false, localRead = false;
+        var writer = new Thread(() =>
+        {
+            Pin(0);
+            while (true)
+            {
+                writeGo.Wait();
+                if (stop) return;
+                Fill(buf);
+                if (localRead) Time(0);
+                done.Release();
+            }
+        }) { IsBackground = true };
+        var reader = new Thread(() =>
+        {
+            Pin(1);
+            while (true)
+            {
+                readGo.Wait();
+                if (stop) return;
+                Time(1);
+                done.Release();
+            }
+        }) { IsBackground = true };
+        void Time(int who)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            sink += Sum(buf);
+            ticks[who] += Stopwatch.GetTimestamp() - t0;
+            reads[who]++;
+        }
+        writer.Start();
+        reader.Start();
+        for (int round = 0; round < 2 * 400; round++)
+        {
+            localRead = round % 2 == 0;
+            writeGo.Release();
+            done.Wait();
+            if (localRead) continue;
+            readGo.Release();
+            done.Wait();
+        }
+        stop = true;
+        writeGo.Release();
+        readGo.Release();
+        double Gbs(int who) => floats * 4.0 * reads[who] / (ticks[who] / (double)Stopwatch.Frequency) / 1e9;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT\tbound_read_1MiB_same_core\t{Harness.G6(Gbs(0))}\t{Harness.G6(Gbs(0))}\tGB/s(mean)\t{reads[0]}\twritten and read on CPU 0 [interleaved]"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT\tbound_read_1MiB_other_core\t{Harness.G6(Gbs(1))}\t{Harness.G6(Gbs(1))}\tGB/s(mean)\t{reads[1]}\twritten on CPU 0, read on CPU 1 [interleaved]"));
+        GC.KeepAlive(sink);
+    }
+
+    private static void Fill(float[] buf)
+    {
+        var s = buf.AsSpan();
+        var v = Vector512.Create(1f);
+        for (int i = 0; i + 16 <= s.Length; i += 16) v.StoreUnsafe(ref s[i]);
+    }
+
+    // four independent sums, so the loop is bound by the loads, not by the adds' latency
+    private static float Sum(float[] buf)
+    {
+        var s = buf.AsSpan();
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int i = 0; i + 64 <= s.Length; i += 64)
+        {
+            a0 += Vector512.LoadUnsafe(ref s[i]);
+            a1 += Vector512.LoadUnsafe(ref s[i + 16]);
+            a2 += Vector512.LoadUnsafe(ref s[i + 32]);
+            a3 += Vector512.LoadUnsafe(ref s[i + 48]);
+        }
+        return Vector512.Sum((a0 + a1) + (a2 + a3));
+    }
 }

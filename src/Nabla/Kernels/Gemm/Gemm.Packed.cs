@@ -106,8 +106,9 @@ public static partial class Gemm
         private readonly T* _a, _b, _c, _bias;
         private readonly bool _relu;
         private readonly int _kc, _kBlocks, _mPanels, _nPanels, _nr, _lastW, _mPad, _nPadW;
-        private readonly int _aParts, _aPanelsPerPart, _bPanelsPerPart;
-        private readonly int _tileM, _tileN, _tilesN;
+        private readonly int _aParts, _bParts, _aPanelsPerPart, _bPanelsPerPart;
+        private readonly int _tileM, _tileN, _tilesM, _tilesN;
+        private readonly bool _aMajor;
 
         public PackedPlan(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc,
             T* bias, bool relu)
@@ -137,27 +138,55 @@ public static partial class Gemm
             _aParts = Math.Min(_mPanels, 8);
             _aPanelsPerPart = (_mPanels + _aParts - 1) / _aParts;
             _aParts = (_mPanels + _aPanelsPerPart - 1) / _aPanelsPerPart;
-            int bParts = Math.Min(_nPanels, 8);
-            _bPanelsPerPart = (_nPanels + bParts - 1) / bParts;
-            bParts = (_nPanels + _bPanelsPerPart - 1) / _bPanelsPerPart;
-            PackParts = _aParts + bParts;
+            _bParts = Math.Min(_nPanels, 8);
+            _bPanelsPerPart = (_nPanels + _bParts - 1) / _bParts;
+            _bParts = (_nPanels + _bPanelsPerPart - 1) / _bPanelsPerPart;
+            PackParts = _aParts + _bParts;
 
-            // Tiles of C: at most TileMPanels x TileNPanels panels, and at least 8 tiles when the size allows it.
+            // Tiles of C: at most TileMPanels x TileNPanels panels. The larger packed operand is the major one: tiles go
+            // along it first and its packing parts are spread through the part list in the same order, so the contiguous
+            // block of parts a thread owns in both calls covers the same panels, and the thread that packs a panel is
+            // the one that reads it (a line another core wrote is read at less than half the speed of a local one).
+            // B is major only when it is larger and has more than one group of columns; then C is cut into at least
+            // 16 tiles, so that the threads, taking whole tiles, even out unequal column groups (the last panel is
+            // narrower).
             int groupsM = (_mPanels + TileMPanels - 1) / TileMPanels, groupsN = (_nPanels + TileNPanels - 1) / TileNPanels;
-            while (groupsM * groupsN < 8 && groupsM < _mPanels && (_mPanels + groupsM) / (groupsM + 1) >= 2) groupsM++;
+            _aMajor = _mPad >= _nPadW || groupsN == 1;
+            int minTiles = _aMajor ? 8 : 16;
+            while (groupsM * groupsN < minTiles && groupsM < _mPanels && (_mPanels + groupsM) / (groupsM + 1) >= 2) groupsM++;
             _tileM = (_mPanels + groupsM - 1) / groupsM;
             _tileN = (_nPanels + groupsN - 1) / groupsN;
+            _tilesM = (_mPanels + _tileM - 1) / _tileM;
             _tilesN = (_nPanels + _tileN - 1) / _tileN;
-            Tiles = (_mPanels + _tileM - 1) / _tileM * _tilesN;
+            Tiles = _tilesM * _tilesN;
+        }
+
+        /// <summary>
+        /// Which packing job part <paramref name="part"/> is: the major operand's parts and the minor one's merged in
+        /// the order of their centres (part i of c at (i + 0.5) / c), so each stretch of the part list packs matching
+        /// stretches of both operands.
+        /// </summary>
+        private (bool IsA, int Group) PackJob(int part)
+        {
+            int major = _aMajor ? _aParts : _bParts, minor = _aMajor ? _bParts : _aParts;
+            int i = 0, j = 0;
+            for (int q = 0; q < part; q++)
+            {
+                if (j >= minor || (i < major && (2L * i + 1) * minor <= (2L * j + 1) * major)) i++;
+                else j++;
+            }
+            bool takeMajor = j >= minor || (i < major && (2L * i + 1) * minor <= (2L * j + 1) * major);
+            return takeMajor ? (_aMajor, i) : (!_aMajor, j);
         }
 
         private int BlockLength(int kb) => Math.Min(_kc, _k - kb * _kc);
 
         public void Pack(int part)
         {
-            if (part < _aParts)
+            var (isA, group) = PackJob(part);
+            if (isA)
             {
-                int first = part * _aPanelsPerPart, last = Math.Min(_mPanels, first + _aPanelsPerPart);
+                int first = group * _aPanelsPerPart, last = Math.Min(_mPanels, first + _aPanelsPerPart);
                 for (int kb = 0; kb < _kBlocks; kb++)
                 {
                     int p0 = kb * _kc, kc = BlockLength(kb);
@@ -173,7 +202,7 @@ public static partial class Gemm
             }
             else
             {
-                int first = (part - _aParts) * _bPanelsPerPart, last = Math.Min(_nPanels, first + _bPanelsPerPart);
+                int first = group * _bPanelsPerPart, last = Math.Min(_nPanels, first + _bPanelsPerPart);
                 for (int kb = 0; kb < _kBlocks; kb++)
                 {
                     int p0 = kb * _kc, kc = BlockLength(kb);
@@ -191,7 +220,7 @@ public static partial class Gemm
 
         public void Tile(int tile)
         {
-            int ti = tile / _tilesN, tj = tile % _tilesN;
+            var (ti, tj) = _aMajor ? (tile / _tilesN, tile % _tilesN) : (tile % _tilesM, tile / _tilesM);
             int ipFirst = ti * _tileM, ipLast = Math.Min(_mPanels, ipFirst + _tileM);
             int jpFirst = tj * _tileN, jpLast = Math.Min(_nPanels, jpFirst + _tileN);
             int w = Vector512<T>.Count;
