@@ -358,7 +358,9 @@ def main():
     L.append("")
     L.append("Measured numbers only, from one run of `benchmarks/run.sh`: Nabla and PyTorch ran on the same machine, "
              "interleaved per workload (Nabla gemm, PyTorch gemm, Nabla mlp, PyTorch mlp, ...), both timed the same way "
-             "(`bench_torch.py`'s method: quiet-machine wait, warm-up, ≥ 20 iterations and ~2 s, min and median).")
+             "(`bench_torch.py`'s method: quiet-machine wait, warm-up, ≥ 20 iterations and ~2 s, min and median). Nabla's "
+             "warm-up lasts at least 3 s: .NET's tiered JIT recompiles a step's methods with profile data over its first "
+             "seconds on a background thread, which on 2 cores takes one from the kernels (PyTorch has no JIT to wait for).")
     L.append("")
     L.append(f"- Date: {started.group(1) if started else '?'} (run mode: {mode.group(1) if mode else '?'})")
     L.append(f"- CPU: {cpu_model()}")

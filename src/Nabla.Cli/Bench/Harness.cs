@@ -26,6 +26,14 @@ internal static class Harness
     /// <summary>At most this many warm-up iterations (a quick run lowers it).</summary>
     public static int MaxWarmup = int.MaxValue;
 
+    /// <summary>
+    /// Warm-up lasts at least this long (a quick run sets 0). The tiered JIT compiles a step's methods again, with
+    /// profile data, over its first seconds on a background thread; on 2 cores that thread takes one from the kernels,
+    /// and a timed loop that overlapped it measured the LeNet step's median at 2-4x its steady value (2026-12-05:
+    /// 3.9-7.4 ms against 1.7-2.4 ms with the JIT's tiering off). PyTorch has no JIT to wait for.
+    /// </summary>
+    public static double MinWarmupSeconds = 3.0;
+
     /// <summary>Seconds of waiting/retrying per process (env ANCHORS_RETRY_BUDGET_S, default 45, as the script).</summary>
     public static double RetryBudget = ParseBudget(Environment.GetEnvironmentVariable("ANCHORS_RETRY_BUDGET_S"));
 
@@ -49,6 +57,7 @@ internal static class Harness
         MinIters = 5;
         TargetSeconds = 0.1;
         MaxWarmup = 2;
+        MinWarmupSeconds = 0;
         RetryBudget = 0;
     }
 
@@ -105,7 +114,8 @@ internal static class Harness
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             WaitQuiet();
-            for (int i = 0; i < warmup; i++) step();
+            double warmStart = Now();
+            for (int i = 0; i < warmup || Now() - warmStart < MinWarmupSeconds; i++) step();
             var samples = new List<double>(MaxIters);
             var (b0, s0) = MachineTicks();
             long me0 = SelfTicks();
