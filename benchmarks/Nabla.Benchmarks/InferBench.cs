@@ -71,11 +71,13 @@ internal static class InferBench
         var alloc = new long[variants.Length];
         // warm-up: every variant past the tiered JIT's promotion (tier-0 and instrumented calls in the first round
         // had filled the 99th percentile)
-        foreach (var (name, threads, step, _) in variants)
-        {
-            Threading.MaxThreads = threads;
-            for (int i = 0, n = name.StartsWith("read_64", StringComparison.Ordinal) ? 5 : 500; i < n; i++) step();
-        }
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < Harness.MinWarmupSeconds)
+            foreach (var (name, threads, step, _) in variants)
+            {
+                Threading.MaxThreads = threads;
+                for (int i = 0, n = name.StartsWith("read_64", StringComparison.Ordinal) ? 2 : 100; i < n; i++) step();
+            }
         for (int round = 0; round < Rounds; round++)
         {
             for (int v = 0; v < variants.Length; v++)
