@@ -37,9 +37,11 @@ internal static class Evaluate
                 var x = Tensor.Zeros([probe, .. sampleShape]);
                 for (int pass = 0; pass < 2; pass++)
                 {
-                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    // arrays the forward rents from the pool count too: a Sequential under no-grad hands its
+                    // activations back for the next layer, so the second pass allocates almost nothing new
+                    long before = GC.GetAllocatedBytesForCurrentThread() + StoragePool.RentedBytesOnThisThread;
                     model.Forward(x);
-                    bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+                    bytes = GC.GetAllocatedBytesForCurrentThread() + StoragePool.RentedBytesOnThisThread - before;
                 }
             }
         }

@@ -38,6 +38,14 @@ internal static class StoragePool
         }
     }
 
+    [ThreadStatic] private static long t_rentedBytes;
+
+    /// <summary>
+    /// Bytes of pooled arrays handed out on the calling thread so far: with <see cref="GC.GetAllocatedBytesForCurrentThread"/>,
+    /// what a computation's tensors needed, pooled or not (the CLI sizes its evaluation batches by it).
+    /// </summary>
+    public static long RentedBytesOnThisThread => t_rentedBytes;
+
     /// <summary>Arrays handed out again since the process started (tests and benchmarks read it).</summary>
     public static long Reused { get; private set; }
 
@@ -51,6 +59,7 @@ internal static class StoragePool
             var a = stack.Pop();
             s_bytes -= SizeOf(a);
             Reused++;
+            t_rentedBytes += SizeOf(a);
             return a;
         }
     }

@@ -10,6 +10,9 @@ public abstract partial class Module
     private readonly List<Func<Module, Tensor, Tensor, Tensor?>> _forwardHooks = [];
     private readonly List<Func<Module, Tensor?, Tensor, Tensor?>> _backwardHooks = [];
 
+    /// <summary>No forward, pre-forward or backward hook is registered on this module itself.</summary>
+    internal bool HasNoHooks => _forwardPreHooks.Count == 0 && _forwardHooks.Count == 0 && _backwardHooks.Count == 0;
+
     /// <summary>
     /// Runs the module with its hooks (PyTorch's <c>module(x)</c>): forward pre-hooks, <see cref="Forward"/>, forward
     /// hooks, and wires the full backward hooks into the graph. Calling <see cref="Forward"/> directly runs no hooks.

@@ -110,6 +110,90 @@ public class StoragePoolTests
         Assert.Equal(plain.Weights, pooled.Weights);
     }
 
+    // an inference stack whose activations are all above StoragePool.MinLength: Linear, ReLU, Dropout, Flatten, conv
+    private static Sequential InferenceNet(bool dropoutFirst) => new(
+        dropoutFirst ? new Dropout(0.5) : new ReLU(),
+        new Conv2d(2, 8, 3, padding: 1, generator: new Generator(1)), new ReLU(), new MaxPool2d(2),
+        new Flatten(), new Linear(8 * 8 * 8, 4096, generator: new Generator(2)), new ReLU(), new Dropout(0.5),
+        new Linear(4096, 10, generator: new Generator(3)));
+
+    [Fact]
+    public void InferenceThroughSequentialReusesItsActivationsAndGivesTheSameValues()
+    {
+        var x = Tensor.Randn([16, 2, 16, 16], generator: new Generator(4));
+        StoragePool.Clear();
+        StoragePool.Enabled = false;
+        Tensor plain;
+        var net = InferenceNet(dropoutFirst: true);
+        net.Eval();
+        try
+        {
+            using (Tensor.NoGrad()) plain = net.Forward(x);
+        }
+        finally
+        {
+            StoragePool.Enabled = true;
+        }
+        long before = StoragePool.Reused;
+        var xValues = x.ToArray();
+        var outputs = new List<Tensor>();
+        using (Tensor.NoGrad())
+            for (int i = 0; i < 4; i++) outputs.Add(net.Forward(x));
+        // the activations between layers came back to the pool and were rented again (NaN-filled in the tests when
+        // rented uninitialised: a kernel reading a recycled array before writing it would show)
+        Assert.True(StoragePool.Reused > before, "repeated inference reused the activations' storage");
+        foreach (var y in outputs) Assert.Equal(plain.ToArray(), y.ToArray());
+        // Dropout in eval mode passes the caller's input on unchanged: it must never reach the pool
+        Assert.Equal(xValues, x.ToArray());
+    }
+
+    // the parameters' gradients of one eval-mode pass in grad mode on x, with no-grad passes on other inputs run between
+    // its forward and its backward
+    private static (float[] Output, float[][] Grads) GradAcrossInference(bool pooled)
+    {
+        StoragePool.Clear();
+        StoragePool.Enabled = pooled;
+        try
+        {
+            var net = InferenceNet(dropoutFirst: false);
+            net.Eval();
+            // the first layer (ReLU) needs no gradient: its output enters the conv's graph node with no node of its own
+            var y = net.Forward(Tensor.Randn([16, 2, 16, 16], generator: new Generator(5)));
+            using (Tensor.NoGrad())
+                for (int i = 0; i < 3; i++) net.Forward(Tensor.Randn([16, 2, 16, 16], generator: new Generator((ulong)(10 + i))));
+            y.Sum().Backward();
+            return (y.ToArray(), net.Parameters().Select(p => p.Grad!.ToArray()).ToArray());
+        }
+        finally
+        {
+            StoragePool.Enabled = true;
+        }
+    }
+
+    [Fact]
+    public void InferenceLeavesWhatAGraphSavedIntact()
+    {
+        var plain = GradAcrossInference(pooled: false);
+        var pooled = GradAcrossInference(pooled: true);
+        Assert.Equal(plain.Output, pooled.Output);
+        for (int i = 0; i < plain.Grads.Length; i++) Assert.Equal(plain.Grads[i], pooled.Grads[i]);
+    }
+
+    [Fact]
+    public void InferenceKeepsWhatAHookHolds()
+    {
+        var net = InferenceNet(dropoutFirst: false);
+        net.Eval();
+        var x = Tensor.Randn([16, 2, 16, 16], generator: new Generator(5));
+        Tensor? seen = null;
+        ((Module)net[2]).RegisterForwardHook((_, _, output) => { seen ??= output; return null; });   // the conv ReLU's first output
+        using (Tensor.NoGrad()) net.Forward(x);
+        var seenValues = seen!.ToArray();
+        using (Tensor.NoGrad())
+            for (int i = 0; i < 3; i++) net.Forward(Tensor.Randn([16, 2, 16, 16], generator: new Generator((ulong)(6 + i))));
+        Assert.Equal(seenValues, seen.ToArray());
+    }
+
     [Fact]
     public void NothingTheCallerHoldsIsHandedOutAgain()
     {
