@@ -152,10 +152,8 @@ internal static unsafe class LstmFused
         // the accumulators go to the stack before the epilogues: kept live across them, they made the JIT spill half
         // of them to the stack on every k step (a store after each FMA; tier-1 disassembly), at a third of the speed
         T* acc = stackalloc T[16 * w];
-        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
-        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
-        Park<T, TV, TOps>(acc + 8 * w, w, c20, c21, c22, c23);
-        Park<T, TV, TOps>(acc + 12 * w, w, c30, c31, c32, c33);
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03, c10, c11, c12, c13);
+        Park<T, TV, TOps>(acc + 8 * w, w, c20, c21, c22, c23, c30, c31, c32, c33);
         for (int q = 0; q < 4; q++)
         {
             T* a = acc + 4 * q * w;
@@ -174,6 +172,15 @@ internal static unsafe class LstmFused
         TOps.Store(v3, acc + 3 * w);
     }
 
+    /// <summary>Two rows' accumulators, eight side by side.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Park<T, TV, TOps>(T* acc, int w, TV v0, TV v1, TV v2, TV v3, TV v4, TV v5, TV v6, TV v7)
+        where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        Park<T, TV, TOps>(acc, w, v0, v1, v2, v3);
+        Park<T, TV, TOps>(acc + 4 * w, w, v4, v5, v6, v7);
+    }
+
     [SkipLocalsInit]
     private static void ForwardTile2<T, TV, TOps, TAct>(in LstmForwardStep<T> s, int r, int j, T* bp)
         where T : unmanaged, IFloatingPointIeee754<T> where TV : struct where TOps : struct, IVectorOps<TV, T> where TAct : struct, ILstmActivations<TV>
@@ -190,8 +197,7 @@ internal static unsafe class LstmFused
             c10 = TOps.Fma(x, b0, c10); c11 = TOps.Fma(x, b1, c11); c12 = TOps.Fma(x, b2, c12); c13 = TOps.Fma(x, b3, c13);
         }
         T* acc = stackalloc T[8 * w];   // as in ForwardTile4
-        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
-        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03, c10, c11, c12, c13);
         for (int q = 0; q < 2; q++)
         {
             T* a = acc + 4 * q * w;
@@ -333,10 +339,8 @@ internal static unsafe class LstmFused
             }
         }
         T* acc = stackalloc T[16 * w];   // as in ForwardTile4
-        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
-        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
-        Park<T, TV, TOps>(acc + 8 * w, w, c20, c21, c22, c23);
-        Park<T, TV, TOps>(acc + 12 * w, w, c30, c31, c32, c33);
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03, c10, c11, c12, c13);
+        Park<T, TV, TOps>(acc + 8 * w, w, c20, c21, c22, c23, c30, c31, c32, c33);
         for (int q = 0; q < 4; q++)
         {
             T* a = acc + 4 * q * w;
@@ -364,8 +368,7 @@ internal static unsafe class LstmFused
             }
         }
         T* acc = stackalloc T[8 * w];   // as in ForwardTile4
-        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03);
-        Park<T, TV, TOps>(acc + 4 * w, w, c10, c11, c12, c13);
+        Park<T, TV, TOps>(acc, w, c00, c01, c02, c03, c10, c11, c12, c13);
         for (int q = 0; q < 2; q++)
         {
             T* a = acc + 4 * q * w;
