@@ -188,8 +188,9 @@ def profile_bound(key, prof):
     ops, _ = prof
     total = sum(t for _, t in ops)
     top = ", ".join(f"{n} {t:.2f} ms ({100 * t / total:.0f}%)" for n, t in ops[:4])
-    return (f"Per step, under the profiler ({total:.2f} ms of op self time): {top}; "
-            f"rerun: `NABLA_BENCH_PROFILE=1 Nabla.Benchmarks {w}`")
+    return (f"Per step, under the profiler ({total:.2f} ms of op self time): {top} (the profiler times an op from the "
+            "previous event's end, so a view or copy that a fused op or a backward closure runs after its kernels carries "
+            f"the kernels' time); rerun: `NABLA_BENCH_PROFILE=1 Nabla.Benchmarks {w}`")
 
 
 def profiles(lines):
