@@ -169,14 +169,14 @@ public static partial class Gemm
         private (bool IsA, int Group) PackJob(int part)
         {
             int major = _aMajor ? _aParts : _bParts, minor = _aMajor ? _bParts : _aParts;
-            int i = 0, j = 0;
-            for (int q = 0; q < part; q++)
+            for (int q = 0, i = 0, j = 0; ; q++)
             {
-                if (j >= minor || (i < major && (2L * i + 1) * minor <= (2L * j + 1) * major)) i++;
+                // the next part is the major operand's i-th while its centre comes first
+                bool takeMajor = j >= minor || (i < major && (2L * i + 1) * minor <= (2L * j + 1) * major);
+                if (q == part) return takeMajor ? (_aMajor, i) : (!_aMajor, j);
+                if (takeMajor) i++;
                 else j++;
             }
-            bool takeMajor = j >= minor || (i < major && (2L * i + 1) * minor <= (2L * j + 1) * major);
-            return takeMajor ? (_aMajor, i) : (!_aMajor, j);
         }
 
         private int BlockLength(int kb) => Math.Min(_kc, _k - kb * _kc);
