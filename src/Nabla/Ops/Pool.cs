@@ -79,7 +79,7 @@ public partial class Tensor
             return Engine.Record(y, op + "Backward", [this], g =>
             {
                 var gc = g.Contiguous();
-                var dx = Empty(input.DType, input._shape.ToArray());
+                var dx = Uninitialized(input.DType, input._shape.ToArray());   // the kernel clears each plane before scattering
                 DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, geo.HW, geo.P, gc, idx, dx));
                 return [dx];
             }, firstOrderOnly: true);
@@ -123,7 +123,7 @@ public partial class Tensor
             return Engine.Record(y, op + "Backward", [this], g =>
             {
                 var gc = g.Contiguous();
-                var dx = Empty(input.DType, input._shape.ToArray());
+                var dx = Uninitialized(input.DType, input._shape.ToArray());   // the kernel clears each plane before scattering
                 DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, h * w, oh * ow, gc, idx, dx));
                 return [dx];
             }, firstOrderOnly: true);
