@@ -25,6 +25,13 @@ internal static class Engine
         return output;
     }
 
+    /// <summary>The no-grad end of an op that checked <see cref="GradMode.IsEnabled"/> first: only the profiler's hook, no inputs array or closure.</summary>
+    public static Tensor Unrecorded(Tensor output, string name)
+    {
+        if (Profiler.IsActive) Profiler.OnForward(name);
+        return output;
+    }
+
     /// <summary>
     /// Records <paramref name="outputs"/> (distinct tensors) as the outputs of one op: its backward receives one residual
     /// per output, null for an output that received none (e.g. a loss that reads only the final hidden state).

@@ -12,8 +12,12 @@ public partial class Tensor
     public Tensor Relu()
     {
         var y = UnaryOp<ReluOperator<float>, ReluOperator<double>>();
-        return Engine.Record(y, "ReluBackward", [this], g => [GradMode.IsEnabled ? g * y.Gt(0) : ReluBackward(g, y)]);
+        return GradMode.IsEnabled ? RecordRelu(y) : Engine.Unrecorded(y, "ReluBackward");
     }
+
+    // the closure in its own method, so a no-grad Relu allocates only its output
+    private Tensor RecordRelu(Tensor y) =>
+        Engine.Record(y, "ReluBackward", [this], g => [GradMode.IsEnabled ? g * y.Gt(0) : ReluBackward(g, y)]);
 
     // masks g by y > 0 in one pass (y > 0 exactly where x > 0)
     private static Tensor ReluBackward(Tensor g, Tensor y)

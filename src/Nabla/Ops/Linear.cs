@@ -23,13 +23,21 @@ public partial class Tensor
         CheckSameDType(op, x, weight);
         if (bias is not null) CheckSameDType(op, x, bias);
         int rows = x.Numel / Math.Max(inF, 1);
-        var x2 = x.Detach().Contiguous();
-        var w = weight.Detach().Contiguous();
+        bool grad = GradMode.IsEnabled;
+        var x2 = grad ? x.Detach().Contiguous() : x.Contiguous();
+        var w = grad ? weight.Detach().Contiguous() : weight.Contiguous();
         var outShape = x._shape.ToArray();
         outShape[^1] = outF;
         var y = Uninitialized(x.DType, outShape);
-        var b = bias?.Detach().Contiguous();
+        var b = grad ? bias?.Detach().Contiguous() : bias?.Contiguous();
         DTypeDispatch.Run(op, x.DType, new LinearForward(x2, w, b, y, rows, inF, outF));
+        // no grad (inference): no inputs array, no closure (the closure lives in RecordLinear, allocated only there)
+        return grad ? RecordLinear(x, weight, bias, x2, w, y, rows, inF, outF) : Engine.Unrecorded(y, op + "Backward");
+    }
+
+    private static Tensor RecordLinear(Tensor x, Tensor weight, Tensor? bias, Tensor x2, Tensor w, Tensor y, int rows, int inF, int outF)
+    {
+        const string op = "Linear";
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Engine.Record(y, op + "Backward", inputs, g =>
         {
