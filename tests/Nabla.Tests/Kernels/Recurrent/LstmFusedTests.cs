@@ -1,6 +1,7 @@
 using System.Numerics;
 using Nabla.Kernels;
 using Nabla.NN;
+using static Nabla.Tests.Recurrent.RecurrentKernelTests;
 
 namespace Nabla.Tests.Recurrent;
 
@@ -11,23 +12,6 @@ namespace Nabla.Tests.Recurrent;
 /// </summary>
 public unsafe class LstmFusedTests
 {
-    private static T[] Rand<T>(Random r, int n, double scale = 2) where T : IFloatingPointIeee754<T>
-    {
-        var a = new T[n];
-        for (int i = 0; i < n; i++) a[i] = T.CreateTruncating((r.NextDouble() - 0.5) * scale);
-        return a;
-    }
-
-    private static void Close<T>(T[] expected, T[] actual, double tol, string what) where T : IFloatingPointIeee754<T>
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double e = double.CreateTruncating(expected[i]), a = double.CreateTruncating(actual[i]);
-            Assert.True(Math.Abs(e - a) <= tol * (1 + Math.Abs(e)), $"{what}[{i}]: reference {e:G17}, fast {a:G17}");
-        }
-    }
-
     // hidden sizes around the vector widths (8 doubles / 16 floats per zmm) and the backward's 4-vector blocks; rows around the tiles
     public static TheoryData<int, int> Sizes() => new() { { 1, 1 }, { 3, 3 }, { 5, 16 }, { 2, 17 }, { 7, 33 }, { 9, 64 }, { 6, 70 }, { 4, 130 } };
 

@@ -7,14 +7,14 @@ namespace Nabla.Tests.Recurrent;
 /// <summary>The fused recurrent kernels (SIMD + TensorPrimitives) against their plain scalar references, at odd sizes.</summary>
 public class RecurrentKernelTests
 {
-    private static T[] Rand<T>(Random r, int n, double scale = 2) where T : IFloatingPointIeee754<T>
+    internal static T[] Rand<T>(Random r, int n, double scale = 2) where T : IFloatingPointIeee754<T>
     {
         var a = new T[n];
         for (int i = 0; i < n; i++) a[i] = T.CreateTruncating((r.NextDouble() - 0.5) * scale);
         return a;
     }
 
-    private static void Close<T>(T[] expected, T[] actual, double tol, string what) where T : IFloatingPointIeee754<T>
+    internal static void Close<T>(T[] expected, T[] actual, double tol, string what) where T : IFloatingPointIeee754<T>
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
