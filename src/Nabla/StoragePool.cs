@@ -23,7 +23,8 @@ internal static class StoragePool
     public const long MaxBytes = 256L << 20;
 
     private static readonly Lock s_lock = new();
-    private static readonly Dictionary<(DType DType, int Length), Stack<Array>> s_free = new();
+    // keyed by the array's type (float[], double[], long[], bool[], int[]) and length
+    private static readonly Dictionary<(Type Type, int Length), Stack<Array>> s_free = new();
     private static long s_bytes;
 
     /// <summary>Off: nothing is returned or rented (tests compare against it).</summary>
@@ -50,12 +51,23 @@ internal static class StoragePool
     public static long Reused { get; private set; }
 
     /// <summary>A pooled array of exactly <paramref name="length"/> elements of <paramref name="dtype"/>, or null.</summary>
-    public static Array? Rent(DType dtype, int length)
+    public static Array? Rent(DType dtype, int length) => Rent(dtype switch
+    {
+        DType.Float32 => typeof(float[]),
+        DType.Float64 => typeof(double[]),
+        DType.Int64 => typeof(long[]),
+        _ => typeof(bool[]),
+    }, length);
+
+    /// <summary>A pooled <typeparamref name="T"/>[] of exactly <paramref name="length"/> elements (an op's saved buffer), or null.</summary>
+    public static T[]? Rent<T>(int length) where T : unmanaged => (T[]?)Rent(typeof(T[]), length);
+
+    private static Array? Rent(Type type, int length)
     {
         if (length < MinLength || !Enabled) return null;
         lock (s_lock)
         {
-            if (!s_free.TryGetValue((dtype, length), out var stack) || stack.Count == 0) return null;
+            if (!s_free.TryGetValue((type, length), out var stack) || stack.Count == 0) return null;
             var a = stack.Pop();
             s_bytes -= SizeOf(a);
             Reused++;
@@ -72,7 +84,7 @@ internal static class StoragePool
         lock (s_lock)
         {
             if (s_bytes + size > MaxBytes) return;
-            var key = (DTypeExtensions.Of(a), a.Length);
+            var key = (a.GetType(), a.Length);
             if (!s_free.TryGetValue(key, out var stack)) s_free[key] = stack = new Stack<Array>();
             stack.Push(a);
             s_bytes += size;
@@ -89,7 +101,12 @@ internal static class StoragePool
         }
     }
 
-    private static long SizeOf(Array a) => (long)a.Length * (a is float[] ? sizeof(float) : sizeof(double));
+    private static long SizeOf(Array a) => (long)a.Length * a switch
+    {
+        double[] or long[] => 8,
+        bool[] => 1,
+        _ => 4,
+    };
 
     // ---- which arrays a backward pass allocated: only those may come back
 

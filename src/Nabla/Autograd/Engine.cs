@@ -220,14 +220,14 @@ internal static class Engine
                 }
                 if (--gather.Pending > 0 || !gather.Any) continue;
                 var many = Opaque(node, Profiler.IsActive ? ProfiledApply(node, gather.Residuals) : node.Apply(gather.Residuals), gather.Residuals);
-                if (!retainGraph) node.Free();
+                if (!retainGraph) node.Free(recycle ? many : null);
                 PassBack(node, many, gather.Residuals, gather.Owned, residuals, recycle);
                 continue;
             }
             if (!has) continue;
             Tensor? used = entry.G;
             var grads = Opaque(node, Profiler.IsActive ? ProfiledApply(node, entry.G) : node.Apply(entry.G), new ReadOnlySpan<Tensor?>(ref used));
-            if (!retainGraph) node.Free();
+            if (!retainGraph) node.Free(recycle ? grads : null);
             bool owned = entry.Owned && !t.RetainsGrad;
             PassBack(node, grads, new ReadOnlySpan<Tensor?>(ref used), new ReadOnlySpan<bool>(ref owned), residuals, recycle);
         }
@@ -238,7 +238,8 @@ internal static class Engine
     {
         foreach (var hook in t.GradHooks!.ToArray())
         {
-            entry.G.MarkEscaped();   // the hook may keep it
+            entry.G.MarkEscaped();   // the hook may keep it: never recycled
+            entry.Owned = false;
             var replaced = hook(entry.G);
             if (replaced is null || ReferenceEquals(replaced, entry.G)) continue;
             if (!ShapeUtil.SameShape(replaced.Shape, t.Shape) || replaced.DType != t.DType)
@@ -313,7 +314,7 @@ internal static class Engine
                 throw new InvalidOperationException($"Backward of {node.Name} returned a gradient of shape {ShapeUtil.Format(g.Shape)} for input {k} of shape {ShapeUtil.Format(input.Shape)}.");
             Observer?.Edge(node, k, g);
             // the sum over successors: a tensor that feeds several ops receives the sum of their residuals
-            bool gOwned = recycle && IsOwned(node, g, used, grads, k);
+            bool gOwned = recycle && IsOwned(node, g, used, owned, grads, k);
             if (residuals.TryGetValue(input, out var acc))
             {
                 residuals[input] = (acc.G + g, recycle);
@@ -336,11 +337,19 @@ internal static class Engine
 
     // A gradient the engine may hand to a leaf without copying: freshly allocated by a built-in op's backward, not an
     // output residual passed through, and not returned for another input too (user Functions may return tensors they keep).
-    private static bool IsOwned(Node node, Tensor g, ReadOnlySpan<Tensor?> used, Tensor?[] grads, int k)
+    // A view's backward (Reshape, Flatten) passes on its residual reshaped: that one is owned when the residual was
+    // and the view spans its whole storage, so the storage is recycled once the view is used up in turn.
+    private static bool IsOwned(Node node, Tensor g, ReadOnlySpan<Tensor?> used, ReadOnlySpan<bool> owned, Tensor?[] grads, int k)
     {
-        if (node.External || !g.OwnsStorage) return false;
-        foreach (var r in used)
-            if (r is not null && ReferenceEquals(g._storage, r._storage)) return false;
+        if (node.External) return false;
+        bool whole = g.OwnsStorage;
+        for (int o = 0; o < used.Length; o++)
+        {
+            if (used[o] is not { } r || !ReferenceEquals(g._storage, r._storage)) continue;
+            if (!owned[o] || g._offset != 0 || !g.IsContiguous || g.Numel != g._storage.Length) return false;
+            whole = true;
+        }
+        if (!whole) return false;
         for (int j = 0; j < grads.Length; j++)
             if (j != k && grads[j] is { } other && ReferenceEquals(other._storage, g._storage)) return false;
         return true;

@@ -62,11 +62,47 @@ public sealed class Node
     // called once when the node is freed (its backward can no longer run): an op gives back what it kept for it
     internal Action? OnFree { get; set; }
 
-    internal void Free()
+    // Storage that only this node's backward still reads: a buffer the op saved (max pooling's arg-max positions), or
+    // an activation nothing else can reach (Sequential's, between built-in layers), given back to StoragePool once
+    // a backward that recycles has run and freed this node and, for an activation, its consumer node too.
+    private (Array Storage, Node? After) _release;
+    private List<(Array Storage, Node? After)>? _releaseMore;
+
+    /// <summary>
+    /// Gives <paramref name="storage"/> back to <see cref="StoragePool"/> when a recycling backward (no retainGraph,
+    /// createGraph or Grad capture) frees this node, provided <paramref name="after"/> (when given) is freed by then.
+    /// The caller guarantees nothing else reads the storage once both nodes' backwards have run.
+    /// </summary>
+    internal void ReleaseAfterBackward(Array storage, Node? after = null)
+    {
+        if (_release.Storage is null) _release = (storage, after);
+        else (_releaseMore ??= []).Add((storage, after));
+    }
+
+    /// <summary>
+    /// Frees the node. <paramref name="grads"/>: the gradients its backward just returned, when the pass recycles
+    /// (then its released storage goes back to the pool, unless a gradient shares it); null otherwise.
+    /// </summary>
+    internal void Free(Tensor?[]? grads = null)
     {
         (_backward, _backwardMany) = (null, null);
         var onFree = OnFree;
         OnFree = null;
         onFree?.Invoke();
+        if (_release.Storage is null) return;
+        if (grads is not null)
+        {
+            Return(_release, grads);
+            if (_releaseMore is not null) foreach (var r in _releaseMore) Return(r, grads);
+        }
+        (_release, _releaseMore) = (default, null);
+    }
+
+    private static void Return((Array Storage, Node? After) r, Tensor?[] grads)
+    {
+        if (r.After is { Freed: false }) return;
+        foreach (var g in grads)
+            if (g is not null && ReferenceEquals(g._storage, r.Storage)) return;
+        StoragePool.Return(r.Storage);
     }
 }

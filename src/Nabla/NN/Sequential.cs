@@ -33,31 +33,85 @@ public sealed class Sequential : Module
     {
         var x = input;
         if (Diagnostics.Profiler.IsActive) return ProfiledForward(x);
+        Tensor before = input;   // the previous layer's input
         for (int i = 0; i < _layers.Count; i++)
         {
             Tensor y;
             // the scope names the layer by its key, for a drawn autograd graph (cheap: one thread-static write)
             using (ModuleScope.Enter(s_keys.Length > i ? s_keys[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
                 y = _layers[i].Call(x);
-            if (i > 0 && !GradMode.IsEnabled && IsDeadBetweenLayers(input, x, y, _layers[i - 1], _layers[i])) StoragePool.Return(x._storage);
-            x = y;
+            if (i > 0) ReleaseDead(input, before, x, y, i);
+            (before, x) = (x, y);
         }
         return x;
     }
 
     /// <summary>
-    /// Whether <paramref name="x"/>, made by layer <paramref name="producer"/> and just consumed by
-    /// <paramref name="consumer"/>, can no longer be reached, so that its storage may serve the next allocation (an
-    /// inference pass then reuses its activations instead of allocating them on every call). Only under
-    /// <see cref="Tensor.NoGrad"/>, where no op records a graph node (in grad mode the consumer may save x for its
-    /// backward even when x itself needs no gradient); x owns its storage and neither <paramref name="y"/> nor the caller's <paramref name="input"/> (which an
-    /// identity layer, Dropout in eval mode, passes on) shares it, and both layers are built-in leaf modules without
-    /// hooks, whose forward keeps no reference to its input or output (the user never sees it).
+    /// Gives the storage of <paramref name="x"/> (layer i − 1's output, which layer i just turned into
+    /// <paramref name="y"/>) back for reuse when it is out of the user's reach: both layers are built-in leaf modules
+    /// without hooks, whose forward keeps no reference to its input or output (the user never sees x), and neither
+    /// y nor the caller's <paramref name="input"/> (which an identity layer, Dropout in eval mode, passes on) shares
+    /// the storage. In grad mode x may be a view (Flatten's, GlobalAvgPool2d's): the storage is then its owner's, made
+    /// inside layer i − 1, or layer i − 2's output (<paramref name="before"/>) when layer i − 2 qualifies too.
     /// </summary>
-    private static bool IsDeadBetweenLayers(Tensor input, Tensor x, Tensor y, Module producer, Module consumer) =>
-        x.OwnsStorage && !ReferenceEquals(x._storage, y._storage)
-        && !ReferenceEquals(x._storage, input._storage)
-        && KeepsNoTensors(producer) && KeepsNoTensors(consumer) && producer.HasNoHooks && consumer.HasNoHooks;
+    private void ReleaseDead(Tensor input, Tensor before, Tensor x, Tensor y, int i)
+    {
+        if (!IsPlain(_layers[i - 1]) || !IsPlain(_layers[i])) return;
+        var owner = Owner(x);
+        if (owner is null || Shares(owner, y) || Shares(owner, input)) return;
+        if (Shares(owner, before) && (!ReferenceEquals(owner, before) || i < 2 || !IsPlain(_layers[i - 2]))) return;
+        // Under NoGrad no op recorded a node that could read x: its storage goes back at once. In grad mode the graph
+        // still reads it (the consumer's backward takes its input, an activation's backward may take its output), so
+        // it goes back once a backward that recycles has run and freed both the owner's node and the consumer's node
+        // that reads x: a training step's activations then serve the next step instead of being allocated anew. Only
+        // when the owner's node is single-output and the consumer's way from x to y is a chain of single ops.
+        if (!GradMode.IsEnabled)
+        {
+            StoragePool.Return(owner._storage);
+            return;
+        }
+        if (owner.GradFn is { OutputCount: 1 } producer && Reader(x, y) is { } reader) producer.ReleaseAfterBackward(owner._storage, reader);
+    }
+
+    private static bool Shares(Tensor a, Tensor b) => ReferenceEquals(a._storage, b._storage);
+
+    private static bool IsPlain(Module m) => KeepsNoTensors(m) && m.HasNoHooks;
+
+    // The tensor that owns x's storage: x itself, or (in grad mode, where views are recorded) the tensor a chain of
+    // single-input view nodes leads back to.
+    private static Tensor? Owner(Tensor x)
+    {
+        if (x.OwnsStorage) return x;
+        if (!GradMode.IsEnabled) return null;
+        var t = x;
+        for (int step = 0; step < 4; step++)
+        {
+            if (t.GradFn is not { Inputs.Length: 1 } node) return null;
+            t = node.Inputs[0];
+            if (!Shares(t, x)) return null;
+            if (t.OwnsStorage) return t;
+        }
+        return null;
+    }
+
+    // The node that reads x on the consumer's way to y: y's node, or the node before it where the consumer ends in
+    // a view or another single op (GlobalAvgPool2d pools, then flattens). Follows each node's first input that has
+    // a node of its own, a few steps at most.
+    private static Node? Reader(Tensor x, Tensor y)
+    {
+        var node = y.GradFn;
+        for (int step = 0; node is not null && step < 3; step++)
+        {
+            Node? next = null;
+            foreach (var t in node.Inputs)
+            {
+                if (ReferenceEquals(t, x)) return node;
+                next ??= t.GradFn;
+            }
+            node = next;
+        }
+        return null;
+    }
 
     // built-in leaf layers (all sealed) whose forward neither stores a tensor nor runs user code
     private static bool KeepsNoTensors(Module m) => m is Linear or ReLU or LeakyReLU or Sigmoid or Tanh or GELU or SiLU

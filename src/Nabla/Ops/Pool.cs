@@ -73,16 +73,20 @@ public partial class Tensor
         var input = this;
         if (max)
         {
-            var idx = GC.AllocateUninitializedArray<int>(planes * geo.P);   // every entry is written
+            // every entry is written; pooled, as only the backward reads it
+            var idx = StoragePool.Rent<int>(planes * geo.P) ?? GC.AllocateUninitializedArray<int>(planes * geo.P);
             DTypeDispatch.Run(op, DType, new MaxPoolForward(geo, x, y, idx));
             // saves only the arg-max positions
-            return Engine.Record(y, op + "Backward", [this], g =>
+            var recorded = Engine.Record(y, op + "Backward", [this], g =>
             {
                 var gc = g.Contiguous();
                 var dx = Uninitialized(input.DType, input._shape.ToArray());   // the kernel clears each plane before scattering
                 DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, geo.HW, geo.P, gc, idx, dx));
                 return [dx];
             }, firstOrderOnly: true);
+            if (recorded.GradFn is { } node) node.ReleaseAfterBackward(idx);
+            else StoragePool.Return(idx);   // no graph: nothing reads it again
+            return recorded;
         }
         DTypeDispatch.Run(op, DType, new AvgPoolForward(geo, countIncludePad, divisorOverride, x, y));
         return Engine.Record(y, op + "Backward", [this], g =>

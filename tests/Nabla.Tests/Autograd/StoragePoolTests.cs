@@ -223,6 +223,23 @@ public class StoragePoolTests
     }
 
     [Fact]
+    public void ATensorHookKeepsTheResidualItSaw()
+    {
+        // an interior tensor's residual, made by a built-in backward: the hook may keep it, so it is never recycled
+        StoragePool.Clear();
+        var x = Tensor.Randn([64, 128], generator: new Generator(8));
+        x.RequiresGrad = true;
+        var h = x * 2.0;
+        Tensor? seen = null;
+        h.RegisterHook(g => { seen = g; return null; });
+        (h * 3.0).Sum().Backward();
+        var values = seen!.ToArray();
+        for (int step = 0; step < 3; step++) (x * 2.0 * 5.0).Sum().Backward();
+        Assert.Equal(values, seen.ToArray());
+        Assert.All(values, v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
     public void AFunctionsResidualIsNeverRecycled()
     {
         // a user Function may keep the residual it was given
