@@ -16,8 +16,11 @@ namespace Nabla;
 /// </remarks>
 internal static class StoragePool
 {
-    /// <summary>Smallest array worth pooling (16 KiB of float32); smaller ones are cheap gen0 allocations.</summary>
-    public const int MinLength = 4096;
+    /// <summary>
+    /// Smallest array pooled (1 KiB of float32): a training step's small tensors (a classifier's logits and their
+    /// gradient, biases' gradients) are pooled too, so that a step allocates its objects only.
+    /// </summary>
+    public const int MinLength = 256;
 
     /// <summary>Most bytes the pool holds; arrays returned past it are left to the GC.</summary>
     public const long MaxBytes = 256L << 20;
@@ -111,12 +114,14 @@ internal static class StoragePool
     // ---- which arrays a backward pass allocated: only those may come back
 
     [ThreadStatic] private static HashSet<Array>? t_fresh;
+    [ThreadStatic] private static HashSet<Array>? t_spare;   // the last recorder, cleared, for the next pass
 
     /// <summary>Starts recording the arrays allocated on this thread (a backward pass); returns the previous recorder.</summary>
     internal static HashSet<Array>? BeginRecording()
     {
         var previous = t_fresh;
-        t_fresh = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        t_fresh = t_spare ?? new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        t_spare = null;
         return previous;
     }
 
@@ -129,7 +134,15 @@ internal static class StoragePool
     }
 
     /// <summary>Stops recording and restores the recorder a nested backward interrupted.</summary>
-    internal static void EndRecording(HashSet<Array>? previous) => t_fresh = previous;
+    internal static void EndRecording(HashSet<Array>? previous)
+    {
+        if (t_fresh is { } done)
+        {
+            done.Clear();   // holds no array between passes
+            t_spare = done;
+        }
+        t_fresh = previous;
+    }
 
     /// <summary>Notes an array allocated for a tensor on this thread.</summary>
     internal static void Allocated(Array a)

@@ -129,20 +129,59 @@ internal static class Engine
     // themselves (second-order gradients); nothing is recycled then, since the new graph may keep any residual.
     private static void Execute(IReadOnlyList<Tensor> roots, List<(Tensor Root, Tensor G)> seeds, bool retainGraph, bool createGraph, Dictionary<Tensor, Tensor?>? capture)
     {
-        var (order, gathers) = TopologicalOrder(roots);
-        var needed = capture is null ? null : Needed(order, capture);
-        bool recycle = !createGraph && capture is null;
-        using var _ = createGraph ? Tensor.EnableGrad() : default;
-        using var __ = Tensor.NoGradIf(!createGraph);
-        var recorder = recycle ? StoragePool.BeginRecording() : StoragePool.PauseRecording();
-        using var scope = Profiler.Scope("Backward");
+        var scratch = Scratch.Take();
         try
         {
-            Run(seeds, order, gathers, retainGraph, capture, needed, recycle);
+            var gathers = TopologicalOrder(roots, scratch);
+            var needed = capture is null ? null : Needed(scratch.Order, capture);
+            bool recycle = !createGraph && capture is null;
+            using var _ = createGraph ? Tensor.EnableGrad() : default;
+            using var __ = Tensor.NoGradIf(!createGraph);
+            var recorder = recycle ? StoragePool.BeginRecording() : StoragePool.PauseRecording();
+            using var scope = Profiler.Scope("Backward");
+            try
+            {
+                Run(seeds, scratch, gathers, retainGraph, capture, needed, recycle);
+            }
+            finally
+            {
+                StoragePool.EndRecording(recorder);
+            }
         }
         finally
         {
-            StoragePool.EndRecording(recorder);
+            scratch.Give();
+        }
+    }
+
+    // A pass's working collections, kept per thread for the next pass (a training step then allocates none of them);
+    // a nested pass (a hook that runs a backward) takes fresh ones. Cleared after use, so they hold no tensor between
+    // passes; one grown past a large graph's size is dropped rather than kept.
+    private sealed class Scratch
+    {
+        [ThreadStatic] private static Scratch? t_kept;
+
+        public readonly List<Tensor> Order = [];
+        public readonly HashSet<Tensor> Visited = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<(Tensor T, int Next)> Stack = new();
+        // each residual carries whether the engine owns its storage outright (then a leaf may keep it as its Grad)
+        public readonly Dictionary<Tensor, (Tensor G, bool Owned)> Residuals = new(ReferenceEqualityComparer.Instance);
+
+        public static Scratch Take()
+        {
+            var s = t_kept ?? new Scratch();
+            t_kept = null;
+            return s;
+        }
+
+        public void Give()
+        {
+            bool keep = Order.Count <= 4096;
+            Order.Clear();
+            Visited.Clear();
+            Stack.Clear();
+            Residuals.Clear();
+            if (keep) t_kept = this;
         }
     }
 
@@ -176,11 +215,11 @@ internal static class Engine
     // Storage this pass allocated and nothing can reach any more goes back to the pool (StoragePool.Recycle checks
     // the allocation): a used-up residual the engine owns, unless a backward passed it on or viewed it, a leaf or
     // RetainGrad keeps it, or a user Function saw it.
-    private static void Run(List<(Tensor Root, Tensor G)> seeds, List<Tensor> order, Dictionary<Node, Gather>? gathers, bool retainGraph,
+    private static void Run(List<(Tensor Root, Tensor G)> seeds, Scratch scratch, Dictionary<Node, Gather>? gathers, bool retainGraph,
         Dictionary<Tensor, Tensor?>? capture, HashSet<Tensor>? needed, bool recycle)
     {
-        // each residual carries whether the engine owns its storage outright (then a leaf may keep it as its Grad)
-        var residuals = new Dictionary<Tensor, (Tensor G, bool Owned)>(ReferenceEqualityComparer.Instance);
+        var order = scratch.Order;
+        var residuals = scratch.Residuals;
         foreach (var (root, g) in seeds)
             residuals[root] = residuals.TryGetValue(root, out var prev) ? (prev.G + g, recycle) : (g, false);
         bool grad = capture is null;
@@ -378,12 +417,12 @@ internal static class Engine
     // Iterative depth-first search, so deep graphs (long RNN unrolls) do not overflow the stack. Also counts, for each
     // multi-output node, how many of its outputs the graph reaches (the Run walk meets each once).
     // With several roots the post-orders of the searches (sharing one visited set) concatenate into one valid order.
-    private static (List<Tensor> Order, Dictionary<Node, Gather>? Gathers) TopologicalOrder(IReadOnlyList<Tensor> roots)
+    private static Dictionary<Node, Gather>? TopologicalOrder(IReadOnlyList<Tensor> roots, Scratch scratch)
     {
-        var order = new List<Tensor>();
+        var order = scratch.Order;
         Dictionary<Node, Gather>? gathers = null;
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(Tensor T, int Next)>();
+        var visited = scratch.Visited;
+        var stack = scratch.Stack;
         // one root at a time, each search finished before the next starts (a root may feed a later one)
         foreach (var root in roots)
         {
@@ -414,6 +453,6 @@ internal static class Engine
             }
         }
         // order is post-order (inputs before outputs); walking it backwards visits outputs first
-        return (order, gathers);
+        return gathers;
     }
 }
