@@ -32,14 +32,19 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        if (Diagnostics.Profiler.IsActive) return ProfiledForward(x);
+        bool profiling = Diagnostics.Profiler.IsActive;
         Tensor before = input;   // the previous layer's input
         for (int i = 0; i < _layers.Count; i++)
         {
             Tensor y;
-            // the scope names the layer by its key, for a drawn autograd graph (cheap: one thread-static write)
-            using (ModuleScope.Enter(s_keys.Length > i ? s_keys[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-                y = _layers[i].Call(x);
+            // while a profiler records, each layer's forward is an event "Type [key]" (nested Sequentials' keys joined
+            // by dots); otherwise the scope names the layer by its key, for a drawn autograd graph (one thread-static write)
+            if (profiling)
+                using (Diagnostics.Profiler.ModuleScope(_layers[i], i))
+                    y = _layers[i].Call(x);
+            else
+                using (ModuleScope.Enter(s_keys.Length > i ? s_keys[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                    y = _layers[i].Call(x);
             if (i > 0) ReleaseDead(input, before, x, y, i);
             (before, x) = (x, y);
         }
@@ -119,13 +124,4 @@ public sealed class Sequential : Module
         or Softsign or Conv1d or Conv2d or MaxPool1d or MaxPool2d or AvgPool1d or AvgPool2d or AdaptiveAvgPool2d
         or AdaptiveMaxPool2d or GlobalAvgPool2d or BatchNorm1d or BatchNorm2d or LayerNorm or GroupNorm or RMSNorm
         or Dropout or Dropout2d or Flatten;
-
-    // each layer's forward as a profiler event "Type [key]" (the path of nested Sequentials joined by dots)
-    private Tensor ProfiledForward(Tensor x)
-    {
-        for (int i = 0; i < _layers.Count; i++)
-            using (Diagnostics.Profiler.ModuleScope(_layers[i], i))
-                x = _layers[i].Call(x);
-        return x;
-    }
 }

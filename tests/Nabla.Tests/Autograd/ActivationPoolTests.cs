@@ -44,8 +44,9 @@ public class ActivationPoolTests
         }
     }
 
-    private static (float[] Weights, float[] Losses, long LastStepBytes) Train(bool pooled) => WithPool(pooled, () =>
+    private static (float[] Weights, float[] Losses, long LastStepBytes) Train(bool pooled, bool profiled = false) => WithPool(pooled, () =>
     {
+        using var profiler = profiled ? Nabla.Diagnostics.Profiler.Start() : null;
         var net = Net();
         var sgd = new SGD(net.Parameters(), 0.05, momentum: 0.9);
         var ce = new CrossEntropyLoss();
@@ -74,6 +75,10 @@ public class ActivationPoolTests
         // without reuse every step allocates its activations anew (and more); with it, a fraction of them
         Assert.True(plain.LastStepBytes > ActivationBytes, $"an unpooled step allocated {plain.LastStepBytes} B, its activations are {ActivationBytes} B");
         Assert.True(pooled.LastStepBytes < ActivationBytes / 4, $"a pooled step allocated {pooled.LastStepBytes} B of its {ActivationBytes} B of activations");
+        // a profiled step is the same step: its table shows the step as it runs unprofiled
+        var profiled = Train(pooled: true, profiled: true);
+        Assert.Equal(plain.Weights, profiled.Weights);
+        Assert.True(profiled.LastStepBytes < ActivationBytes / 4, $"a profiled step allocated {profiled.LastStepBytes} B of its {ActivationBytes} B of activations");
     }
 
     // other steps between a graph's forward and its later backward rent whatever the pool holds (uninitialised arrays
