@@ -234,7 +234,7 @@ internal static class Engine
                 capture[t] = entry.G;
                 entry.Owned = false;
             }
-            if (grad && has && (t.IsLeaf || t.RetainsGrad)) Accumulate(t, entry.G, owned: entry.Owned && t.IsLeaf, createGraph: GradMode.IsEnabled);
+            if (grad && has && (t.IsLeaf || t.RetainsGrad)) Accumulate(t, entry.G, owned: entry.Owned && t.IsLeaf && entry.G.IsContiguous, createGraph: GradMode.IsEnabled);
             if (t.IsLeaf)
             {
                 if (!grad) continue;
@@ -376,8 +376,9 @@ internal static class Engine
 
     // A gradient the engine may hand to a leaf without copying: freshly allocated by a built-in op's backward, not an
     // output residual passed through, and not returned for another input too (user Functions may return tensors they keep).
-    // A view's backward (Reshape, Flatten) passes on its residual reshaped: that one is owned when the residual was
-    // and the view spans its whole storage, so the storage is recycled once the view is used up in turn.
+    // A view's backward (Reshape, Flatten, Transpose) passes on its residual viewed: that one is owned when the residual
+    // was and the view spans its whole storage, so the storage is recycled once the view is used up in turn (a leaf
+    // keeps only a contiguous one as its Grad).
     private static bool IsOwned(Node node, Tensor g, ReadOnlySpan<Tensor?> used, ReadOnlySpan<bool> owned, Tensor?[] grads, int k)
     {
         if (node.External) return false;
@@ -385,12 +386,34 @@ internal static class Engine
         for (int o = 0; o < used.Length; o++)
         {
             if (used[o] is not { } r || !ReferenceEquals(g._storage, r._storage)) continue;
-            if (!owned[o] || g._offset != 0 || !g.IsContiguous || g.Numel != g._storage.Length) return false;
+            if (!owned[o] || !SpansStorage(g)) return false;
             whole = true;
         }
         if (!whole) return false;
         for (int j = 0; j < grads.Length; j++)
             if (j != k && grads[j] is { } other && ReferenceEquals(other._storage, g._storage)) return false;
+        return true;
+    }
+
+    // Whether g's elements are exactly its storage's, each once: contiguous, or a permutation of contiguous dims (a transpose).
+    private static bool SpansStorage(Tensor g)
+    {
+        if (g._offset != 0 || g.Numel != g._storage.Length) return false;
+        if (g.IsContiguous) return true;
+        // walk the dims from the smallest stride up: each must be the product of the sizes below it
+        long expected = 1;
+        int left = 0;
+        for (int d = 0; d < g.Rank; d++) if (g._shape[d] > 1) left++;
+        Span<bool> used = stackalloc bool[g.Rank];
+        for (; left > 0; left--)
+        {
+            int next = -1;
+            for (int d = 0; d < g.Rank && next < 0; d++)
+                if (!used[d] && g._shape[d] > 1 && g._strides[d] == expected) next = d;
+            if (next < 0) return false;
+            used[next] = true;
+            expected *= g._shape[next];
+        }
         return true;
     }
 

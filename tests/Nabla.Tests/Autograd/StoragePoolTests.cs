@@ -240,6 +240,22 @@ public class StoragePoolTests
     }
 
     [Fact]
+    public void ATransposedResidualIsRecycledAndALeafGetsAContiguousGrad()
+    {
+        // the residual reaching x is a transposed view of a fresh gradient: its storage comes back to the pool, and the
+        // leaf keeps a contiguous copy (optimizers read Grad as a span)
+        StoragePool.Clear();
+        var x = Tensor.Randn([64, 96], generator: new Generator(10));
+        x.RequiresGrad = true;
+        var w = Tensor.Randn([96, 64], generator: new Generator(11));
+        long before = StoragePool.Bytes;
+        (x.T * w).Sum().Backward();
+        Assert.True(StoragePool.Bytes >= before + 64 * 96 * sizeof(float), "the transposed residual's storage was recycled");
+        Assert.True(x.Grad!.IsContiguous);
+        Assert.Equal(w.T.Contiguous().ToArray(), x.Grad.ToArray());
+    }
+
+    [Fact]
     public void AFunctionsResidualIsNeverRecycled()
     {
         // a user Function may keep the residual it was given
