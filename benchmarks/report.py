@@ -302,9 +302,10 @@ def targets_section(nb, tr, diag, peak_best, memory_md, diag_meta=()):
                      met(worst <= 1024 and not gen2),
                      ("the GC's pauses per step: " + ", ".join(f"{k.split('_')[0]} {nb[k]['gcpause']:.2g} ms" for k in train if "gcpause" in nb[k])
                       + " (of the step medians above). " if any("gcpause" in nb[k] for k in train) else "")
-                     + "gradients and used-up residuals are recycled; what remains is mostly the forward's outputs (activations, "
-                     "pooling indices, saved statistics), which an eager step cannot recycle safely since the caller may hold "
-                     "any of them: ≤ 1 KB needs a captured, replayed step"))
+                     + "gradients, used-up residuals, and (through Sequential) activations and pooling indices go back to the pool "
+                     "once the backward has freed every node that reads them; what remains is each op's objects (tensor, graph node, "
+                     "closure, shape arrays: ~10-20 ops per step), small per-channel statistics, Dropout masks, and the outputs the "
+                     "caller holds (the model's output; the LSTM's output inside a custom module): ≤ 1 KB needs a captured, replayed step"))
     rss = [(k[len("peak_rss_"):], v["median"]) for k, v in nb.items() if k.startswith("peak_rss_")]
     if rss:
         w, top = max(rss, key=lambda x: x[1])
