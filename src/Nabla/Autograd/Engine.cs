@@ -258,6 +258,7 @@ internal static class Engine
                     gather.Any = true;
                 }
                 if (--gather.Pending > 0 || !gather.Any) continue;
+                if (GradMode.IsEnabled) node.RanUnderCreateGraph = true;
                 var many = Opaque(node, Profiler.IsActive ? ProfiledApply(node, gather.Residuals) : node.Apply(gather.Residuals), gather.Residuals);
                 if (!retainGraph) node.Free(recycle ? many : null);
                 PassBack(node, many, gather.Residuals, gather.Owned, residuals, recycle);
@@ -265,6 +266,7 @@ internal static class Engine
             }
             if (!has) continue;
             Tensor? used = entry.G;
+            if (GradMode.IsEnabled) node.RanUnderCreateGraph = true;
             var grads = Opaque(node, Profiler.IsActive ? ProfiledApply(node, entry.G) : node.Apply(entry.G), new ReadOnlySpan<Tensor?>(ref used));
             if (!retainGraph) node.Free(recycle ? grads : null);
             bool owned = entry.Owned && !t.RetainsGrad;

@@ -90,13 +90,17 @@ public sealed class Node
         OnFree = null;
         onFree?.Invoke();
         if (_release.Storage is null) return;
-        if (grads is not null)
+        if (grads is not null && !RanUnderCreateGraph)
         {
             Return(_release, grads);
             if (_releaseMore is not null) foreach (var r in _releaseMore) Return(r, grads);
         }
         (_release, _releaseMore) = (default, null);
     }
+
+    // set when a createGraph pass ran this node's backward (keeping it with retainGraph): the graph that pass recorded
+    // may have saved what the node released, and can run without meeting a freed node, so nothing is returned
+    internal bool RanUnderCreateGraph { get; set; }
 
     private static void Return((Array Storage, Node? After) r, Tensor?[] grads)
     {

@@ -28,7 +28,10 @@ public partial class Tensor
         var mask = Empty(DType, maskShape);
         double scale = p == 1 ? 0 : 1 / (1 - p);
         for (int i = 0; i < mask.Numel; i++) mask.SetFlat(i, gen.NextDouble() >= p ? scale : 0);
-        // the product records dx = g·mask through Mul's backward; the mask is data, not differentiated
-        return this * mask;
+        // the product records dx = g·mask through Mul's backward; the mask is data, not differentiated, and only that
+        // backward reads it: it goes back to the pool once a backward has freed the node
+        var y = this * mask;
+        if (y.GradFn is { } node) node.ReleaseAfterBackward(mask._storage);
+        return y;
     }
 }

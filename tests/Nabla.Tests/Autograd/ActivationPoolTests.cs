@@ -142,6 +142,28 @@ public class ActivationPoolTests
     }
 
     [Fact]
+    public void AGraphACreateGraphPassRecordedKeepsTheDropoutMask()
+    {
+        // x's gradient as a graph (retained): its ops read Dropout's mask again but reach no node of the first graph,
+        // so a plain backward that frees the first graph in between must not hand the mask out again
+        float[] Run(bool pooled) => WithPool(pooled, () =>
+        {
+            var net = new Sequential(new Linear(64, 256, generator: new Generator(1)), new Dropout(0.5),
+                new Linear(256, 1, generator: new Generator(2)));
+            var x = Tensor.Randn([16, 64], generator: new Generator(3));
+            x.RequiresGrad = true;
+            var y = net.Forward(x);
+            var gx = Nabla.Autograd.Autograd.Grad([y.Sum()], [x], createGraph: true)[0]!;
+            y.Sum().Backward();
+            for (int i = 0; i < 3; i++) net.Forward(Tensor.Randn([16, 64], generator: new Generator((ulong)(10 + i)))).Sum().Backward();
+            net.ZeroGrad();
+            gx.Square().Sum().Backward();
+            return Grads(net);
+        });
+        Assert.Equal(Run(pooled: false), Run(pooled: true));
+    }
+
+    [Fact]
     public void TrainingKeepsWhatAHookHolds()
     {
         var net = Net();
