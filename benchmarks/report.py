@@ -366,7 +366,9 @@ def main():
              "interleaved per workload (Nabla gemm, PyTorch gemm, Nabla mlp, PyTorch mlp, ...), both timed the same way "
              "(`bench_torch.py`'s method: quiet-machine wait, warm-up, ≥ 20 iterations and ~2 s, min and median). Nabla's "
              "warm-up lasts at least 3 s: .NET's tiered JIT recompiles a step's methods with profile data over its first "
-             "seconds on a background thread, which on 2 cores takes one from the kernels (PyTorch has no JIT to wait for).")
+             "seconds on a background thread, which on 2 cores takes one from the kernels (PyTorch has no JIT to wait for). "
+             "The warm-up ends with one full collection, so that what it left alive for good (the pool's arrays) is "
+             "settled and the timed loop's GC counts are the steady state's.")
     L.append("")
     L.append(f"- Date: {started.group(1) if started else '?'} (run mode: {mode.group(1) if mode else '?'})")
     L.append(f"- CPU: {cpu_model()}")
