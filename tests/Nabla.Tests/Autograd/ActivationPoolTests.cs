@@ -121,46 +121,40 @@ public class ActivationPoolTests
         Assert.Equal(plain, Run());
     }
 
+    // The parameters' gradients of the penalty ‖∂Σy/∂x‖², x's gradient taken as a graph (createGraph, retained) and
+    // differentiated only after other steps have run (they rent whatever the pool holds); plainBackwardFirst: a plain
+    // backward frees the first graph in between.
+    private static float[] GradientPenalty(bool pooled, Func<Sequential> make, bool plainBackwardFirst) => WithPool(pooled, () =>
+    {
+        var net = make();
+        var x = Tensor.Randn([16, 64], generator: new Generator(4));
+        x.RequiresGrad = true;
+        var y = net.Forward(x);
+        var gx = Nabla.Autograd.Autograd.Grad([y.Sum()], [x], createGraph: true)[0]!;
+        if (plainBackwardFirst) y.Sum().Backward();
+        for (int i = 0; i < 3; i++) net.Forward(Tensor.Randn([16, 64], generator: new Generator((ulong)(10 + i)))).Sum().Backward();
+        net.ZeroGrad();
+        gx.Square().Sum().Backward();
+        return Grads(net);
+    });
+
     [Fact]
     public void ASecondOrderGraphKeepsWhatItSaved()
     {
-        // a gradient penalty: the first backward's graph (createGraph) reads the Tanh output and the Linear inputs
-        // again when the penalty is differentiated
-        float[] Run(bool pooled) => WithPool(pooled, () =>
-        {
-            var net = new Sequential(new Linear(64, 4096, generator: new Generator(1)), new Tanh(),
-                new Linear(4096, 64, generator: new Generator(2)), new Tanh(), new Linear(64, 1, generator: new Generator(3)));
-            var x = Tensor.Randn([16, 64], generator: new Generator(4));
-            x.RequiresGrad = true;
-            var gx = Nabla.Autograd.Autograd.Grad([net.Forward(x).Sum()], [x], createGraph: true)[0]!;
-            for (int i = 0; i < 2; i++) net.Forward(Tensor.Randn([16, 64], generator: new Generator((ulong)(10 + i)))).Sum().Backward();
-            net.ZeroGrad();
-            gx.Square().Sum().Backward();
-            return Grads(net);
-        });
-        Assert.Equal(Run(pooled: false), Run(pooled: true));
+        // the penalty's graph reads the Tanh outputs and the Linear inputs of the first graph again
+        static Sequential Make() => new(new Linear(64, 4096, generator: new Generator(1)), new Tanh(),
+            new Linear(4096, 64, generator: new Generator(2)), new Tanh(), new Linear(64, 1, generator: new Generator(3)));
+        Assert.Equal(GradientPenalty(false, Make, plainBackwardFirst: false), GradientPenalty(true, Make, plainBackwardFirst: false));
     }
 
     [Fact]
     public void AGraphACreateGraphPassRecordedKeepsTheDropoutMask()
     {
-        // x's gradient as a graph (retained): its ops read Dropout's mask again but reach no node of the first graph,
-        // so a plain backward that frees the first graph in between must not hand the mask out again
-        float[] Run(bool pooled) => WithPool(pooled, () =>
-        {
-            var net = new Sequential(new Linear(64, 256, generator: new Generator(1)), new Dropout(0.5),
-                new Linear(256, 1, generator: new Generator(2)));
-            var x = Tensor.Randn([16, 64], generator: new Generator(3));
-            x.RequiresGrad = true;
-            var y = net.Forward(x);
-            var gx = Nabla.Autograd.Autograd.Grad([y.Sum()], [x], createGraph: true)[0]!;
-            y.Sum().Backward();
-            for (int i = 0; i < 3; i++) net.Forward(Tensor.Randn([16, 64], generator: new Generator((ulong)(10 + i)))).Sum().Backward();
-            net.ZeroGrad();
-            gx.Square().Sum().Backward();
-            return Grads(net);
-        });
-        Assert.Equal(Run(pooled: false), Run(pooled: true));
+        // the penalty's graph reads Dropout's mask again but reaches no node of the first graph, so the plain backward
+        // that frees the first graph in between must not hand the mask out again
+        static Sequential Make() => new(new Linear(64, 256, generator: new Generator(1)), new Dropout(0.5),
+            new Linear(256, 1, generator: new Generator(2)));
+        Assert.Equal(GradientPenalty(false, Make, plainBackwardFirst: true), GradientPenalty(true, Make, plainBackwardFirst: true));
     }
 
     [Fact]
