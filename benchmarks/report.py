@@ -305,7 +305,14 @@ def targets_section(nb, tr, diag, peak_best, memory_md, diag_meta=()):
                      + "gradients, used-up residuals, and (through Sequential) activations and pooling indices go back to the pool "
                      "once the backward has freed every node that reads them; what remains is each op's objects (tensor, graph node, "
                      "closure, shape arrays: ~10-20 ops per step), small per-channel statistics, Dropout masks, and the outputs the "
-                     "caller holds (the model's output; the LSTM's output inside a custom module): ≤ 1 KB needs a captured, replayed step"))
+                     "caller holds (the model's output; the LSTM's output inside a custom module): ≤ 1 KB needs a captured, replayed step"
+                     + (". A gen2 here is the GC's choice, not a large allocation: with the benchmarks' GC settings (a 64 MB "
+                        "large-object threshold, so that the steps' big arrays stay out of the LOH) a probe of the conv-BN step "
+                        "(2026-12-06) saw the first collection after the warm-up's induced full collection condemn gen2 (reason "
+                        "AllocSmall) and the later ones gen0 or gen1; with the runtime's default threshold the same step collected "
+                        "gen0 only, but the LSTM step then ran 7.5 gen2 per 100 iterations (its 917 KB output went to the LOH); "
+                        "`NABLA_BENCH_GCLOG=1` prints each timed loop's collections with their generation and reason"
+                        if gen2 else "")))
     rss = [(k[len("peak_rss_"):], v["median"]) for k, v in nb.items() if k.startswith("peak_rss_")]
     if rss:
         w, top = max(rss, key=lambda x: x[1])
@@ -501,11 +508,12 @@ def main():
     L.append("Rerun: `benchmarks/run.sh` from the repository root (`benchmarks/run.sh --quick` skips the quiet-machine "
              "wait and retries). It rebuilds Release, runs `Nabla.Benchmarks` and `bench_torch.py` interleaved, keeps "
              "the raw RESULT lines in `benchmarks/results/latest.tsv` and rewrites this file. One workload alone: "
-             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|cnnbn|lstm|transformer|convpasses]` (`convpasses`: each conv pass alone, per method); "
+             "`benchmarks/Nabla.Benchmarks/bin/Release/net10.0/Nabla.Benchmarks [all|gemm|mlp|infer|peak|profile|norm|lenet|conv|cnnbn|lstm|transformer|convpasses]` (`convpasses`: each conv pass of LeNet's and the conv benchmark's layers alone, the method `Conv.Choose` picks and the others that fit); "
              "BenchmarkDotNet micro-benchmarks: `... Nabla.Benchmarks --bdn --filter '*'`. "
              "`nabla bench` runs the same harness and workloads (Nabla only) on any machine. Nabla's p99, managed "
              "allocation per iteration (`GC.GetAllocatedBytesForCurrentThread`, the timing thread) and GC counts come "
-             "from the same timed loop as its median.")
+             "from the same timed loop as its median; `NABLA_BENCH_GCLOG=1` lists each timed loop's collections with their "
+             "generation and the runtime's reason.")
     L.append("")
     # ---- peak memory of the CLI: benchmarks/memory.sh writes this section
     memory = memory_md_path()

@@ -13,7 +13,8 @@ namespace Nabla.Benchmarks;
 /// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>) and the gen0/gen1/gen2 collections per 100 iterations of
 /// the timed loop and the GC's pause time per iteration (<see cref="GC.GetTotalPauseDuration"/>):
 /// <c>p99=… alloc_per_iter_B=… gc_per_100_iters=g0/g1/g2 gc_pause_ms_per_iter=…</c>. Shared by Nabla.Benchmarks and
-/// `nabla bench` (which also collects the lines as <see cref="Results"/>).
+/// `nabla bench` (which also collects the lines as <see cref="Results"/>). With <c>NABLA_BENCH_GCLOG=1</c> each timed
+/// loop's collections are printed with their generation and reason (<see cref="GcLog"/>).
 /// </summary>
 internal static class Harness
 {
@@ -121,6 +122,7 @@ internal static class Harness
             GC.Collect();
             GC.WaitForPendingFinalizers();
             var samples = new List<double>(MaxIters);
+            using var gcLog = GcLog.Start();
             var (b0, s0) = MachineTicks();
             long me0 = SelfTicks();
             int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
@@ -136,6 +138,7 @@ internal static class Harness
             double wall = Now() - start;
             // the samples list's own growth is the harness's, not the step's: it has MaxIters capacity from the start
             long alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+            gcLog?.Finish($"timed loop, attempt {attempt}, {samples.Count} iterations", GC.CollectionCount(0) - gc0);
             double pauseMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds;
             var gcs = (100.0 * (GC.CollectionCount(0) - gc0) / samples.Count, 100.0 * (GC.CollectionCount(1) - gc1) / samples.Count,
                 100.0 * (GC.CollectionCount(2) - gc2) / samples.Count);
