@@ -233,6 +233,57 @@ public class GemmTests
             }
     }
 
+    /// <summary>
+    /// Short, wide products stream B (each panel packed by the thread that multiplies it): every element gets the same
+    /// operations as when all of B is packed first, on one thread or two, in float and double. The shapes' packed A
+    /// (at most 16 x 1000 floats, 64 KB) is below half of any L2, so they take the streaming path on every CPU.
+    /// </summary>
+    [Fact]
+    public void StreamingB_GivesTheBitsOfPackingAllOfBFirst()
+    {
+        int saved = Threading.MaxThreads;
+        var rng = new Random(11);
+        int[][] shapes = [[8, 100, 30], [13, 520, 700], [16, 1000, 5], [5, 97, 333]];
+        try
+        {
+            foreach (int[] s in shapes)
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                        foreach (int threads in new[] { 1, 2 })
+                        {
+                            int m = s[0], n = s[1], k = s[2];
+                            Threading.MaxThreads = threads;
+                            var a = Random<float>(rng, m * k);
+                            var b = Random<float>(rng, k * n);
+                            var c = Random<float>(rng, m * n);
+                            var ad = Array.ConvertAll(a, x => (double)x);
+                            var bd = Array.ConvertAll(b, x => (double)x);
+                            var cd = Array.ConvertAll(c, x => (double)x);
+                            float[] Float(bool stream)
+                            {
+                                Gemm.s_streamB = stream;
+                                var r = (float[])c.Clone();
+                                Gemm.Sgemm(ta, tb, m, n, k, 1.25f, a, ta ? m : k, b, tb ? k : n, -0.5f, r, n);
+                                return r;
+                            }
+                            double[] Double(bool stream)
+                            {
+                                Gemm.s_streamB = stream;
+                                var r = (double[])cd.Clone();
+                                Gemm.Dgemm(ta, tb, m, n, k, 1.25, ad, ta ? m : k, bd, tb ? k : n, -0.5, r, n);
+                                return r;
+                            }
+                            Assert.True(Float(false).AsSpan().SequenceEqual(Float(true)), $"float {m}x{n}x{k} ta={ta} tb={tb} threads={threads}");
+                            Assert.True(Double(false).AsSpan().SequenceEqual(Double(true)), $"double {m}x{n}x{k} ta={ta} tb={tb} threads={threads}");
+                        }
+        }
+        finally
+        {
+            Gemm.s_streamB = true;
+            Threading.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void Results_AreBitIdentical_ForAnyThreadCount()
     {
