@@ -80,8 +80,8 @@ public partial class Tensor
             var recorded = Engine.Record(y, op + "Backward", [this], g =>
             {
                 var gc = g.Contiguous();
-                var dx = Uninitialized(input.DType, input._shape.ToArray());   // the kernel clears each plane before scattering
-                DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward(planes, geo.HW, geo.P, gc, idx, dx));
+                var dx = Uninitialized(input.DType, input._shape.ToArray());   // the kernel writes every entry
+                DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward2d(geo, gc, idx, dx));
                 return [dx];
             }, firstOrderOnly: true);
             if (recorded.GradFn is { } node) node.ReleaseAfterBackward(idx);
@@ -146,6 +146,11 @@ public partial class Tensor
     private readonly struct MaxPoolForward(PoolGeometry g, Tensor x, Tensor y, int[] idx) : IFloatOp
     {
         public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.MaxForward(g, Mem<T>(x), Mem<T>(y), idx);
+    }
+
+    private readonly struct MaxPoolBackward2d(PoolGeometry g, Tensor dy, int[] idx, Tensor dx) : IFloatOp
+    {
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.MaxBackward(g, Mem<T>(dy), idx, Mem<T>(dx));
     }
 
     private readonly struct MaxPoolBackward(int planes, int inPixels, int outPixels, Tensor dy, int[] idx, Tensor dx) : IFloatOp

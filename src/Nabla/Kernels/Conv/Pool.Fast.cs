@@ -55,6 +55,53 @@ internal static class PoolFast
             }
     }
 
+    /// <summary>
+    /// One plane's input residual: each window's arg-max position gets its output's residual and the window's other
+    /// three positions zero (the windows tile the plane; a last odd row or column, which no window reads, is zero). The
+    /// same bits as clearing the plane and adding each residual at its position (0 + g: a −0 residual lands as +0), in
+    /// one pass and without the clear.
+    /// </summary>
+    public static void Max2x2PlaneBackward(in PoolGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> idx, Span<float> dx)
+    {
+        if (Avx512F.IsSupported) Max2x2PlaneBackward<Vector512<float>, Lanes512>(g, dy, idx, dx);
+        else Max2x2PlaneBackward<Vector256x2, Lanes256x2>(g, dy, idx, dx);
+    }
+
+    internal static unsafe void Max2x2PlaneBackward<TV, TL>(in PoolGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> idx, Span<float> dx)
+        where TV : struct where TL : struct, ILanes16<TV>
+    {
+        int w = g.W;
+        var zero = TL.Zero;
+        var one = TL.Broadcast(1f);
+        var down = TL.Broadcast(w);
+        fixed (float* pdy = dy, pdx = dx)
+        fixed (int* pi = idx)
+        {
+            for (int oh = 0; oh < g.OH; oh++)
+            {
+                float* d0 = pdx + 2 * oh * w, d1 = d0 + w;
+                float* go = pdy + oh * g.OW;
+                float* io = (float*)(pi + oh * g.OW);
+                for (int ow = 0; ow < g.OW; ow += 16)
+                {
+                    int rest = Math.Min(16, g.OW - ow);
+                    TV gv = TL.LoadWindow(go + ow, 0, rest);
+                    TV iv = TL.IntBitsToFloat(TL.LoadWindow(io + ow, 0, rest));
+                    TV ia = TL.EvenIndices(2 * oh * w + 2 * ow), ib = TL.Add(ia, down);
+                    TL.StoreInterleaved(Pick<TV, TL>(iv, ia, gv, zero), Pick<TV, TL>(iv, TL.Add(ia, one), gv, zero), d0 + 2 * ow, 2 * rest);
+                    TL.StoreInterleaved(Pick<TV, TL>(iv, ib, gv, zero), Pick<TV, TL>(iv, TL.Add(ib, one), gv, zero), d1 + 2 * ow, 2 * rest);
+                }
+                for (int c = 2 * g.OW; c < w; c++) d0[c] = d1[c] = 0f;
+            }
+            new Span<float>(pdx + 2 * g.OH * w, (g.H - 2 * g.OH) * w).Clear();
+        }
+    }
+
+    /// <summary>0 + (position == at ? g : 0), lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Pick<TV, TL>(TV position, TV at, TV g, TV zero) where TV : struct where TL : struct, ILanes16<TV> =>
+        TL.Add(zero, TL.Select(TL.Equal(position, at), g, zero));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<TV, TL>(ref TV best, ref TV bi, TV v, TV iv) where TV : struct where TL : struct, ILanes16<TV>
     {

@@ -87,6 +87,24 @@ internal static class Pool
         });
     }
 
+    /// <summary>
+    /// dx = each output's residual at its arg-max (idx) and zero elsewhere: the 2x2 fast path where it applies and its
+    /// rows fill at least half a vector, else <see cref="MaxBackward{T}(int, int, int, ReadOnlyMemory{T}, int[], Memory{T})"/>.
+    /// Measured (Zen 5, 2 threads, per call): 2048 planes of 32x32 288 → 124 µs, 4096 of 16x16 134 → 119 µs, LeNet's
+    /// 384 of 28x28 43 → 23 µs; its 1024 planes of 10x10 (5 outputs a row) 17 → 21 µs, so they keep the scatter.
+    /// </summary>
+    public static void MaxBackward<T>(PoolGeometry g, ReadOnlyMemory<T> dy, int[] idx, Memory<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && PoolFast.Supports(g) && g.OW >= 8)
+        {
+            RunPlanes(g.Planes, (long)g.Planes * g.HW, pl => PoolFast.Max2x2PlaneBackward(g,
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dy.Span.Slice(pl * g.P, g.P)), idx.AsSpan(pl * g.P, g.P),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dx.Span.Slice(pl * g.HW, g.HW))));
+            return;
+        }
+        MaxBackward(g.Planes, g.HW, g.P, dy, idx, dx);
+    }
+
     /// <summary>dx[idx] += dy: the residual goes to the arg-max position of each window (dx overwritten). Shared by the adaptive max pool.</summary>
     public static void MaxBackward<T>(int planes, int inPixels, int outPixels, ReadOnlyMemory<T> dy, int[] idx, Memory<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -211,7 +229,7 @@ internal static class Pool
         });
     }
 
-    /// <summary>Adaptive max pooling: y = max over each adaptive window, idx = its arg-max (backward: <see cref="MaxBackward"/>).</summary>
+    /// <summary>Adaptive max pooling: y = max over each adaptive window, idx = its arg-max (backward: <see cref="MaxBackward{T}(int, int, int, ReadOnlyMemory{T}, int[], Memory{T})"/>).</summary>
     public static void AdaptiveMaxForward<T>(int planes, int h, int w, int oh, int ow, ReadOnlyMemory<T> x, Memory<T> y, int[] idx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         RunPlanes(planes, (long)planes * h * w, pl =>

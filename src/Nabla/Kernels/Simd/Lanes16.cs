@@ -62,6 +62,9 @@ internal interface ILanes16<TV> where TV : struct
 
     /// <summary>Stores the first <paramref name="count"/> lanes (1..16) converted to int (whole numbers).</summary>
     static abstract unsafe void StoreFirstAsInt(TV v, int* dst, int count);
+
+    /// <summary>Lanes holding the bits of ints (a load of an int array) as those ints' values, as floats (exact below 2^24).</summary>
+    static abstract TV IntBitsToFloat(TV v);
 }
 
 /// <summary>16 lanes in one AVX-512 register.</summary>
@@ -156,6 +159,9 @@ internal struct Lanes512 : ILanes16<Vector512<float>>
         if (count >= 16) Vector512.Store(i, dst);
         else Avx512F.MaskStore(dst, FirstLanes(count).AsInt32(), i);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> IntBitsToFloat(Vector512<float> v) => Vector512.ConvertToSingle(v.AsInt32());
 }
 
 /// <summary>Two AVX2 registers: lanes 0–7 and 8–15.</summary>
@@ -278,6 +284,10 @@ internal struct Lanes256x2 : ILanes16<Vector256x2>
         StoreFirst(v.Lo, dst, count);
         if (count > 8) StoreFirst(v.Hi, dst + 8, count - 8);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256x2 IntBitsToFloat(Vector256x2 v) =>
+        new(Vector256.ConvertToSingle(v.Lo.AsInt32()), Vector256.ConvertToSingle(v.Hi.AsInt32()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreFirstAsInt(Vector256x2 v, int* dst, int count)
