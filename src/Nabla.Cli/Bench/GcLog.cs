@@ -43,13 +43,18 @@ internal sealed class GcLog : EventListener
                 $"gen{depth} {(reason >= 0 && reason < s_reasons.Length ? s_reasons[reason] : "reason " + reason)} at {ms:F0} ms"));
     }
 
-    /// <summary>Stops listening and prints what was seen for <paramref name="what"/> (events arrive on another thread: waits briefly for the last).</summary>
+    /// <summary>
+    /// Stops listening and prints what was seen for <paramref name="what"/>; <paramref name="expected"/> is the loop's
+    /// collection count (events arrive on another thread: waits briefly for the last).
+    /// </summary>
     public void Finish(string what, int expected)
     {
         for (int i = 0; i < 20 && Count() < expected; i++) Thread.Sleep(10);
         Dispose();
         lock (_lines)
-            Console.WriteLine($"# gc: {what}: {(_lines.Count == 0 ? "no collections" : string.Join("; ", _lines))}");
+            Console.WriteLine($"# gc: {what}: " + (_lines.Count > 0 ? string.Join("; ", _lines)
+                : expected == 0 ? "no collections"
+                : $"{expected} collection(s), reasons unknown (this build has no runtime event source)"));
     }
 
     private int Count()
