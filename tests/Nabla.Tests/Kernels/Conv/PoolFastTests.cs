@@ -5,12 +5,12 @@ namespace Nabla.Tests.Conv;
 /// <summary>The 2x2 stride-2 max-pool fast path against the general loop: odd sizes, ties and NaNs, values and arg-max indices; its backward against clearing and scattering.</summary>
 public class PoolFastTests
 {
+    /// <summary>(planes, H, W): odd sizes (a last row or column no window reads), one to three vectors of outputs a row.</summary>
+    public static IEnumerable<object[]> Planes() =>
+        new[] { (1, 2, 2), (3, 5, 7), (2, 32, 32), (2, 9, 67), (1, 4, 34), (4, 28, 28) }.Select(p => new object[] { p.Item1, p.Item2, p.Item3 });
+
     [Theory]
-    [InlineData(1, 2, 2)]
-    [InlineData(3, 5, 7)]
-    [InlineData(2, 32, 32)]
-    [InlineData(2, 9, 67)]
-    [InlineData(1, 4, 34)]
+    [MemberData(nameof(Planes))]
     public void MatchesTheGeneralLoop(int planes, int h, int w)
     {
         var g = new PoolGeometry(planes, h, w, 2, 2, 2, 2, 0, 0, 1, 1, h / 2, w / 2);
@@ -42,12 +42,7 @@ public class PoolFastTests
     }
 
     [Theory]
-    [InlineData(1, 2, 2)]
-    [InlineData(3, 5, 7)]
-    [InlineData(2, 32, 32)]
-    [InlineData(2, 9, 67)]
-    [InlineData(1, 4, 34)]
-    [InlineData(4, 28, 28)]
+    [MemberData(nameof(Planes))]
     public void BackwardGivesTheBitsOfClearingAndScattering(int planes, int h, int w)
     {
         var g = new PoolGeometry(planes, h, w, 2, 2, 2, 2, 0, 0, 1, 1, h / 2, w / 2);
