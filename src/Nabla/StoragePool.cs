@@ -138,8 +138,10 @@ internal static class StoragePool
     {
         if (t_fresh is { } done)
         {
-            done.Clear();   // holds no array between passes
-            t_spare = done;
+            // kept for the next pass, holding no array; one grown past a large graph's arrays is dropped, as Engine's scratch
+            bool keep = done.Count <= 4096;
+            done.Clear();
+            if (keep) t_spare = done;
         }
         t_fresh = previous;
     }

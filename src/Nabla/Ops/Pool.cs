@@ -81,7 +81,7 @@ public partial class Tensor
             {
                 var gc = g.Contiguous();
                 var dx = Uninitialized(input.DType, input._shape.ToArray());   // the kernel writes every entry
-                DTypeDispatch.Run(op, dx.DType, new MaxPoolBackward2d(geo, gc, idx, dx));
+                DTypeDispatch.Run(op, dx.DType, new MaxPoolWindowBackward(geo, gc, idx, dx));
                 return [dx];
             }, firstOrderOnly: true);
             if (recorded.GradFn is { } node) node.ReleaseAfterBackward(idx);
@@ -148,7 +148,7 @@ public partial class Tensor
         public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.MaxForward(g, Mem<T>(x), Mem<T>(y), idx);
     }
 
-    private readonly struct MaxPoolBackward2d(PoolGeometry g, Tensor dy, int[] idx, Tensor dx) : IFloatOp
+    private readonly struct MaxPoolWindowBackward(PoolGeometry g, Tensor dy, int[] idx, Tensor dx) : IFloatOp
     {
         public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => Pool.MaxBackward(g, Mem<T>(dy), idx, Mem<T>(dx));
     }

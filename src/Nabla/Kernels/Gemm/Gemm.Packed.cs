@@ -170,13 +170,6 @@ public static partial class Gemm
             _bParts = (_nPanels + _bPanelsPerPart - 1) / _bPanelsPerPart;
             PackParts = _streamB ? _aParts : _aParts + _bParts;
 
-            // Tiles of C: at most TileMPanels x TileNPanels panels. The larger packed operand is the major one: tiles go
-            // along it first and its packing parts are spread through the part list in the same order, so the contiguous
-            // block of parts a thread owns in both calls covers the same panels, and the thread that packs a panel is
-            // the one that reads it (a line another core wrote is read at less than half the speed of a local one).
-            // B is major only when it is larger and has more than one group of columns; then C is cut into at least
-            // 16 tiles, so that the threads, taking whole tiles, even out unequal column groups (the last panel is
-            // narrower).
             if (_streamB)
             {
                 // one B panel per tile column, A in two halves (tiles of one panel follow each other: a thread that takes
@@ -189,6 +182,13 @@ public static partial class Gemm
                 Tiles = _tilesM * _tilesN;
                 return;
             }
+            // Tiles of C: at most TileMPanels x TileNPanels panels. The larger packed operand is the major one: tiles go
+            // along it first and its packing parts are spread through the part list in the same order, so the contiguous
+            // block of parts a thread owns in both calls covers the same panels, and the thread that packs a panel is
+            // the one that reads it (a line another core wrote is read at less than half the speed of a local one).
+            // B is major only when it is larger and has more than one group of columns; then C is cut into at least
+            // 16 tiles, so that the threads, taking whole tiles, even out unequal column groups (the last panel is
+            // narrower).
             int groupsM = (_mPanels + TileMPanels - 1) / TileMPanels, groupsN = (_nPanels + TileNPanels - 1) / TileNPanels;
             _aMajor = _mPad >= _nPadW || groupsN == 1;
             int minTiles = _aMajor ? 8 : 16;
