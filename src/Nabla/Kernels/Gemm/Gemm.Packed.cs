@@ -24,7 +24,8 @@ public static partial class Gemm
     /// <summary>
     /// The blocked path. A and B are packed whole (k blocks of at most KcMax) into MR-row and NR-column panels, then C is
     /// cut into tiles processed independently; a short, wide product packs only A up front and streams B, one panel per
-    /// tile (<see cref="StreamsB{T}"/>). An element of C always gets, for each k block in order, one
+    /// tile (<see cref="StreamsB{T}"/>), and a threaded one whose bands would stream B runs one band of C per thread
+    /// (<see cref="SplitsIntoBands{T}"/>). An element of C always gets, for each k block in order, one
     /// fused-multiply-add chain over that block, then <c>c = alpha * acc + (first block ? beta * c : c)</c>: the same
     /// whatever the tiling or the thread count.
     /// </summary>
@@ -52,6 +53,12 @@ public static partial class Gemm
                 T* aBottom = transA ? a + top : a + (long)top * lda;
                 Packed(transA, transB, m - top, n, k, alpha, aBottom, lda, b, ldb, beta, c + (long)top * ldc, ldc, threads, bias, relu);
             }
+            return;
+        }
+
+        if (threads && SplitsIntoBands<T>(m, n, k, out bool rows, out int bands))
+        {
+            Threading.For(bands, new BandBody<T>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, rows, bands));
             return;
         }
 

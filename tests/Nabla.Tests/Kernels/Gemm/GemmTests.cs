@@ -284,6 +284,62 @@ public class GemmTests
         }
     }
 
+    /// <summary>
+    /// Threaded products that run one band of C per thread (row bands when m ≥ n, column bands otherwise, the last
+    /// column band holding the narrow panel) give the bits of the shared path, with alpha, beta, a leading dimension
+    /// past n and the bias + ReLU epilogue, in float and double. The shapes' bands pack at most 48 x 300 floats of A
+    /// (56 KB), below half of any L2, so they split on every CPU.
+    /// </summary>
+    [Fact]
+    public void Bands_GiveTheBitsOfTheSharedPath()
+    {
+        int saved = Threading.MaxThreads;
+        var rng = new Random(12);
+        int[][] shapes = [[96, 80, 200], [40, 500, 300], [99, 97, 70]];
+        try
+        {
+            foreach (int[] s in shapes)
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                        foreach (int threads in new[] { 2, 3 })
+                        {
+                            int m = s[0], n = s[1], k = s[2], ldc = n + 5;
+                            Threading.MaxThreads = threads;
+                            var a = Random<float>(rng, m * k);
+                            var b = Random<float>(rng, k * n);
+                            var c = Random<float>(rng, m * ldc);
+                            var bias = Random<float>(rng, n);
+                            var ad = Array.ConvertAll(a, x => (double)x);
+                            var bd = Array.ConvertAll(b, x => (double)x);
+                            var cd = Array.ConvertAll(c, x => (double)x);
+                            float[] Float(bool bands, bool epilogue)
+                            {
+                                Gemm.s_bands = bands;
+                                var r = (float[])c.Clone();
+                                if (epilogue) Gemm.SgemmBiasAct(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, bias, Epilogue.Relu, r, ldc);
+                                else Gemm.Sgemm(ta, tb, m, n, k, 1.25f, a, ta ? m : k, b, tb ? k : n, -0.5f, r, ldc);
+                                return r;
+                            }
+                            double[] Double(bool bands)
+                            {
+                                Gemm.s_bands = bands;
+                                var r = (double[])cd.Clone();
+                                Gemm.Dgemm(ta, tb, m, n, k, 1.25, ad, ta ? m : k, bd, tb ? k : n, -0.5, r, ldc);
+                                return r;
+                            }
+                            string what = $"{m}x{n}x{k} ta={ta} tb={tb} threads={threads}";
+                            Assert.True(Float(false, false).AsSpan().SequenceEqual(Float(true, false)), "float " + what);
+                            Assert.True(Float(false, true).AsSpan().SequenceEqual(Float(true, true)), "float bias+relu " + what);
+                            Assert.True(Double(false).AsSpan().SequenceEqual(Double(true)), "double " + what);
+                        }
+        }
+        finally
+        {
+            Gemm.s_bands = true;
+            Threading.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void Results_AreBitIdentical_ForAnyThreadCount()
     {

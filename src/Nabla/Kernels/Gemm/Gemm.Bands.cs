@@ -1,0 +1,57 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels;
+
+// One band of C per thread: a product the threads would otherwise share through one packing buffer (pack, wait for
+// every thread, multiply) is cut into bands of whole panels, and each thread multiplies its band alone as a product of
+// its own, streaming B. No thread waits for another between packing and multiplying, and none reads a panel from the
+// other core's cache; the operand every band needs whole (B for row bands, A for column bands) is packed once per
+// band instead of once. Taken only where each band streams B, so it is small enough to stay in the thread's L2.
+// An element of C goes through the same operations in any band, so the results are the bits of the shared path.
+public static partial class Gemm
+{
+    /// <summary>Tests set it to false to keep every product on the shared path (the results are the same bits).</summary>
+    internal static bool s_bands = true;
+
+    /// <summary>Fewest MR panels in a row band: each band packs all of B, so a band must do enough work per element.</summary>
+    private const int MinBandRowPanels = 4;
+
+    /// <summary>
+    /// Whether <see cref="Packed{T}"/> runs a threaded product as one band of C per thread: row bands (each packs all of
+    /// B) when m ≥ n, column bands (each packs all of A) otherwise, the operand packed several times being the smaller.
+    /// Measured (Zen 5, 2 threads, interleaved in one process): 256³ 270 → 349 GFLOP/s, 512³ 321 → 348, NT 128x512x784
+    /// 303-311 → 333; products whose bands would not stream B (n ≥ 1024 squares) keep the shared path.
+    /// </summary>
+    private static bool SplitsIntoBands<T>(int m, int n, int k, out bool rows, out int bands) where T : unmanaged
+    {
+        int nr = NV * Vector512<T>.Count, mPanels = (m + MR - 1) / MR, nPanels = (n + nr - 1) / nr;
+        rows = m >= n;
+        bands = Math.Min(Threading.MaxThreads, rows ? mPanels / MinBandRowPanels : nPanels / 2);
+        if (!s_bands || bands < 2) return false;
+        int perBand = ((rows ? mPanels : nPanels) + bands - 1) / bands;
+        return rows ? StreamsB<T>(perBand * MR, nPanels, nPanels * nr, k) : StreamsB<T>(mPanels * MR, perBand, perBand * nr, k);
+    }
+
+    /// <summary>Band <c>i</c> of <c>bands</c>: a contiguous range of whole panels, multiplied on the calling thread.</summary>
+    private readonly unsafe struct BandBody<T>(bool transA, bool transB, int m, int n, int k, T alpha, T* a, int lda, T* b, int ldb,
+        T beta, T* c, int ldc, T* bias, bool relu, bool rows, int bands) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int band)
+        {
+            int width = rows ? MR : NV * Vector512<T>.Count, length = rows ? m : n, panels = (length + width - 1) / width;
+            int from = (int)((long)panels * band / bands) * width, to = Math.Min(length, (int)((long)panels * (band + 1) / bands) * width);
+            if (rows)
+            {
+                T* aBand = transA ? a + from : a + (long)from * lda;
+                Packed(transA, transB, to - from, n, k, alpha, aBand, lda, b, ldb, beta, c + (long)from * ldc, ldc, false, bias, relu);
+            }
+            else
+            {
+                T* bBand = transB ? b + (long)from * ldb : b + from;
+                Packed(transA, transB, m, to - from, k, alpha, a, lda, bBand, ldb, beta, c + from, ldc, false,
+                    bias is null ? null : bias + from, relu);
+            }
+        }
+    }
+}
