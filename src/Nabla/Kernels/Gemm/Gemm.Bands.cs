@@ -7,7 +7,7 @@ namespace Nabla.Kernels;
 // every thread, multiply) is cut into bands of whole panels, and each thread multiplies its band alone as a product of
 // its own, streaming B. No thread waits for another between packing and multiplying, and none reads a panel from the
 // other core's cache; the operand every band needs whole (B for row bands, A for column bands) is packed once per
-// band instead of once. Taken only where each band streams B, so it is small enough to stay in the thread's L2.
+// band instead of once. Taken only where each band streams B: its B panels are packed right before use, in its core's L2.
 // An element of C goes through the same operations in any band, so the results are the bits of the shared path.
 public static partial class Gemm
 {
@@ -21,7 +21,8 @@ public static partial class Gemm
     /// Whether <see cref="Packed{T}"/> runs a threaded product as one band of C per thread: row bands (each packs all of
     /// B) when m ≥ n, column bands (each packs all of A) otherwise, the operand packed several times being the smaller.
     /// Measured (Zen 5, 2 threads, interleaved in one process): 256³ 270 → 349 GFLOP/s, 512³ 321 → 348, NT 128x512x784
-    /// 303-311 → 333; products whose bands would not stream B (n ≥ 1024 squares) keep the shared path.
+    /// 303-311 → 333, 1024³ 338 → 363; products whose bands would not stream B (2048³: 8 MiB of A per band) keep the
+    /// shared path.
     /// </summary>
     private static bool SplitsIntoBands<T>(int m, int n, int k, out bool rows, out int bands) where T : unmanaged
     {

@@ -335,14 +335,22 @@ public static partial class Gemm
 
     /// <summary>
     /// Whether a product streams B: each B panel packed by the thread that uses it, into its own small buffer, right
-    /// before it multiplies the A panels of its tile (A packed once, kept in L2), instead of packing all of B into the
+    /// before it multiplies the A panels of its tile (A packed once, kept in L2 or L3), instead of packing all of B into the
     /// shared buffer first. For short, wide products (an MLP layer's batch x features, a convolution's channels x
     /// pixels): B packed whole does not fit in L2, so it went out to L3 and was read back; streamed, B is read once and
     /// its panel stays in L1/L2. Measured (Zen 5, 2 threads, interleaved): the MLP step's GEMMs 1.24 → 1.04 ms,
-    /// 64x1024x288 179 → 125 µs. A must fit in half of this CPU's L2.
+    /// 64x1024x288 179 → 125 µs. A must fit in <see cref="StreamedABytes"/>.
     /// </summary>
     private static bool StreamsB<T>(int mPad, int nPanels, int nPadW, int k) where T : unmanaged =>
-        s_streamB && nPanels >= 2 && mPad <= nPadW && (long)mPad * k * Unsafe.SizeOf<T>() <= CpuCaches.L2Bytes / 2;
+        s_streamB && nPanels >= 2 && mPad <= nPadW && (long)mPad * k * Unsafe.SizeOf<T>() <= StreamedABytes;
+
+    /// <summary>
+    /// Largest packed A a streaming product takes: 4 x this CPU's L2. Every B panel reads all of A again, but at a
+    /// twelfth of the kernel's B traffic (8 A values against 48 B values per k step), so A may live in L3. Measured
+    /// (Zen 5, L2 1 MiB, interleaved in one process): 2 threads, bands of 1.2-3.3 MiB of A (768³ to 1280³, 256x1024x1024,
+    /// 1024x512x784): 4-14% faster than packing all of B first; 4.7 MiB (1536³) the same, 8 MiB (2048³) slower.
+    /// </summary>
+    private static long StreamedABytes => 4 * CpuCaches.L2Bytes;
 
     /// <summary>c = alpha * acc + beta * c on a partial tile, rounding exactly like the vector update.</summary>
     private static unsafe void UpdateEdge<T>(T* acc, int accStride, int rows, int cols, T* c, int ldc, T alpha, T beta)
