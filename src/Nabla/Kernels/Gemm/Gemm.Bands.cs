@@ -3,12 +3,13 @@ using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels;
 
-// One band of C per thread: a product the threads would otherwise share through one packing buffer (pack, wait for
-// every thread, multiply) is cut into bands of whole panels, and each thread multiplies its band alone as a product of
-// its own, streaming B. No thread waits for another between packing and multiplying, and none reads a panel from the
-// other core's cache; the operand every band needs whole (B for row bands, A for column bands) is packed once per
-// band instead of once. Taken only where each band streams B: its B panels are packed right before use, in its core's L2.
-// An element of C goes through the same operations in any band, so the results are the bits of the shared path.
+// Bands of C: a product the threads would otherwise share through one packing buffer (pack, wait for every thread,
+// multiply) is cut into bands of whole panels, one per thread (2 or 4 per thread for a tall A), and each thread
+// multiplies its bands alone, each a product of its own that streams B. No thread waits for another between packing
+// and multiplying, and none reads a panel from the other core's cache; the operand every band needs whole (B for row
+// bands, A for column bands) is packed once per band instead of once. Taken only where each band streams B: its B
+// panels are packed right before use, in its core's L2. An element of C goes through the same operations in any band,
+// so the results are the bits of the shared path.
 public static partial class Gemm
 {
     /// <summary>Tests set it to false to keep every product on the shared path (the results are the same bits).</summary>
@@ -17,12 +18,15 @@ public static partial class Gemm
     /// <summary>Fewest MR panels in a row band: each band packs all of B, so a band must do enough work per element.</summary>
     private const int MinBandRowPanels = 4;
 
+    /// <summary>Fewest MR panels in a row band when there are more bands than threads (256 rows: B's copy ≤ ~5% of the band's time).</summary>
+    private const int MinRepackRowPanels = 32;
+
     /// <summary>
-    /// Whether <see cref="Packed{T}"/> runs a threaded product as one band of C per thread: row bands (each packs all of
+    /// Whether <see cref="Packed{T}"/> runs a threaded product as bands of C: row bands (each packs all of
     /// B) when m ≥ n, column bands (each packs all of A) otherwise, the operand packed several times being the smaller.
     /// Measured (Zen 5, 2 threads, interleaved in one process): 256³ 270 → 349 GFLOP/s, 512³ 321 → 348, NT 128x512x784
-    /// 303-311 → 333, 1024³ 338 → 363; products whose bands would not stream B (2048³: 8 MiB of A per band) keep the
-    /// shared path.
+    /// 303-311 → 333, 1024³ 338 → 363. Where a thread's band of A is too large to stream (2048³: 8 MiB), there are
+    /// 2 or 4 bands per thread, each repacking B: 1536³ 337 → 359, 2048³ 343 → 365; otherwise the shared path.
     /// </summary>
     private static bool SplitsIntoBands<T>(int m, int n, int k, out bool rows, out int bands) where T : unmanaged
     {
@@ -31,6 +35,13 @@ public static partial class Gemm
         bands = Math.Min(Threading.MaxThreads, rows ? mPanels / MinBandRowPanels : nPanels / 2);
         if (!s_bands || bands < 2) return false;
         int perBand = ((rows ? mPanels : nPanels) + bands - 1) / bands;
+        // tall A: twice or four times as many row bands, while a band keeps enough rows to pay for its copy of B
+        for (int more = 1; rows && more < 4 && !StreamsB<T>(perBand * MR, nPanels, nPanels * nr, k)
+            && mPanels / (2 * bands) >= MinRepackRowPanels; more *= 2)
+        {
+            bands *= 2;
+            perBand = (mPanels + bands - 1) / bands;
+        }
         return rows ? StreamsB<T>(perBand * MR, nPanels, nPanels * nr, k) : StreamsB<T>(mPanels * MR, perBand, perBand * nr, k);
     }
 

@@ -340,6 +340,37 @@ public class GemmTests
         }
     }
 
+    /// <summary>
+    /// A tall product whose per-thread band of A (512 x 4096 floats, 8 MiB) is too large to stream runs as 4 row bands
+    /// on 2 threads (on a CPU with an L2 of 2 MiB or more, as 2): still the shared path's bits.
+    /// </summary>
+    [Fact]
+    public void MoreBandsThanThreads_GiveTheBitsOfTheSharedPath()
+    {
+        int saved = Threading.MaxThreads;
+        const int m = 1024, n = 530, k = 4096;
+        var rng = new Random(13);
+        var a = Random<float>(rng, m * k);
+        var b = Random<float>(rng, k * n);
+        try
+        {
+            Threading.MaxThreads = 2;
+            float[] Run(bool bands)
+            {
+                Gemm.s_bands = bands;
+                var c = new float[m * n];
+                Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+                return c;
+            }
+            Assert.True(Run(false).AsSpan().SequenceEqual(Run(true)));
+        }
+        finally
+        {
+            Gemm.s_bands = true;
+            Threading.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void Results_AreBitIdentical_ForAnyThreadCount()
     {
