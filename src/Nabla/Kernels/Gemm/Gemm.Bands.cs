@@ -33,7 +33,8 @@ public static partial class Gemm
         int nr = NV * Vector512<T>.Count, mPanels = (m + MR - 1) / MR, nPanels = (n + nr - 1) / nr;
         rows = m >= n;
         bands = Math.Min(Threading.MaxThreads, rows ? mPanels / MinBandRowPanels : nPanels / 2);
-        if (!s_bands || bands < 2) return false;
+        // inside another kernel's parallel part the bands would run one after another, each repacking its shared operand
+        if (!s_bands || bands < 2 || Threading.InsidePart) return false;
         int perBand = ((rows ? mPanels : nPanels) + bands - 1) / bands;
         // tall A: twice or four times as many row bands, while a band keeps enough rows to pay for its copy of B
         for (int more = 1; rows && more < 4 && !StreamsB<T>(perBand * MR, nPanels, nPanels * nr, k)

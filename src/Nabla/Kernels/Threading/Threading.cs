@@ -26,6 +26,9 @@ public static class Threading
         }
     }
 
+    /// <summary>Whether the calling thread is running a part of a <see cref="For{TBody}"/> (a nested call runs inline).</summary>
+    internal static bool InsidePart => WorkerPool.IsInsideFor;
+
     /// <summary>Runs <paramref name="body"/> for every part in [0, <paramref name="parts"/>), on up to <see cref="MaxThreads"/> threads.</summary>
     /// <remarks>
     /// Parts run on the calling thread and a small set of persistent worker threads, so a call costs about a
