@@ -106,7 +106,15 @@ public abstract class BatchNormBase : NormBase
     protected abstract void CheckInputDim(Tensor input);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Forward(input, relu: false);
+
+    /// <summary>
+    /// The forward followed by ReLU as one op (<see cref="Sequential"/> runs a BatchNorm layer and the ReLU layer after
+    /// it this way when neither has hooks): the same values, gradients and running statistics as the two layers.
+    /// </summary>
+    internal Tensor ForwardRelu(Tensor input) => Forward(input, relu: true);
+
+    private Tensor Forward(Tensor input, bool relu)
     {
         ArgumentNullException.ThrowIfNull(input);
         string op = GetType().Name;
@@ -123,7 +131,7 @@ public abstract class BatchNormBase : NormBase
         }
         // the running statistics are passed when they are used (eval) or updated (training with tracking)
         bool passStats = !Training || TrackRunningStats;
-        return Tensor.BatchNorm(input, passStats ? RunningMean : null, passStats ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps, op);
+        return Tensor.BatchNorm(input, passStats ? RunningMean : null, passStats ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps, op, relu);
     }
 }
 

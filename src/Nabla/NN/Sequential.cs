@@ -37,19 +37,38 @@ public sealed class Sequential : Module
         for (int i = 0; i < _layers.Count; i++)
         {
             Tensor y;
+            bool fused = FusesWithRelu(i);
             // while a profiler records, each layer's forward is an event "Type [key]" (nested Sequentials' keys joined
             // by dots); otherwise the scope names the layer by its key, for a drawn autograd graph (one thread-static write)
             if (profiling)
                 using (Diagnostics.Profiler.ModuleScope(_layers[i], i))
-                    y = _layers[i].Call(x);
+                    y = fused ? ((BatchNormBase)_layers[i]).ForwardRelu(x) : _layers[i].Call(x);
             else
                 using (ModuleScope.Enter(s_keys.Length > i ? s_keys[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-                    y = _layers[i].Call(x);
+                    y = fused ? ((BatchNormBase)_layers[i]).ForwardRelu(x) : _layers[i].Call(x);
             if (i > 0) ReleaseDead(input, before, x, y, i);
             (before, x) = (x, y);
+            if (!fused) continue;
+            // the ReLU layer: its work was done by the BatchNorm layer's op; while profiling it is still an (empty) event
+            i++;
+            if (profiling)
+                using (Diagnostics.Profiler.ModuleScope(_layers[i], i)) { }
+            before = x;
         }
         return x;
     }
+
+    /// <summary>
+    /// Whether layer i is BatchNorm1d/2d and layer i + 1 a ReLU, neither with hooks: the pair then runs as one op
+    /// (<see cref="BatchNormBase.ForwardRelu"/>), which saves a pass over the activation forward and one backward.
+    /// Measured (Zen 5, 2 threads): the conv-BN CNN step's ReLU forward and backward took 2.8 of its 30 ms.
+    /// </summary>
+    private bool FusesWithRelu(int i) =>
+        s_fuseBatchNormRelu && i + 1 < _layers.Count && _layers[i] is (BatchNorm1d or BatchNorm2d) && _layers[i + 1] is ReLU
+        && _layers[i].HasNoHooks && _layers[i + 1].HasNoHooks;
+
+    /// <summary>Tests set it to false to run BatchNorm and ReLU layers as separate ops.</summary>
+    internal static bool s_fuseBatchNormRelu = true;
 
     /// <summary>
     /// Gives the storage of <paramref name="x"/> (layer i − 1's output, which layer i just turned into

@@ -23,7 +23,17 @@ public partial class Tensor
 
     /// <summary>BatchNorm with <paramref name="op"/> naming the caller (BatchNorm1d/2d, InstanceNorm in eval) in errors and the graph node.</summary>
     internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, double momentum, double eps, string op)
+        bool training, double momentum, double eps, string op) =>
+        BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, op, relu: false);
+
+    /// <summary>
+    /// BatchNorm followed by ReLU as one op when <paramref name="relu"/> (Sequential's BatchNorm + ReLU pair): the
+    /// activation is applied to each channel's slice while it is in cache, and the backward masks the residual by the
+    /// output's sign on the way into the normalisation's backward, instead of two more passes over the tensor. The
+    /// same element-wise operations as the two ops, so the same bits. Graph node: "{op}ReluBackward".
+    /// </summary>
+    internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, double momentum, double eps, string op, bool relu)
     {
         var (n, c, l) = ChannelLayout(op, input);
         CheckNormParam(op, "weight", weight, [c], input);
@@ -39,6 +49,7 @@ public partial class Tensor
 
         // Small spatial size (BatchNorm1d on (N, C)): lay the data out as (C, N·L) so each channel is one long run.
         bool permute = l < 16 && n > 1;
+        if (relu && permute) return BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, op).Relu();
         int wn = permute ? 1 : n, wl = permute ? n * l : l;
         var x = ToChannelWork(input.Detach(), n, c, l, permute);
         long m = (long)n * l;
@@ -58,7 +69,7 @@ public partial class Tensor
         var w = ParamValues(weight, c, 1);
         var b = ParamValues(bias, c, 0);
         var y = Uninitialized(input.DType, x._shape.ToArray());
-        DTypeDispatch.Run(op, x.DType, new BatchNormForwardOp(x, y, wn, c, wl, training, eps, w, b, mean, m2, rstd));
+        DTypeDispatch.Run(op, x.DType, new BatchNormForwardOp(x, y, wn, c, wl, training, eps, w, b, mean, m2, rstd, relu));
 
         if (training && runningMean is not null)
         {
@@ -67,13 +78,13 @@ public partial class Tensor
             UpdateRunning(runningVar!, m2.Select(v => v / (m - 1)).ToArray(), momentum);
         }
         var output = FromChannelWork(y, input._shape, n, c, l, permute);
-        return Engine.Record(output, op + "Backward", NormInputs(input, weight, bias), g =>
+        return Engine.Record(output, op + (relu ? "ReluBackward" : "Backward"), NormInputs(input, weight, bias), g =>
         {
             var gw = ToChannelWork(g, n, c, l, permute);
             Tensor? dx = input.RequiresGrad ? Uninitialized(input.DType, x._shape.ToArray()) : null;
             var dw = new double[c];
             var db = new double[c];
-            DTypeDispatch.Run(op, x.DType, new BatchNormBackwardOp(gw, x, dx, wn, c, wl, training, w, mean, rstd, dw, db));
+            DTypeDispatch.Run(op, x.DType, new BatchNormBackwardOp(gw, x, dx, wn, c, wl, training, w, mean, rstd, dw, db, relu ? y : null));
             return NormGrads(dx is null ? null : FromChannelWork(dx, input._shape, n, c, l, permute), weight, dw, bias, db, [c]);
         }, firstOrderOnly: true);
     }
@@ -102,7 +113,7 @@ public partial class Tensor
         permute ? t.View(c, n, l).Permute(1, 0, 2).Contiguous().View(shape.ToArray()) : t;
 
     private static void BatchNormForward<T>(Tensor x, Tensor y, int n, int c, int l, bool training, double eps,
-        double[] w, double[] b, double[] mean, double[] m2, double[] rstd) where T : unmanaged, IFloatingPointIeee754<T>
+        double[] w, double[] b, double[] mean, double[] m2, double[] rstd, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
         long cl = (long)c * l;
         NormParallel(c, (long)n * cl, ch =>
@@ -122,24 +133,36 @@ public partial class Tensor
             {
                 int at = k * c * l + ch * l;
                 NormKernels.ScaleShift(xs.Slice(at, l), Cast<T>(scale), Cast<T>(shift), ys.Slice(at, l));
+                if (relu) ReluOperator<T>.Invoke(ys.Slice(at, l), ys.Slice(at, l));   // the slice is still in L1
             }
         });
     }
 
+    /// <remarks>
+    /// With <paramref name="y"/> (BatchNorm + ReLU) the residual is first masked by y &gt; 0, channel by channel into
+    /// the thread's scratch (n·l values, in L2 for the second pass), exactly as ReLU's backward would mask it.
+    /// </remarks>
     private static void BatchNormBackward<T>(Tensor g, Tensor x, Tensor? dx, int n, int c, int l, bool training,
-        double[] w, double[] mean, double[] rstd, double[] dw, double[] db) where T : unmanaged, IFloatingPointIeee754<T>
+        double[] w, double[] mean, double[] rstd, double[] dw, double[] db, Tensor? y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double count = (double)n * l;
         NormParallel(c, (long)n * c * l, ch =>
         {
             var gs = g.Span<T>();
             var xs = x.Span<T>();
+            Span<T> masked = y is null ? default : Scratch<T>.Get(n * l);
             T mu = Cast<T>(mean[ch]);
             double sg = 0, sgd = 0;
             for (int k = 0; k < n; k++)
             {
                 int at = k * c * l + ch * l;
-                var (a, d) = NormKernels.SumGradDev(gs.Slice(at, l), xs.Slice(at, l), mu);
+                var gk = gs.Slice(at, l);
+                if (y is not null)
+                {
+                    ReluKernels.Mask<T>(gk, y.Span<T>().Slice(at, l), masked.Slice(k * l, l));
+                    gk = masked.Slice(k * l, l);
+                }
+                var (a, d) = NormKernels.SumGradDev(gk, xs.Slice(at, l), mu);
                 sg += double.CreateTruncating(a);
                 sgd += double.CreateTruncating(d);
             }
@@ -158,21 +181,22 @@ public partial class Tensor
             for (int k = 0; k < n; k++)
             {
                 int at = k * c * l + ch * l;
-                NormKernels.LinComb(gs.Slice(at, l), xs.Slice(at, l), Cast<T>(k1), Cast<T>(k2), Cast<T>(k3), ds.Slice(at, l));
+                var gk = y is null ? gs.Slice(at, l) : masked.Slice(k * l, l);
+                NormKernels.LinComb(gk, xs.Slice(at, l), Cast<T>(k1), Cast<T>(k2), Cast<T>(k3), ds.Slice(at, l));
             }
         });
     }
 
     // the kernels above for the dtype picked by DTypeDispatch
     private readonly struct BatchNormForwardOp(Tensor x, Tensor y, int n, int c, int l, bool training, double eps,
-        double[] w, double[] b, double[] mean, double[] m2, double[] rstd) : IFloatOp
+        double[] w, double[] b, double[] mean, double[] m2, double[] rstd, bool relu) : IFloatOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => BatchNormForward<T>(x, y, n, c, l, training, eps, w, b, mean, m2, rstd);
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => BatchNormForward<T>(x, y, n, c, l, training, eps, w, b, mean, m2, rstd, relu);
     }
 
     private readonly struct BatchNormBackwardOp(Tensor g, Tensor x, Tensor? dx, int n, int c, int l, bool training,
-        double[] w, double[] mean, double[] rstd, double[] dw, double[] db) : IFloatOp
+        double[] w, double[] mean, double[] rstd, double[] dw, double[] db, Tensor? y) : IFloatOp
     {
-        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => BatchNormBackward<T>(g, x, dx, n, c, l, training, w, mean, rstd, dw, db);
+        public void Invoke<T>() where T : unmanaged, IFloatingPointIeee754<T> => BatchNormBackward<T>(g, x, dx, n, c, l, training, w, mean, rstd, dw, db, y);
     }
 }

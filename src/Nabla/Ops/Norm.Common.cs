@@ -88,10 +88,19 @@ public partial class Tensor
     internal static Tensor?[] NormGrads(Tensor? dx, Tensor? weight, double[] dw, Tensor? bias, double[] db, int[] paramShape)
     {
         var list = new List<Tensor?>(3) { dx };
-        if (weight is not null) list.Add(weight.RequiresGrad ? FromArray(dw, paramShape).To(weight.DType) : null);
-        if (bias is not null) list.Add(bias.RequiresGrad ? FromArray(db, paramShape).To(bias.DType) : null);
+        if (weight is not null) list.Add(weight.RequiresGrad ? ParamGrad(dw, paramShape, weight.DType) : null);
+        if (bias is not null) list.Add(bias.RequiresGrad ? ParamGrad(db, paramShape, bias.DType) : null);
         return list.ToArray();
     }
+
+    // the per-channel sums in the parameter's dtype, made without an op: the profiler times an op from the previous
+    // event's end, so a To op here took the time of the backward's kernels (the conv-BN step's profile showed "To")
+    private static Tensor ParamGrad(double[] sums, int[] shape, DType dtype) => dtype switch
+    {
+        DType.Float32 => FromArray(Array.ConvertAll(sums, v => (float)v), shape),
+        DType.Float64 => FromArray(sums, shape),
+        _ => FromArray(sums, shape).To(dtype),
+    };
 
     internal static T Cast<T>(double v) where T : INumberBase<T> => T.CreateTruncating(v);
 }
