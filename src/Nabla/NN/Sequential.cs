@@ -61,14 +61,16 @@ public sealed class Sequential : Module
     /// <summary>
     /// Whether layer i is BatchNorm1d/2d and layer i + 1 a ReLU, neither with hooks: the pair then runs as one op
     /// (<see cref="BatchNormBase.ForwardRelu"/>), which saves a pass over the activation forward and one backward.
-    /// Measured (Zen 5, 2 threads): the conv-BN CNN step's ReLU forward and backward took 2.8 of its 30 ms.
+    /// Measured (Zen 5, 2 threads): the conv-BN CNN step's ReLU forward and backward took 2.8 of its 30 ms. Linear +
+    /// ReLU stays two ops: fused in the GEMM's epilogue it gained 2% of the MLP step, and the drawn graph and profile of
+    /// an MLP, the text's own network, would lose their ReLU.
     /// </summary>
     private bool FusesWithRelu(int i) =>
-        s_fuseBatchNormRelu && i + 1 < _layers.Count && _layers[i] is (BatchNorm1d or BatchNorm2d) && _layers[i + 1] is ReLU
+        s_fuseRelu && i + 1 < _layers.Count && _layers[i] is (BatchNorm1d or BatchNorm2d) && _layers[i + 1] is ReLU
         && _layers[i].HasNoHooks && _layers[i + 1].HasNoHooks;
 
     /// <summary>Tests set it to false to run BatchNorm and ReLU layers as separate ops.</summary>
-    internal static bool s_fuseBatchNormRelu = true;
+    internal static bool s_fuseRelu = true;
 
     /// <summary>
     /// Gives the storage of <paramref name="x"/> (layer i − 1's output, which layer i just turned into

@@ -4,16 +4,16 @@ using Nabla.NN;
 namespace Nabla.Tests.NN;
 
 /// <summary>
-/// Sequential runs a BatchNorm1d/2d layer followed by a ReLU layer as one op (BatchNorm + ReLU fused): the same
-/// output, gradients and running statistics, bit for bit, as the two layers run apart, in training and evaluation, in
-/// float and double; the fused op passes gradcheck; a hook on either layer keeps them apart.
+/// Sequential runs a BatchNorm1d/2d layer followed by a ReLU layer as one op: the same output, gradients and running
+/// statistics, bit for bit, as the two layers run apart, in training and evaluation, in float and double; the fused op
+/// passes gradcheck; a hook on either layer keeps them apart; Linear + ReLU stays two ops.
 /// </summary>
 public class BatchNormReluFusionTests
 {
     public static TheoryData<string, bool, DType> Cases()
     {
         var data = new TheoryData<string, bool, DType>();
-        foreach (string shape in new[] { "2d", "1d_ncl", "1d_nc" })
+        foreach (string shape in new[] { "2d", "1d_ncl", "1d_nc", "linear" })
             foreach (bool train in new[] { true, false })
                 foreach (var dtype in new[] { DType.Float32, DType.Float64 })
                     data.Add(shape, train, dtype);
@@ -24,7 +24,8 @@ public class BatchNormReluFusionTests
     {
         "2d" => (new BatchNorm2d(3, dtype: dtype), [4, 3, 5, 7]),
         "1d_ncl" => (new BatchNorm1d(3, dtype: dtype), [4, 3, 20]),   // 20 values per row: the fused path
-        _ => (new BatchNorm1d(3, dtype: dtype), [6, 3]),                // (N, C): laid out per channel, ReLU applied after
+        "1d_nc" => (new BatchNorm1d(3, dtype: dtype), [6, 3]),          // (N, C): laid out per channel, ReLU applied after
+        _ => (new Linear(5, 70, dtype: dtype), [9, 5]),
     };
 
     private static Tensor Leaf(Tensor t)
@@ -45,19 +46,20 @@ public class BatchNormReluFusionTests
         for (int i = 0; i < 2; i++) model.Forward(Tensor.Randn(s, dtype, g) * 2 + 0.3);   // running statistics to use in eval
         model.Train(train);
         var x = Leaf(Tensor.Randn(s, dtype, g) * 2 + 0.3);
-        var r = Tensor.Randn(s, dtype, g);
-        Sequential.s_fuseBatchNormRelu = fuse;
+        Sequential.s_fuseRelu = fuse;
         try
         {
             var y = model.Forward(x);
+            var r = Tensor.Randn(y.Shape.ToArray(), dtype, g);
             string node = y.GradFn!.Name;
             (y * r).Sum().Backward();
+            if (bn is Linear linear) return new Run(y.Detach(), x.Grad!, linear.Weight.Grad!, linear.Bias!.Grad!, Tensor.Zeros([1]), Tensor.Zeros([1]), node);
             var bnBase = (BatchNormBase)bn;
             return new Run(y.Detach(), x.Grad!, bnBase.Weight!.Grad!, bnBase.Bias!.Grad!, bnBase.RunningMean!, bnBase.RunningVar!, node);
         }
         finally
         {
-            Sequential.s_fuseBatchNormRelu = true;
+            Sequential.s_fuseRelu = true;
         }
     }
 
@@ -68,8 +70,8 @@ public class BatchNormReluFusionTests
         var fused = Step(shape, train, dtype, fuse: true);
         var apart = Step(shape, train, dtype, fuse: false);
         Assert.Equal("ReluBackward", apart.Node);
-        string op = shape == "2d" ? "BatchNorm2d" : "BatchNorm1d";
-        Assert.Equal(shape == "1d_nc" ? "ReluBackward" : op + "ReluBackward", fused.Node);
+        string op = shape == "2d" ? "BatchNorm2d" : shape.StartsWith("linear", StringComparison.Ordinal) ? "Linear" : "BatchNorm1d";
+        Assert.Equal(shape is "1d_nc" or "linear" ? "ReluBackward" : op + "ReluBackward", fused.Node);
         Assert.True(fused.Y.ToDoubleArray().Any(v => v == 0) && fused.Y.ToDoubleArray().Any(v => v > 0), "the data must exercise both sides of ReLU");
         foreach (var (name, a, b) in new[] { ("y", fused.Y, apart.Y), ("dx", fused.Dx, apart.Dx), ("dweight", fused.Dw, apart.Dw),
                      ("dbias", fused.Db, apart.Db), ("running_mean", fused.Mean, apart.Mean), ("running_var", fused.Var, apart.Var) })
