@@ -22,28 +22,37 @@ public static partial class Gemm
     private const int MinRepackRowPanels = 32;
 
     /// <summary>
+    /// Shortest k for bands: a product with a short k is bound by writing C, and bands made it slower (2 threads,
+    /// interleaved: the LSTM's input projection 1792x512x28 281 → 228 GFLOP/s, 2048x256x32 280 → 265; k 64-128 within
+    /// −1..−5%); every gain measured had k ≥ 256.
+    /// </summary>
+    private const int MinBandDepth = 256;
+
+    /// <summary>
     /// Whether <see cref="Packed{T}"/> runs a threaded product as bands of C: row bands (each packs all of
     /// B) when m ≥ n, column bands (each packs all of A) otherwise, the operand packed several times being the smaller.
     /// Measured (Zen 5, 2 threads, interleaved in one process): 256³ 270 → 349 GFLOP/s, 512³ 321 → 348, NT 128x512x784
     /// 303-311 → 333, 1024³ 338 → 363. Where a thread's band of A is too large to stream (2048³: 8 MiB), there are
-    /// 2 or 4 bands per thread, each repacking B: 1536³ 337 → 359, 2048³ 343 → 365; otherwise the shared path.
+    /// 2 or 4 bands per thread, each repacking B: 1536³ 337 → 359, 2048³ 343 → 365; otherwise, and for a short k
+    /// (<see cref="MinBandDepth"/>), the shared path.
     /// </summary>
     private static bool SplitsIntoBands<T>(int m, int n, int k, out bool rows, out int bands) where T : unmanaged
     {
-        int nr = NV * Vector512<T>.Count, mPanels = (m + MR - 1) / MR, nPanels = (n + nr - 1) / nr;
+        int w = Vector512<T>.Count, nr = NV * w, mPanels = (m + MR - 1) / MR, nPanels = (n + nr - 1) / nr;
+        int nPadW = (nPanels - 1) * nr + (n - (nPanels - 1) * nr + w - 1) / w * w;
         rows = m >= n;
         bands = Math.Min(Threading.MaxThreads, rows ? mPanels / MinBandRowPanels : nPanels / 2);
         // inside another kernel's parallel part the bands would run one after another, each repacking its shared operand
-        if (!s_bands || bands < 2 || Threading.InsidePart) return false;
+        if (!s_bands || bands < 2 || k < MinBandDepth || Threading.InsidePart) return false;
         int perBand = ((rows ? mPanels : nPanels) + bands - 1) / bands;
         // tall A: twice or four times as many row bands, while a band keeps enough rows to pay for its copy of B
-        for (int more = 1; rows && more < 4 && !StreamsB<T>(perBand * MR, nPanels, nPanels * nr, k)
+        for (int more = 1; rows && more < 4 && !StreamsB<T>(perBand * MR, nPanels, nPadW, k)
             && mPanels / (2 * bands) >= MinRepackRowPanels; more *= 2)
         {
             bands *= 2;
             perBand = (mPanels + bands - 1) / bands;
         }
-        return rows ? StreamsB<T>(perBand * MR, nPanels, nPanels * nr, k) : StreamsB<T>(mPanels * MR, perBand, perBand * nr, k);
+        return rows ? StreamsB<T>(perBand * MR, nPanels, nPadW, k) : StreamsB<T>(mPanels * MR, perBand, perBand * nr, k);
     }
 
     /// <summary>Band <c>i</c> of <c>bands</c>: a contiguous range of whole panels, multiplied on the calling thread.</summary>
